@@ -1,0 +1,54 @@
+// One catalogue of coded errors. Every error the gateway reports carries a stable code
+// (HVG_ERR_*), the HTTP status an API answer should use, and whether retrying can help.
+// Modules add their codes here so the whole catalogue stays in one place (docs list it).
+
+export interface ErrorSpec {
+  readonly status: number;
+  readonly retriable: boolean;
+}
+
+export const ERRORS = {
+  // configuration
+  HVG_ERR_CONFIG: { status: 500, retriable: false },
+  // Kafka sink
+  HVG_ERR_KAFKA_UNREACHABLE: { status: 503, retriable: true },
+  HVG_ERR_KAFKA_TIMEOUT: { status: 503, retriable: true },
+  HVG_ERR_KAFKA_PRODUCE: { status: 503, retriable: true },
+  HVG_ERR_KAFKA_FATAL: { status: 500, retriable: false },
+  HVG_ERR_SINK_CLOSED: { status: 503, retriable: true },
+  HVG_ERR_SINK_OVERLOADED: { status: 503, retriable: true },
+  HVG_ERR_RECORD_TOO_LARGE: { status: 413, retriable: false },
+  // HealthVault protocol codec (parse / verify of documents we receive)
+  HVG_ERR_XML_MALFORMED: { status: 400, retriable: false },
+  HVG_ERR_XML_FORBIDDEN: { status: 400, retriable: false },
+  HVG_ERR_XML_UNEXPECTED: { status: 400, retriable: false },
+  HVG_ERR_PROTOCOL: { status: 502, retriable: false },
+  // HTTP API generic
+  HVG_ERR_VALIDATION: { status: 400, retriable: false },
+  HVG_ERR_NOT_FOUND: { status: 404, retriable: false },
+  HVG_ERR_INTERNAL: { status: 500, retriable: false },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class HvgError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  readonly retriable: boolean;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'HvgError';
+    this.code = code;
+    this.statusCode = ERRORS[code].status;
+    this.retriable = ERRORS[code].retriable;
+    this.details = options.details;
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { code: this.code, message: this.message, retriable: this.retriable, ...(this.details ? { details: this.details } : {}) };
+  }
+}
+
+export const isHvgError = (err: unknown): err is HvgError => err instanceof HvgError;
