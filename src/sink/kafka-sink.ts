@@ -1,0 +1,341 @@
+// The Kafka sink: publish(records) resolves only once the broker acknowledged them (acks=all,
+// idempotent producer). kafkajs has no linger and is only safe for idempotence with one send in
+// flight, so the sink keeps exactly one send in flight and batches everything that arrives
+// meanwhile into the next send ("natural batching": no added wait at low load, bigger batches
+// under load). See docs/architecture.md "Sink".
+//
+// Failure handling, the part that keeps "200 means Kafka has it" true:
+//  - every publish has a deadline (KAFKA_PUBLISH_TIMEOUT_MS); past it the caller gets a coded,
+//    retriable error, whether the records were still queued or in flight;
+//  - after any failed or abandoned send the producer is replaced (a new producer id). kafkajs
+//    rolls its sequence numbers back when a request fails, so reusing the producer after a send
+//    whose outcome is unknown could make the broker take the *next* batch for a duplicate of
+//    the one that did land, and acknowledge records it never wrote;
+//  - while no producer is connected, publishes fail at once (fast 503) and a background loop
+//    reconnects with jittered backoff; readiness follows that state.
+import { Kafka, Partitioners, type Admin, type Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import { HvgError } from '../errors.ts';
+import { KAFKA_LOG_LEVELS, pinoLogCreator } from './kafka-log.ts';
+import { recordBytes, type SinkRecord } from './record.ts';
+
+export interface KafkaSinkOptions {
+  brokers: readonly string[];
+  clientId: string;
+  topic: string;
+  partitions: number;
+  /** -1 = broker default */
+  replicationFactor: number;
+  connectTimeoutMs: number;
+  publishTimeoutMs: number;
+  maxBatchRecords: number;
+  maxBatchBytes: number;
+  maxQueuedRecords: number;
+  kafkaLogLevel: keyof typeof KAFKA_LOG_LEVELS;
+  logger: Logger;
+}
+
+export type SinkState = 'starting' | 'ready' | 'reconnecting' | 'closing' | 'closed';
+
+export interface SinkStats {
+  state: SinkState;
+  queuedRecords: number;
+  inFlight: boolean;
+  sends: number;
+  recordsAcked: number;
+  sendFailures: number;
+  publishTimeouts: number;
+  producerResets: number;
+  lastError: string | null;
+}
+
+/** The narrow interface the rest of the gateway depends on. */
+export interface Sink {
+  publish(records: readonly SinkRecord[]): Promise<void>;
+  isReady(): boolean;
+  stats(): SinkStats;
+  close(): Promise<void>;
+}
+
+interface Pending {
+  readonly records: readonly SinkRecord[];
+  readonly bytes: number;
+  settled: boolean;
+  timer: NodeJS.Timeout | undefined;
+  resolve(): void;
+  reject(err: HvgError): void;
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(onTimeout()), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+export class KafkaSink implements Sink {
+  readonly #o: KafkaSinkOptions;
+  readonly #log: Logger;
+  readonly #kafka: Kafka;
+  #producer: Producer | null = null;
+  #state: SinkState = 'starting';
+  #queue: Pending[] = [];
+  #queuedRecords = 0;
+  #inFlight = false;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+  #reconnectAttempt = 0;
+  #idle: (() => void) | null = null;
+  #s = { sends: 0, recordsAcked: 0, sendFailures: 0, publishTimeouts: 0, producerResets: 0, lastError: null as string | null };
+
+  constructor(options: KafkaSinkOptions) {
+    this.#o = options;
+    this.#log = options.logger.child({ module: 'sink' });
+    const requestTimeout = Math.max(1000, Math.min(options.publishTimeoutMs, 30_000));
+    this.#kafka = new Kafka({
+      clientId: options.clientId,
+      brokers: [...options.brokers],
+      connectionTimeout: Math.min(3000, options.connectTimeoutMs),
+      requestTimeout,
+      // bounded: a send settles in bounded time; the producer is replaced after a failure
+      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+      logLevel: KAFKA_LOG_LEVELS[options.kafkaLogLevel],
+      logCreator: pinoLogCreator(this.#log.child({ module: 'kafkajs' })),
+    });
+  }
+
+  /** Connect, ensure the topic, connect the producer; rejects with HVG_ERR_KAFKA_UNREACHABLE within connectTimeoutMs. */
+  async start(): Promise<void> {
+    const admin = this.#kafka.admin();
+    const where = `${this.#o.brokers.join(',')} (KAFKA_BROKERS)`;
+    const fail = (cause: unknown) =>
+      new HvgError('HVG_ERR_KAFKA_UNREACHABLE', `cannot reach Kafka at ${where} within ${this.#o.connectTimeoutMs} ms: ${messageOf(cause)}`, { cause });
+    try {
+      await withTimeout(this.#ensureTopic(admin), this.#o.connectTimeoutMs, () => new Error('timed out'));
+      this.#producer = await withTimeout(this.#connectProducer(), this.#o.connectTimeoutMs, () => new Error('producer connect timed out'));
+    } catch (err) {
+      this.#state = 'closed';
+      await admin.disconnect().catch(() => {});
+      throw err instanceof HvgError ? err : fail(err);
+    }
+    await admin.disconnect().catch(() => {});
+    this.#state = 'ready';
+    this.#log.info({ topic: this.#o.topic, brokers: this.#o.brokers }, 'Kafka sink ready');
+  }
+
+  async #ensureTopic(admin: Admin): Promise<void> {
+    await admin.connect();
+    const { topic, partitions, replicationFactor } = this.#o;
+    try {
+      const created = await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor }] });
+      if (created) this.#log.info({ topic, partitions, replicationFactor }, 'created topic');
+    } catch (err) {
+      const e = err as { type?: string; errors?: { type?: string; message?: string }[] };
+      const inner = e.errors?.[0];
+      if (inner?.type === 'TOPIC_ALREADY_EXISTS' || e.type === 'TOPIC_ALREADY_EXISTS') return;
+      if (inner?.type === 'INVALID_REPLICATION_FACTOR' || e.type === 'INVALID_REPLICATION_FACTOR') {
+        throw new HvgError('HVG_ERR_KAFKA_FATAL', `cannot create topic ${topic}: replication factor ${replicationFactor} (KAFKA_TOPIC_REPLICATION) exceeds the brokers available`, { cause: err });
+      }
+      throw new HvgError('HVG_ERR_KAFKA_FATAL', `cannot create topic ${topic} (KAFKA_TOPIC): ${inner?.message ?? messageOf(err)}`, { cause: err });
+    }
+    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
+    const have = meta.topics[0]?.partitions.length ?? 0;
+    if (have !== partitions) this.#log.warn({ topic, partitions: have, configured: partitions }, 'topic exists with another partition count; keeping it');
+  }
+
+  async #connectProducer(): Promise<Producer> {
+    const producer = this.#kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner, // Java-compatible murmur2: same key → same partition as Java clients
+      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
+    try {
+      await producer.connect();
+    } catch (err) {
+      await producer.disconnect().catch(() => {});
+      throw err;
+    }
+    return producer;
+  }
+
+  isReady(): boolean {
+    return this.#state === 'ready';
+  }
+
+  stats(): SinkStats {
+    return { state: this.#state, queuedRecords: this.#queuedRecords, inFlight: this.#inFlight, ...this.#s };
+  }
+
+  publish(records: readonly SinkRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    if (this.#state !== 'ready') {
+      const closed = this.#state === 'closing' || this.#state === 'closed';
+      return Promise.reject(
+        closed
+          ? new HvgError('HVG_ERR_SINK_CLOSED', 'the gateway is shutting down; retry against another replica')
+          : new HvgError('HVG_ERR_KAFKA_UNREACHABLE', `Kafka is unreachable (${this.#s.lastError ?? 'reconnecting'}); retry later`),
+      );
+    }
+    if (this.#queuedRecords + records.length > this.#o.maxQueuedRecords) {
+      return Promise.reject(new HvgError('HVG_ERR_SINK_OVERLOADED', `more than ${this.#o.maxQueuedRecords} records wait for Kafka (KAFKA_MAX_QUEUED_RECORDS); retry later`));
+    }
+    let bytes = 0;
+    for (const r of records) bytes += recordBytes(r);
+    if (bytes > this.#o.maxBatchBytes) {
+      return Promise.reject(new HvgError('HVG_ERR_RECORD_TOO_LARGE', `${records.length} record(s) of ${bytes} bytes exceed KAFKA_MAX_BATCH_BYTES (${this.#o.maxBatchBytes})`));
+    }
+    return new Promise<void>((resolve, reject) => {
+      const p: Pending = { records, bytes, settled: false, timer: undefined, resolve, reject };
+      p.timer = setTimeout(() => this.#timeout(p), this.#o.publishTimeoutMs);
+      this.#queue.push(p);
+      this.#queuedRecords += records.length;
+      this.#pump();
+    });
+  }
+
+  #settle(p: Pending, err?: HvgError): void {
+    if (p.settled) return;
+    p.settled = true;
+    clearTimeout(p.timer);
+    if (err) p.reject(err);
+    else p.resolve();
+  }
+
+  #timeout(p: Pending): void {
+    if (p.settled) return;
+    this.#s.publishTimeouts++;
+    this.#settle(p, new HvgError('HVG_ERR_KAFKA_TIMEOUT', `Kafka did not acknowledge within ${this.#o.publishTimeoutMs} ms (KAFKA_PUBLISH_TIMEOUT_MS); retry later`));
+  }
+
+  /** Take queued publishes (skipping those that already timed out) up to the batch bounds; a publish is never split. */
+  #takeBatch(): Pending[] {
+    const batch: Pending[] = [];
+    let n = 0;
+    let bytes = 0;
+    while (this.#queue.length > 0) {
+      const p = this.#queue[0]!;
+      if (p.settled) {
+        this.#queue.shift();
+        this.#queuedRecords -= p.records.length;
+        continue;
+      }
+      if (batch.length > 0 && (n + p.records.length > this.#o.maxBatchRecords || bytes + p.bytes > this.#o.maxBatchBytes)) break;
+      this.#queue.shift();
+      this.#queuedRecords -= p.records.length;
+      batch.push(p);
+      n += p.records.length;
+      bytes += p.bytes;
+    }
+    return batch;
+  }
+
+  #pump(): void {
+    if (this.#inFlight || this.#state === 'closed' || this.#producer === null) return this.#checkIdle();
+    const batch = this.#takeBatch();
+    if (batch.length === 0) return this.#checkIdle();
+    const producer = this.#producer;
+    this.#inFlight = true;
+    this.#s.sends++;
+    const messages = [];
+    for (const p of batch) for (const r of p.records) messages.push({ key: r.key, value: r.value, headers: { ...r.headers } });
+    // Safety net: a send that outlives twice the publish bound is abandoned with its producer.
+    withTimeout(producer.send({ topic: this.#o.topic, acks: -1, messages }), 2 * this.#o.publishTimeoutMs, () => new Error('send abandoned after 2 × KAFKA_PUBLISH_TIMEOUT_MS'))
+      .then(
+        () => {
+          this.#s.recordsAcked += messages.length;
+          for (const p of batch) this.#settle(p);
+        },
+        (err: unknown) => {
+          this.#s.sendFailures++;
+          this.#s.lastError = messageOf(err);
+          this.#log.warn({ err, records: messages.length }, 'Kafka send failed; replacing the producer');
+          const e = new HvgError('HVG_ERR_KAFKA_PRODUCE', `Kafka did not acknowledge the records: ${messageOf(err)}; retry later`, { cause: err });
+          for (const p of batch) this.#settle(p, e);
+          this.#replaceProducer(producer);
+        },
+      )
+      .finally(() => {
+        this.#inFlight = false;
+        this.#pump();
+      });
+  }
+
+  #replaceProducer(old: Producer): void {
+    if (this.#producer !== old) return;
+    this.#producer = null;
+    this.#s.producerResets++;
+    void old.disconnect().catch(() => {});
+    if (this.#state === 'ready') this.#state = 'reconnecting';
+    this.#reconnectAttempt = 0;
+    this.#scheduleReconnect(0);
+  }
+
+  #scheduleReconnect(delay: number): void {
+    if (this.#state !== 'reconnecting' && this.#state !== 'closing') return;
+    clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = setTimeout(() => void this.#reconnect(), delay);
+    this.#reconnectTimer.unref();
+  }
+
+  async #reconnect(): Promise<void> {
+    try {
+      const producer = await withTimeout(this.#connectProducer(), Math.min(this.#o.connectTimeoutMs, 10_000), () => new Error('producer connect timed out'));
+      if (this.#state === 'closed') {
+        await producer.disconnect().catch(() => {});
+        return;
+      }
+      this.#producer = producer;
+      if (this.#state === 'reconnecting') this.#state = 'ready';
+      this.#log.info({ attempts: this.#reconnectAttempt + 1 }, 'Kafka producer reconnected');
+      this.#pump();
+    } catch (err) {
+      this.#s.lastError = messageOf(err);
+      this.#reconnectAttempt++;
+      const base = Math.min(5000, 200 * 2 ** Math.min(this.#reconnectAttempt, 5));
+      const delay = base / 2 + Math.random() * (base / 2); // jitter: no reconnect storms across replicas
+      this.#log.warn({ err: messageOf(err), attempt: this.#reconnectAttempt, retryInMs: Math.round(delay) }, 'Kafka still unreachable');
+      this.#scheduleReconnect(delay);
+    }
+  }
+
+  #checkIdle(): void {
+    if (this.#idle && !this.#inFlight && this.#queuedRecords === 0) {
+      this.#idle();
+      this.#idle = null;
+    }
+  }
+
+  /** Stop accepting, let queued and in-flight publishes finish (each is bounded by its deadline), then disconnect. */
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.#state = 'closing';
+    if (this.#inFlight || this.#queuedRecords > 0) {
+      const drained = new Promise<void>((r) => (this.#idle = r));
+      this.#pump();
+      await Promise.race([drained, sleep(2 * this.#o.publishTimeoutMs + 1000)]);
+    }
+    this.#state = 'closed';
+    clearTimeout(this.#reconnectTimer);
+    for (const p of this.#queue) this.#settle(p, new HvgError('HVG_ERR_SINK_CLOSED', 'the gateway shut down before Kafka acknowledged; retry'));
+    this.#queue = [];
+    this.#queuedRecords = 0;
+    const producer = this.#producer;
+    this.#producer = null;
+    if (producer) await withTimeout(producer.disconnect(), 5000, () => new Error('disconnect timed out')).catch(() => {});
+    this.#log.info(this.stats(), 'Kafka sink closed');
+  }
+}
+
+export async function createKafkaSink(options: KafkaSinkOptions): Promise<KafkaSink> {
+  const sink = new KafkaSink(options);
+  await sink.start();
+  return sink;
+}

@@ -1,0 +1,141 @@
+import t from 'tap';
+import { createKafkaSink, type KafkaSinkOptions } from '../../src/sink/kafka-sink.ts';
+import { toRecord, type SinkRecord } from '../../src/sink/record.ts';
+import { HvgError } from '../../src/errors.ts';
+import { brokers, freePortPair, OwnBroker, readRecords, silentLogger, topicEndOffset, uniqueTopic } from '../helpers/kafka.ts';
+
+const options = (topic: string, over: Partial<KafkaSinkOptions> = {}): KafkaSinkOptions => ({
+  brokers,
+  clientId: 'hvg-test-sink',
+  topic,
+  partitions: 3,
+  replicationFactor: 1,
+  connectTimeoutMs: 20_000,
+  publishTimeoutMs: 10_000,
+  maxBatchRecords: 500,
+  maxBatchBytes: 900_000,
+  maxQueuedRecords: 50_000,
+  kafkaLogLevel: 'error',
+  logger: silentLogger,
+  ...over,
+});
+
+let seq = 0;
+const record = (i: number, instanceId = i % 2 === 0 ? '1' : '2'): SinkRecord =>
+  toRecord({
+    instanceId,
+    subscriptionName: 'sub-a',
+    subscriptionId: '4f2d9b1e-8c3a-4e57-a1d6-93b7c0e5f218',
+    keyVersion: '1',
+    personId: '0d8f3a62-71c4-4b9e-a2f5-5e6c7d8b9a01',
+    recordId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    thingIds: [`10000000-0000-4000-8000-${String(seq++).padStart(12, '0')}`],
+    receivedAt: new Date(),
+  });
+
+t.test('published records read back with the same keys, headers and values; none lost', async (t) => {
+  const topic = uniqueTopic('sink-roundtrip');
+  const sink = await createKafkaSink(options(topic));
+  t.teardown(() => sink.close());
+  t.ok(sink.isReady());
+  const sent = Array.from({ length: 60 }, (_, i) => record(i));
+  // three publishes of 20, concurrently: they may share one send
+  await Promise.all([sink.publish(sent.slice(0, 20)), sink.publish(sent.slice(20, 40)), sink.publish(sent.slice(40))]);
+  t.equal(await topicEndOffset(topic), 60, 'exactly 60 records appended');
+  const got = await readRecords(topic, 60);
+  t.equal(got.length, 60);
+  const byKey = new Map(got.map((r) => [JSON.parse(r.value).id + r.key, r]));
+  for (const s of sent) {
+    const r = byKey.get(s.headers.ce_id! + s.key);
+    t.ok(r, `record ${s.key} arrived`);
+    if (!r) continue;
+    t.equal(r.value, s.value.toString());
+    t.same(r.headers, s.headers);
+  }
+});
+
+t.test('1,000 concurrent publishes: all acknowledged, exactly 1,000 new records, micro-batched', async (t) => {
+  const topic = uniqueTopic('sink-concurrent');
+  const sink = await createKafkaSink(options(topic));
+  t.teardown(() => sink.close());
+  const before = await topicEndOffset(topic);
+  const records = Array.from({ length: 1000 }, (_, i) => record(i));
+  const results = await Promise.allSettled(records.map((r) => sink.publish([r])));
+  t.equal(results.filter((r) => r.status === 'fulfilled').length, 1000, 'every publish acknowledged');
+  t.equal((await topicEndOffset(topic)) - before, 1000, 'offset delta is exactly 1,000');
+  const stats = sink.stats();
+  t.equal(stats.recordsAcked, 1000);
+  t.ok(stats.sends < 1000, `records were batched (${stats.sends} sends for 1,000 publishes)`);
+  const got = await readRecords(topic, 1000);
+  t.equal(new Set(got.map((r) => r.headers.ce_id)).size, 1000, 'no duplicates read back');
+});
+
+t.test('an unreachable broker list fails fast with a coded error naming it', async (t) => {
+  const started = Date.now();
+  const err = await createKafkaSink(options(uniqueTopic('x'), { brokers: ['127.0.0.1:1'], connectTimeoutMs: 2000 })).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  t.type(err, HvgError);
+  t.equal((err as HvgError).code, 'HVG_ERR_KAFKA_UNREACHABLE');
+  t.match((err as HvgError).message, /127\.0\.0\.1:1 \(KAFKA_BROKERS\)/);
+  t.ok(Date.now() - started < 10_000, 'settles within a bounded time (no hang)');
+});
+
+t.test('bad input is refused with a code, before anything is sent', async (t) => {
+  const topic = uniqueTopic('sink-bad');
+  const sink = await createKafkaSink(options(topic, { maxBatchBytes: 4096, maxQueuedRecords: 3 }));
+  const huge: SinkRecord = { key: 'k', value: Buffer.alloc(8000), headers: {} };
+  await t.rejects(sink.publish([huge]), { code: 'HVG_ERR_RECORD_TOO_LARGE' });
+  await t.rejects(sink.publish([record(1), record(2), record(3), record(4)]), { code: 'HVG_ERR_SINK_OVERLOADED' });
+  await sink.publish([]);
+  await sink.close();
+  await t.rejects(sink.publish([record(5)]), { code: 'HVG_ERR_SINK_CLOSED', retriable: true });
+  t.equal(await topicEndOffset(topic), 0, 'nothing was written');
+});
+
+t.test('close() flushes what was accepted', async (t) => {
+  const topic = uniqueTopic('sink-close');
+  const sink = await createKafkaSink(options(topic));
+  const pending = Array.from({ length: 300 }, (_, i) => sink.publish([record(i)]));
+  const closing = sink.close();
+  const results = await Promise.allSettled(pending);
+  await closing;
+  t.equal(results.filter((r) => r.status === 'fulfilled').length, 300, 'every accepted publish acknowledged');
+  t.equal(await topicEndOffset(topic), 300);
+});
+
+t.test('broker down: publish rejects with a retriable coded error in bounded time, and recovers', async (t) => {
+  const broker = new OwnBroker(await freePortPair());
+  await broker.start();
+  t.teardown(() => broker.stop());
+  const topic = uniqueTopic('sink-down');
+  const publishTimeoutMs = 2000;
+  const sink = await createKafkaSink(options(topic, { brokers: [broker.address], publishTimeoutMs, connectTimeoutMs: 5000 }));
+  t.teardown(() => sink.close());
+  await sink.publish([record(1)]);
+
+  await broker.stop();
+  const started = Date.now();
+  const err = await sink.publish([record(2)]).then(() => null, (e: unknown) => e);
+  const elapsed = Date.now() - started;
+  t.type(err, HvgError, 'publish rejected while the broker is down');
+  t.match((err as HvgError).code, /^HVG_ERR_KAFKA_(PRODUCE|TIMEOUT|UNREACHABLE)$/);
+  t.equal((err as HvgError).retriable, true);
+  t.ok(elapsed <= publishTimeoutMs + 1000, `rejected within the publish bound (${elapsed} ms)`);
+  // once the failure is known, later publishes fail at once and readiness is off
+  await t.rejects(sink.publish([record(3)]), { code: /^HVG_ERR_KAFKA_/, retriable: true });
+  t.equal(sink.isReady(), false, 'not ready while Kafka is down');
+
+  await broker.start(true);
+  const deadline = Date.now() + 60_000;
+  let delivered = false;
+  while (!delivered && Date.now() < deadline) {
+    delivered = await sink.publish([record(4)]).then(() => true, () => false);
+    if (!delivered) await new Promise((r) => setTimeout(r, 250));
+  }
+  t.ok(delivered, 'publishes succeed again after the broker is back');
+  t.ok(sink.isReady(), 'ready again');
+  const got = await readRecords(topic, 2, 20_000, [broker.address]);
+  t.ok(got.length >= 2, 'the records acknowledged before and after the outage are in the topic');
+});
