@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The one test command (npm test): type-check, make sure a real Kafka broker is there (start one
+# with scripts/kafka.sh unless KAFKA_BROKERS points at a reachable broker), run tap, stop what
+# was started, and end with one plain line "N passed, N failed" (also in .tap/summary.txt).
+# Extra arguments go to tap (e.g. npm test -- test/sink).
+set -uo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+export PATH="$ROOT/node_modules/.bin:$PATH"
+# kafkajs schedules a timer with a negative delay (Node clamps it to 1 ms); silence that warning only
+export NODE_OPTIONS="${NODE_OPTIONS:-} --disable-warning=TimeoutNegativeWarning"
+
+case "$(node --version)" in
+  v24.*|v26.*) ;;
+  *) echo "test.sh: Node $(node --version) is not supported; run 'npm ci' (the node devDependency brings Node 24)" >&2; exit 1 ;;
+esac
+
+echo "== typecheck and build (tests also run the built server, as npm start does)"
+tsc -p tsconfig.json --noEmit || exit 1
+rm -rf dist && tsc -p tsconfig.build.json || exit 1
+
+started=0
+if [ -n "${KAFKA_BROKERS:-}" ] && node scripts/kafka-ready.mjs "$KAFKA_BROKERS" 5; then
+  echo "== using Kafka at $KAFKA_BROKERS"
+else
+  export KAFKA_PORT=${HVG_TEST_KAFKA_PORT:-19092}
+  echo "== starting Kafka ${KAFKA_VERSION:-4.1.2} on 127.0.0.1:$KAFKA_PORT"
+  bash scripts/kafka.sh start || exit 1
+  started=1
+  export KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
+fi
+cleanup() { [ "$started" = 1 ] && bash scripts/kafka.sh stop; }
+trap cleanup EXIT
+
+mkdir -p .tap
+echo "== tap"
+tap --reporter=tap "$@" 2>&1 | tee .tap/output.tap
+status=${PIPESTATUS[0]}
+# tap's closing summary line looks like "# { total: 12, pass: 11, fail: 1 }"
+summary=$(grep -E '^# \{ total: [0-9]+' .tap/output.tap | tail -n 1)
+pass=$(sed -nE 's/.*pass: ([0-9]+).*/\1/p' <<<"$summary"); fail=$(sed -nE 's/.*fail: ([0-9]+).*/\1/p' <<<"$summary")
+pass=${pass:-0}; fail=${fail:-0}
+[ -z "$summary" ] && [ "$status" != 0 ] && fail=$((fail + 1))
+line="$pass passed, $fail failed"
+echo "$line" > .tap/summary.txt
+echo "$line"
+exit "$status"

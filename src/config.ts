@@ -1,0 +1,132 @@
+// One schema for the environment. Each setting is declared once (variable, parser, default,
+// doc); loadConfig() validates all of them together and reports every bad value with the
+// variable's name, so a deployment is fixed in one round. The README's configuration table
+// is checked against CONFIG_SCHEMA by a test. Nothing here opens a resource.
+import { readFileSync } from 'node:fs';
+import { HvgError } from './errors.ts';
+
+type Env = Record<string, string | undefined>;
+
+interface Setting<T> {
+  readonly env: string;
+  readonly doc: string;
+  /** shown in docs; undefined = required */
+  readonly defaultText: string | undefined;
+  /** secrets also accept <env>_FILE (a mounted file) and are never logged */
+  readonly secret: boolean;
+  parse(raw: string | undefined): T;
+}
+
+class ConfigValueError extends Error {}
+
+function setting<T>(env: string, doc: string, def: T | undefined, parse: (raw: string) => T, opts: { secret?: boolean; defaultText?: string } = {}): Setting<T> {
+  return {
+    env,
+    doc,
+    secret: opts.secret ?? false,
+    defaultText: opts.defaultText ?? (def === undefined ? undefined : String(def)),
+    parse(raw) {
+      if (raw === undefined || raw.trim() === '') {
+        if (def === undefined) throw new ConfigValueError('is required');
+        return def;
+      }
+      return parse(raw.trim());
+    },
+  };
+}
+
+const int = (min: number, max: number) => (raw: string): number => {
+  if (!/^-?\d+$/.test(raw)) throw new ConfigValueError(`must be an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigValueError(`must be between ${min} and ${max}, got ${n}`);
+  return n;
+};
+
+const oneOf = <T extends string>(values: readonly T[]) => (raw: string): T => {
+  if (!(values as readonly string[]).includes(raw)) throw new ConfigValueError(`must be one of ${values.join(', ')}, got "${raw}"`);
+  return raw as T;
+};
+
+const text = (pattern: RegExp, what: string) => (raw: string): string => {
+  if (!pattern.test(raw)) throw new ConfigValueError(`must be ${what}, got "${raw}"`);
+  return raw;
+};
+
+/** host:port[,host:port…]; IPv6 hosts in brackets */
+const brokerList = (raw: string): string[] => {
+  const list = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (list.length === 0) throw new ConfigValueError('must list at least one host:port');
+  for (const b of list) {
+    const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(b);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new ConfigValueError(`has "${b}", which is not host:port`);
+  }
+  return list;
+};
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export const CONFIG_SCHEMA = {
+  host: setting('HOST', 'Address the HTTP server binds to.', '0.0.0.0', text(/^[0-9A-Za-z.:[\]-]+$/, 'an address or host name')),
+  port: setting('PORT', 'HTTP port (notifications and admin API).', 8080, int(0, 65535)),
+  logLevel: setting('LOG_LEVEL', 'pino log level.', 'info', oneOf(LOG_LEVELS)),
+  bodyLimitBytes: setting('HTTP_BODY_LIMIT_BYTES', 'Largest request body accepted, in bytes.', 1_048_576, int(1024, 64 * 1_048_576)),
+  shutdownGraceMs: setting('SHUTDOWN_GRACE_MS', 'Time allowed to drain in-flight work on SIGTERM before the process exits anyway.', 20_000, int(100, 600_000)),
+
+  kafkaBrokers: setting('KAFKA_BROKERS', 'Bootstrap brokers, comma-separated host:port.', ['127.0.0.1:9092'], brokerList, { defaultText: '127.0.0.1:9092' }),
+  kafkaClientId: setting('KAFKA_CLIENT_ID', 'Kafka client id of the gateway.', 'hv-gateway', text(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ".", "_" or "-"')),
+  kafkaTopic: setting('KAFKA_TOPIC', 'The one topic every notification is written to.', 'healthvault.events', text(/^[A-Za-z0-9._-]{1,249}$/, 'a legal Kafka topic name')),
+  kafkaTopicPartitions: setting('KAFKA_TOPIC_PARTITIONS', 'Partitions when the gateway creates the topic.', 6, int(1, 10_000)),
+  kafkaTopicReplication: setting('KAFKA_TOPIC_REPLICATION', 'Replication factor when the gateway creates the topic (-1 = broker default).', -1, int(-1, 32)),
+  kafkaConnectTimeoutMs: setting('KAFKA_CONNECT_TIMEOUT_MS', 'Give up connecting to Kafka at start after this long.', 15_000, int(500, 600_000)),
+  kafkaPublishTimeoutMs: setting('KAFKA_PUBLISH_TIMEOUT_MS', 'A publish not acknowledged within this bound fails (notifications then get 503).', 5_000, int(100, 120_000)),
+  kafkaMaxBatchRecords: setting('KAFKA_MAX_BATCH_RECORDS', 'Most records per produce request (micro-batching).', 1_000, int(1, 100_000)),
+  kafkaMaxBatchBytes: setting('KAFKA_MAX_BATCH_BYTES', 'Most bytes per produce request (micro-batching).', 900_000, int(1024, 64 * 1_048_576)),
+  kafkaMaxQueuedRecords: setting('KAFKA_MAX_QUEUED_RECORDS', 'Records allowed to wait for the next send; beyond it publishes fail fast (backpressure).', 50_000, int(1, 10_000_000)),
+  kafkaLogLevel: setting('KAFKA_LOG_LEVEL', 'Level of kafkajs logs bridged into pino.', 'warn', oneOf(['error', 'warn', 'info', 'debug'] as const)),
+} as const;
+
+type Schema = typeof CONFIG_SCHEMA;
+export type Config = { readonly [K in keyof Schema]: ReturnType<Schema[K]['parse']> };
+
+export interface ConfigProblem {
+  readonly variable: string;
+  readonly message: string;
+}
+
+/** Raw value of a setting: VAR, or for secrets the contents of the file named by VAR_FILE. */
+function rawValue(s: Setting<unknown>, env: Env): string | undefined {
+  const direct = env[s.env];
+  const file = s.secret ? env[`${s.env}_FILE`] : undefined;
+  if (file !== undefined && file !== '') {
+    if (direct !== undefined && direct !== '') throw new ConfigValueError(`and ${s.env}_FILE are both set; set only one`);
+    try {
+      return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new ConfigValueError(`_FILE "${file}" cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  return direct;
+}
+
+/** Validate the whole environment; throws HvgError(HVG_ERR_CONFIG) listing every problem. */
+export function loadConfig(env: Env = process.env): Config {
+  const out: Record<string, unknown> = {};
+  const problems: ConfigProblem[] = [];
+  for (const [key, s] of Object.entries(CONFIG_SCHEMA) as [string, Setting<unknown>][]) {
+    try {
+      out[key] = s.parse(rawValue(s, env));
+    } catch (err) {
+      if (!(err instanceof ConfigValueError)) throw err;
+      problems.push({ variable: s.env, message: `${s.env} ${err.message}` });
+    }
+  }
+  if (problems.length > 0) {
+    throw new HvgError('HVG_ERR_CONFIG', `invalid configuration:\n  ${problems.map((p) => p.message).join('\n  ')}`, { details: { problems } });
+  }
+  return Object.freeze(out) as Config;
+}
+
+/** Documentation rows for the README table (and the test that keeps it in sync). */
+export function configDocs(): { variable: string; default: string | undefined; secret: boolean; doc: string }[] {
+  return Object.values(CONFIG_SCHEMA).map((s: Setting<unknown>) => ({ variable: s.env, default: s.defaultText, secret: s.secret, doc: s.doc }));
+}

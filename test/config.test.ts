@@ -1,0 +1,52 @@
+import t from 'tap';
+import { CONFIG_SCHEMA, configDocs, loadConfig } from '../src/config.ts';
+import { HvgError } from '../src/errors.ts';
+
+t.test('defaults for an empty environment', async (t) => {
+  const c = loadConfig({});
+  t.equal(c.port, 8080);
+  t.same(c.kafkaBrokers, ['127.0.0.1:9092']);
+  t.equal(c.kafkaTopic, 'healthvault.events');
+  t.equal(c.logLevel, 'info');
+});
+
+t.test('values are parsed and trimmed', async (t) => {
+  const c = loadConfig({ PORT: ' 9000 ', KAFKA_BROKERS: 'a:1, b.example:9092,[::1]:9093', LOG_LEVEL: 'debug', KAFKA_TOPIC_REPLICATION: '3' });
+  t.equal(c.port, 9000);
+  t.same(c.kafkaBrokers, ['a:1', 'b.example:9092', '[::1]:9093']);
+  t.equal(c.logLevel, 'debug');
+  t.equal(c.kafkaTopicReplication, 3);
+});
+
+t.test('every bad value is reported, each naming its variable', async (t) => {
+  const err = (() => {
+    try {
+      loadConfig({ PORT: 'eighty', KAFKA_BROKERS: 'localhost', LOG_LEVEL: 'loud', KAFKA_TOPIC: 'bad topic!', KAFKA_PUBLISH_TIMEOUT_MS: '5' });
+      return null;
+    } catch (e) {
+      return e;
+    }
+  })();
+  t.type(err, HvgError);
+  const e = err as HvgError;
+  t.equal(e.code, 'HVG_ERR_CONFIG');
+  t.match(e.message, /PORT must be an integer, got "eighty"/);
+  t.match(e.message, /KAFKA_BROKERS has "localhost", which is not host:port/);
+  t.match(e.message, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"/);
+  t.match(e.message, /KAFKA_TOPIC must be a legal Kafka topic name/);
+  t.match(e.message, /KAFKA_PUBLISH_TIMEOUT_MS must be between 100 and 120000, got 5/);
+  t.equal((e.details?.problems as unknown[]).length, 5);
+});
+
+t.test('range and port checks', async (t) => {
+  t.throws(() => loadConfig({ PORT: '70000' }), { message: /PORT must be between 0 and 65535/ });
+  t.throws(() => loadConfig({ KAFKA_BROKERS: 'a:0' }), { message: /KAFKA_BROKERS has "a:0"/ });
+  t.throws(() => loadConfig({ KAFKA_BROKERS: ' , ' }), { message: /KAFKA_BROKERS/ });
+});
+
+t.test('docs list every setting once', async (t) => {
+  const docs = configDocs();
+  t.equal(docs.length, Object.keys(CONFIG_SCHEMA).length);
+  t.equal(new Set(docs.map((d) => d.variable)).size, docs.length);
+  for (const d of docs) t.ok(d.doc.length > 10, `${d.variable} is documented`);
+});
