@@ -50,3 +50,16 @@ t.test('docs list every setting once', async (t) => {
   t.equal(new Set(docs.map((d) => d.variable)).size, docs.length);
   for (const d of docs) t.ok(d.doc.length > 10, `${d.variable} is documented`);
 });
+
+t.test('the README configuration table matches the schema', async (t) => {
+  const { readFileSync } = await import('node:fs');
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const block = /<!-- config-table:start -->\n([\s\S]*?)<!-- config-table:end -->/.exec(readme)?.[1] ?? '';
+  const rows = block.split('\n').filter((l) => l.startsWith('| `'));
+  const documented = rows.map((l) => /^\| `([A-Z0-9_]+)`/.exec(l)?.[1]);
+  t.same(documented, configDocs().map((d) => d.variable), 'same variables, same order (npm run config-table prints the table)');
+  for (const d of configDocs()) {
+    const row = rows.find((l) => l.startsWith(`| \`${d.variable}\``)) ?? '';
+    t.ok(row.includes(d.default === undefined ? '*required*' : `\`${d.default}\``), `${d.variable} default in README`);
+  }
+});
