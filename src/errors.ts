@@ -23,6 +23,10 @@ export const ERRORS = {
   HVG_ERR_XML_FORBIDDEN: { status: 400, retriable: false },
   HVG_ERR_XML_UNEXPECTED: { status: 400, retriable: false },
   HVG_ERR_PROTOCOL: { status: 502, retriable: false },
+  // HealthVault answered with a non-zero status code (healthvault-protocol.md §4.5)
+  HVG_ERR_HV_STATUS: { status: 502, retriable: false },
+  HVG_ERR_HV_TRANSIENT: { status: 503, retriable: true },
+  HVG_ERR_HV_SESSION_EXPIRED: { status: 503, retriable: true },
   // HTTP API generic
   HVG_ERR_VALIDATION: { status: 400, retriable: false },
   HVG_ERR_NOT_FOUND: { status: 404, retriable: false },

@@ -1,0 +1,320 @@
+// Safe, strict XML reader for every document the codec receives (healthvault-protocol.md §0
+// "namespace rule", §2.2, §4.2, §4.5).
+//
+// Why not just fast-xml-parser's XMLParser: it accepts mismatched end tags, cannot report element
+// offsets, and takes ~40 µs on a 1.6 KB notification. We need exact offsets of <header>, <info> and
+// <content> so hashes and signatures are checked over the very bytes whose values we then read (a
+// string search could be fooled by a decoy inside a comment), and the notification path is hot.
+// So this file tokenises the small XML subset HealthVault uses (elements, attributes, text, CDATA,
+// comments, the XML declaration) and refuses everything else; fast-xml-parser's XMLValidator runs
+// afterwards as an independent second well-formedness check (defence in depth: both must agree).
+import { XMLValidator } from 'fast-xml-parser';
+import { HvgError } from '../errors.ts';
+import { decodeEntities, normalizeAttribute, normalizeText } from './xml-entities.ts';
+import { preview } from './validation.ts';
+
+export interface XmlLimits {
+  /** Largest accepted document, in UTF-8 bytes. */
+  readonly maxBytes: number;
+  /** Deepest element nesting (the root is depth 1). HealthVault documents stay under 12. */
+  readonly maxDepth: number;
+  /** Longest raw attribute value, in characters. */
+  readonly maxAttributeLength: number;
+  /** Most attributes (namespace declarations included) on one element. */
+  readonly maxAttributes: number;
+}
+
+export const DEFAULT_XML_LIMITS: XmlLimits = Object.freeze({
+  maxBytes: 1024 * 1024,
+  maxDepth: 32,
+  maxAttributeLength: 4096,
+  maxAttributes: 32,
+});
+
+export interface XmlElement {
+  /** Qualified name as written, e.g. `wc:info`. */
+  readonly name: string;
+  readonly prefix: string;
+  readonly local: string;
+  /** Resolved namespace URI; '' when the element is in no namespace. */
+  readonly ns: string;
+  /** Attributes by qualified name, namespace declarations excluded (null-prototype object). */
+  readonly attrs: Readonly<Record<string, string>>;
+  readonly children: XmlElement[];
+  /** Decoded character data (text and CDATA) directly inside this element. */
+  text: string;
+  readonly parent: XmlElement | undefined;
+  /** The whole decoded document; `source.slice(start, end)` is this element exactly as received. */
+  readonly source: string;
+  readonly start: number;
+  end: number;
+}
+
+export const XML_NAMESPACE = 'http://www.w3.org/XML/1998/namespace';
+const XMLNS_NAMESPACE = 'http://www.w3.org/2000/xmlns/';
+
+const START = 'A-Za-z_\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD';
+const NCNAME = `[${START}][${START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F\\u2040]*`;
+/** QName = NCName (':' NCName)? — supplementary-plane name characters are not supported [I]. */
+const QNAME = new RegExp(`${NCNAME}(?::${NCNAME})?`, 'y');
+const BAD_CHARS = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+const DTD_OR_UNKNOWN_MARKUP = /<!(?!--|\[CDATA\[)/;
+const DTD_KEYWORD = /^<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i;
+const XML_DECL = /^<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])1\.[0-9]\1(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])([A-Za-z][A-Za-z0-9._-]*)\2)?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(["'])(?:yes|no)\4)?[ \t\r\n]*\?>/;
+const UTF8_NAMES = new Set(['utf-8', 'utf8', 'us-ascii', 'ascii']);
+const ONLY_WHITESPACE = /^[ \t\r\n]*$/;
+const utf8Decoder = new TextDecoder('utf-8', { fatal: true });
+
+interface Scope {
+  readonly parent: Scope | undefined;
+  readonly bindings: Map<string, string>;
+}
+const BASE_SCOPE: Scope = { parent: undefined, bindings: new Map([['xml', XML_NAMESPACE]]) };
+
+export function malformed(message: string, details?: Record<string, unknown>): never {
+  throw new HvgError('HVG_ERR_XML_MALFORMED', `malformed XML: ${message}`, details ? { details } : {});
+}
+
+export function forbidden(message: string, details?: Record<string, unknown>): never {
+  throw new HvgError('HVG_ERR_XML_FORBIDDEN', `forbidden XML: ${message}`, details ? { details } : {});
+}
+
+/**
+ * Parses one document and returns its root element. Accepts raw bytes (must be valid UTF-8; a BOM
+ * is dropped) or an already decoded string. Throws only HvgError.
+ */
+export function parseXml(input: string | Uint8Array, limits: Partial<XmlLimits> = {}): XmlElement {
+  const lim: XmlLimits = { ...DEFAULT_XML_LIMITS, ...limits };
+  try {
+    const source = decode(input, lim.maxBytes);
+    const bodyStart = screen(source);
+    const root = tokenize(source, bodyStart, lim);
+    const verdict = XMLValidator.validate(source);
+    if (verdict !== true) malformed(`${verdict.err.msg} (line ${verdict.err.line})`, { validator: verdict.err.code });
+    return root;
+  } catch (err) {
+    if (err instanceof HvgError) throw err;
+    // Nothing but HvgError may escape (e.g. a RangeError from a pathological input).
+    throw new HvgError('HVG_ERR_XML_MALFORMED', 'malformed XML: the document could not be read', { cause: err });
+  }
+}
+
+function decode(input: string | Uint8Array, maxBytes: number): string {
+  let text: string;
+  if (typeof input === 'string') {
+    if (input.length > maxBytes || (input.length * 3 > maxBytes && Buffer.byteLength(input, 'utf8') > maxBytes)) {
+      forbidden(`document larger than ${maxBytes} bytes`, { limit: 'maxBytes' });
+    }
+    if (!input.isWellFormed()) malformed('the text contains unpaired UTF-16 surrogates');
+    text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+  } else {
+    if (!(input instanceof Uint8Array)) malformed('input must be a string or bytes');
+    if (input.byteLength > maxBytes) forbidden(`document larger than ${maxBytes} bytes`, { limit: 'maxBytes' });
+    try {
+      text = utf8Decoder.decode(input); // fatal: invalid UTF-8 throws; the BOM is stripped
+    } catch (err) {
+      throw new HvgError('HVG_ERR_XML_MALFORMED', 'malformed XML: the bytes are not valid UTF-8', { cause: err });
+    }
+  }
+  if (BAD_CHARS.test(text)) malformed('the document contains characters that XML 1.0 does not allow');
+  return text;
+}
+
+/**
+ * Raw-text screening before any tokenising: no DTD of any kind (so no entity can ever be
+ * declared, hence none expanded beyond the five predefined ones) and no processing instruction
+ * other than a leading XML declaration. Returns where the body starts.
+ */
+function screen(source: string): number {
+  const markup = DTD_OR_UNKNOWN_MARKUP.exec(source);
+  if (markup !== null) {
+    const keyword = DTD_KEYWORD.exec(source.slice(markup.index, markup.index + 40));
+    if (keyword !== null) forbidden(`<!${keyword[1]}> declarations are not accepted`, { construct: keyword[1]?.toUpperCase() });
+    malformed(`unknown markup "<!" at offset ${markup.index}`);
+  }
+  let start = 0;
+  if (source.startsWith('<?xml') && /[ \t\r\n?]/.test(source.charAt(5))) {
+    const decl = XML_DECL.exec(source);
+    if (decl === null) malformed('invalid XML declaration');
+    const encoding = decl[3];
+    if (encoding !== undefined && !UTF8_NAMES.has(encoding.toLowerCase())) malformed(`unsupported encoding ${preview(encoding)}; only UTF-8 is read`);
+    start = decl[0].length;
+  }
+  const pi = source.indexOf('<?', start);
+  if (pi !== -1) {
+    const target = /^<\?([^\s?]{0,40})/.exec(source.slice(pi, pi + 42))?.[1] ?? '';
+    if (target.toLowerCase() === 'xml') malformed('the XML declaration is only allowed at the very start');
+    forbidden(`processing instruction <?${target}> is not accepted`, { construct: 'PI' });
+  }
+  return start;
+}
+
+function tokenize(src: string, from: number, lim: XmlLimits): XmlElement {
+  const len = src.length;
+  const stack: XmlElement[] = [];
+  const scopes: Scope[] = [];
+  let scope = BASE_SCOPE;
+  let root: XmlElement | undefined;
+  let pos = from;
+  while (pos < len) {
+    const lt = src.indexOf('<', pos);
+    const textEnd = lt === -1 ? len : lt;
+    if (textEnd > pos) {
+      const raw = src.slice(pos, textEnd);
+      const top = stack[stack.length - 1];
+      if (top === undefined) {
+        if (!ONLY_WHITESPACE.test(raw)) malformed(`text outside the root element at offset ${pos}`);
+      } else {
+        if (raw.includes(']]>')) malformed(`"]]>" in character data at offset ${pos}`);
+        top.text += normalizeText(decodeEntities(raw));
+      }
+    }
+    if (lt === -1) break;
+    const next = src.charCodeAt(lt + 1);
+    if (next === 47 /* / */) {
+      QNAME.lastIndex = lt + 2;
+      const name = QNAME.exec(src)?.[0];
+      if (name === undefined) malformed(`invalid end tag at offset ${lt}`);
+      let p = skipSpace(src, lt + 2 + name.length);
+      if (src.charCodeAt(p) !== 62 /* > */) malformed(`unterminated end tag </${name}> at offset ${lt}`);
+      const open = stack.pop();
+      if (open === undefined) malformed(`end tag </${name}> without a start tag at offset ${lt}`);
+      if (open.name !== name) malformed(`expected </${open.name}> but found </${name}> at offset ${lt}`);
+      open.end = ++p;
+      scope = scopes.pop() ?? BASE_SCOPE;
+      pos = p;
+    } else if (next === 33 /* ! */) {
+      pos = skipCommentOrCdata(src, lt, stack[stack.length - 1]);
+    } else if (next === 63 /* ? */) {
+      forbidden(`processing instruction at offset ${lt}`, { construct: 'PI' }); // screen() already caught it
+    } else {
+      if (root !== undefined && stack.length === 0) malformed(`content after the root element at offset ${lt}`);
+      if (stack.length >= lim.maxDepth) forbidden(`elements nested deeper than ${lim.maxDepth}`, { limit: 'maxDepth' });
+      const parent = stack[stack.length - 1];
+      const tag = readStartTag(src, lt, lim, scope, parent);
+      if (parent === undefined) root = tag.element;
+      else parent.children.push(tag.element);
+      if (tag.selfClosing) {
+        tag.element.end = tag.after;
+      } else {
+        stack.push(tag.element);
+        scopes.push(scope);
+        scope = tag.scope;
+      }
+      pos = tag.after;
+    }
+  }
+  const unclosed = stack[stack.length - 1];
+  if (unclosed !== undefined) malformed(`element <${unclosed.name}> is not closed (document truncated?)`);
+  if (root === undefined) malformed('no root element');
+  return root;
+}
+
+function skipSpace(src: string, p: number): number {
+  let c = src.charCodeAt(p);
+  while (c === 32 || c === 9 || c === 10 || c === 13) c = src.charCodeAt(++p);
+  return p;
+}
+
+function skipCommentOrCdata(src: string, lt: number, top: XmlElement | undefined): number {
+  if (src.startsWith('<!--', lt)) {
+    const close = src.indexOf('-->', lt + 4);
+    if (close === -1) malformed(`unterminated comment at offset ${lt}`);
+    const body = src.slice(lt + 4, close);
+    if (body.includes('--') || body.endsWith('-')) malformed(`"--" inside a comment at offset ${lt}`);
+    return close + 3;
+  }
+  if (src.startsWith('<![CDATA[', lt)) {
+    if (top === undefined) malformed(`CDATA outside the root element at offset ${lt}`);
+    const close = src.indexOf(']]>', lt + 9);
+    if (close === -1) malformed(`unterminated CDATA section at offset ${lt}`);
+    top.text += normalizeText(src.slice(lt + 9, close));
+    return close + 3;
+  }
+  return malformed(`unknown markup at offset ${lt}`);
+}
+
+interface StartTag {
+  readonly element: XmlElement;
+  readonly scope: Scope;
+  readonly selfClosing: boolean;
+  readonly after: number;
+}
+
+function readStartTag(src: string, lt: number, lim: XmlLimits, outer: Scope, parent: XmlElement | undefined): StartTag {
+  QNAME.lastIndex = lt + 1;
+  const name = QNAME.exec(src)?.[0];
+  if (name === undefined) malformed(`invalid element name at offset ${lt}`);
+  const attrs: Record<string, string> = Object.create(null) as Record<string, string>;
+  let bindings: Map<string, string> | undefined;
+  let count = 0;
+  let p = lt + 1 + name.length;
+  let selfClosing = false;
+  for (;;) {
+    const spaced = skipSpace(src, p);
+    const c = src.charCodeAt(spaced);
+    if (c === 62 /* > */) { p = spaced + 1; break; }
+    if (c === 47 /* / */ && src.charCodeAt(spaced + 1) === 62) { p = spaced + 2; selfClosing = true; break; }
+    if (spaced === p || Number.isNaN(c)) malformed(`unterminated or invalid start tag <${name}> at offset ${lt}`);
+    QNAME.lastIndex = spaced;
+    const attr = QNAME.exec(src)?.[0];
+    if (attr === undefined) malformed(`invalid attribute in <${name}> at offset ${spaced}`);
+    let q = skipSpace(src, spaced + attr.length);
+    if (src.charCodeAt(q) !== 61 /* = */) malformed(`attribute ${attr} of <${name}> has no value`);
+    q = skipSpace(src, q + 1);
+    const quote = src.charAt(q);
+    if (quote !== '"' && quote !== "'") malformed(`attribute ${attr} of <${name}> is not quoted`);
+    const close = src.indexOf(quote, q + 1);
+    if (close === -1) malformed(`unterminated value of attribute ${attr} in <${name}>`);
+    if (close - q - 1 > lim.maxAttributeLength) forbidden(`attribute ${attr} of <${name}> is longer than ${lim.maxAttributeLength} characters`, { limit: 'maxAttributeLength' });
+    if (++count > lim.maxAttributes) forbidden(`more than ${lim.maxAttributes} attributes on <${name}>`, { limit: 'maxAttributes' });
+    const raw = src.slice(q + 1, close);
+    if (raw.includes('<')) malformed(`"<" in the value of attribute ${attr} of <${name}>`);
+    const value = decodeEntities(normalizeAttribute(raw));
+    if (attr === 'xmlns' || attr.startsWith('xmlns:')) {
+      bindings ??= new Map();
+      const prefix = attr === 'xmlns' ? '' : attr.slice(6);
+      if (bindings.has(prefix)) malformed(`namespace declaration ${attr} repeated on <${name}>`);
+      checkBinding(prefix, value, name);
+      bindings.set(prefix, value);
+    } else {
+      if (attr in attrs) malformed(`attribute ${attr} repeated on <${name}>`);
+      attrs[attr] = value;
+    }
+    p = close + 1;
+  }
+  const scope = bindings === undefined ? outer : { parent: outer, bindings };
+  const colon = name.indexOf(':');
+  const prefix = colon === -1 ? '' : name.slice(0, colon);
+  const ns = lookup(scope, prefix);
+  if (ns === undefined) malformed(`namespace prefix "${prefix}" of <${name}> is not declared`);
+  for (const attr in attrs) {
+    const c = attr.indexOf(':');
+    if (c !== -1 && lookup(scope, attr.slice(0, c)) === undefined) malformed(`namespace prefix of attribute ${attr} is not declared`);
+  }
+  const element: XmlElement = {
+    name, prefix, local: colon === -1 ? name : name.slice(colon + 1), ns, attrs, children: [], text: '',
+    parent, source: src, start: lt, end: -1,
+  };
+  return { element, scope, selfClosing, after: p };
+}
+
+function checkBinding(prefix: string, uri: string, element: string): void {
+  if (prefix === 'xmlns') malformed(`the xmlns prefix cannot be declared (on <${element}>)`);
+  if (prefix === 'xml' ? uri !== XML_NAMESPACE : uri === XML_NAMESPACE) malformed(`the xml prefix and its namespace cannot be rebound (on <${element}>)`);
+  if (uri === XMLNS_NAMESPACE) malformed(`the xmlns namespace cannot be bound (on <${element}>)`);
+  if (prefix !== '' && uri === '') malformed(`prefix "${prefix}" cannot be bound to the empty namespace in XML 1.0 (on <${element}>)`);
+}
+
+function lookup(scope: Scope | undefined, prefix: string): string | undefined {
+  for (let s = scope; s !== undefined; s = s.parent) {
+    const uri = s.bindings.get(prefix);
+    if (uri !== undefined) return uri;
+  }
+  return prefix === '' ? '' : undefined;
+}
+
+/** The element exactly as it appears in the received document (§4.2: hash the bytes as sent). */
+export function rawXml(element: XmlElement): string {
+  return element.source.slice(element.start, element.end);
+}
