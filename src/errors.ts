@@ -27,6 +27,20 @@ export const ERRORS = {
   HVG_ERR_HV_STATUS: { status: 502, retriable: false },
   HVG_ERR_HV_TRANSIENT: { status: 503, retriable: true },
   HVG_ERR_HV_SESSION_EXPIRED: { status: 503, retriable: true },
+  // subscription store and admin API
+  HVG_ERR_STORE_UNAVAILABLE: { status: 503, retriable: true },
+  HVG_ERR_PRECONDITION_FAILED: { status: 412, retriable: false },
+  HVG_ERR_UNAUTHORIZED: { status: 401, retriable: false },
+  // notification receiver
+  HVG_ERR_AUTH_MISSING: { status: 401, retriable: false },
+  HVG_ERR_AUTH_MALFORMED: { status: 401, retriable: false },
+  HVG_ERR_AUTH_UNKNOWN_KEY_VERSION: { status: 401, retriable: false },
+  HVG_ERR_AUTH_BAD_SIGNATURE: { status: 401, retriable: false },
+  HVG_ERR_UNKNOWN_SUBSCRIPTION: { status: 404, retriable: false },
+  HVG_ERR_SUBSCRIPTION_MISMATCH: { status: 403, retriable: false },
+  HVG_ERR_BODY_TOO_LARGE: { status: 413, retriable: false },
+  HVG_ERR_RATE_LIMITED: { status: 429, retriable: true },
+  HVG_ERR_DRAINING: { status: 503, retriable: true },
   // HTTP API generic
   HVG_ERR_VALIDATION: { status: 400, retriable: false },
   HVG_ERR_NOT_FOUND: { status: 404, retriable: false },

@@ -1,0 +1,59 @@
+// The subscription model: what an operator asks for (SubscriptionSpec, desired state) and what
+// the reconciler last saw in each instance (InstanceObservation). Both are stored as JSON in a
+// single-partition compacted Kafka topic (store.ts) and folded into a SubscriptionView by every
+// replica (view.ts). Nothing secret is in either: keys are derived (keys.ts).
+
+export const EVENT_TYPES = ['record-item-changed'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Subscription names are slugs: they appear in callback URLs and Kafka headers. */
+export const NAME_PATTERN = /^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/;
+
+export interface SubscriptionSpec {
+  readonly name: string;
+  readonly eventType: EventType;
+  /** thing type ids (lower-case GUIDs, sorted, unique); a change of any of them notifies */
+  readonly typeIds: readonly string[];
+  /** instance ids this subscription is limited to; null = every supported instance */
+  readonly instances: readonly string[] | null;
+  /** current notification key version (integer, HealthVault id "v<n>") */
+  readonly keyVersion: number;
+  /** the version before the last rotation, still accepted until keyRotatedAt + overlap */
+  readonly previousKeyVersion: number | null;
+  readonly keyRotatedAt: string | null;
+  /** bumped by every write; the ETag is derived from it */
+  readonly revision: number;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+}
+
+export const SYNC_STATES = ['in-sync', 'pending', 'error', 'missing'] as const;
+export type SyncState = (typeof SYNC_STATES)[number];
+
+/** What the reconciler last observed (and did) for one subscription in one instance. */
+export interface InstanceObservation {
+  readonly instanceId: string;
+  readonly name: string;
+  /** HealthVault subscription id of ours in that instance (null when there is none yet) */
+  readonly hvSubscriptionId: string | null;
+  /** every id of ours seen for this URL in the last pass (duplicates included until removed) */
+  readonly knownIds: readonly string[];
+  readonly state: SyncState;
+  /** key version registered in the instance (null when unknown) */
+  readonly keyVersion: number | null;
+  /** spec revision this observation was made against */
+  readonly specRevision: number;
+  readonly lastError: string | null;
+  readonly lastSync: string | null;
+}
+
+export const etagOf = (spec: Pick<SubscriptionSpec, 'name' | 'revision'>): string => `"${spec.name}-r${spec.revision}"`;
+
+/** Store keys: one per spec and one per (instance, subscription) observation. */
+export const specKey = (name: string): string => `spec/${name}`;
+export const observationKey = (instanceId: string, name: string): string => `observed/${encodeURIComponent(instanceId)}/${name}`;
+
+/** Instances a spec applies to, given the supported ones. */
+export function targetInstances(spec: SubscriptionSpec, supported: readonly string[]): string[] {
+  return spec.instances === null ? [...supported] : supported.filter((id) => spec.instances!.includes(id));
+}

@@ -1,0 +1,84 @@
+import t, { type Test } from 'tap';
+import { SubscriptionStore, type SubscriptionStoreOptions } from '../../src/subscriptions/store.ts';
+import type { SubscriptionSpec } from '../../src/subscriptions/model.ts';
+import { brokers, silentLogger, uniqueTopic } from '../helpers/kafka.ts';
+
+const options = (topic: string): SubscriptionStoreOptions => ({
+  brokers,
+  clientId: 'hvg-test',
+  topic,
+  replicationFactor: 1,
+  connectTimeoutMs: 20_000,
+  writeTimeoutMs: 10_000,
+  keyOverlapMs: 60_000,
+  kafkaLogLevel: 'error',
+  logger: silentLogger,
+});
+
+async function open(t: Test, topic: string): Promise<SubscriptionStore> {
+  const s = new SubscriptionStore(options(topic));
+  await s.start();
+  t.teardown(() => s.close());
+  return s;
+}
+
+const spec = (name: string, revision: number, typeIds = ['879e7c04-4e8a-4707-9ad3-b054df467ce4']): SubscriptionSpec => ({
+  name,
+  eventType: 'record-item-changed',
+  typeIds,
+  instances: null,
+  keyVersion: 1,
+  previousKeyVersion: null,
+  keyRotatedAt: null,
+  revision,
+  createdAt: '2026-11-30T00:00:00.000Z',
+  updatedAt: '2026-11-30T00:00:00.000Z',
+});
+
+t.test('read-your-writes, a second replica sees the same state, a restart rebuilds it', async (t) => {
+  const topic = uniqueTopic('store');
+  const a = await open(t, topic);
+  const b = await open(t, topic);
+  t.ok(a.isLoaded());
+  t.equal(await a.writeSpec(spec('glucose', 1)), true);
+  t.same(a.view.spec('glucose'), spec('glucose', 1), 'applied on the writer before the write resolves');
+  await a.writeObservation({ instanceId: '1', name: 'glucose', hvSubscriptionId: 'AAAAAAAA-0000-4000-8000-000000000001', knownIds: [], state: 'in-sync', keyVersion: 1, specRevision: 1, lastError: null, lastSync: null });
+  await b.view.waitForOffset(a.view.appliedOffset, 10_000);
+  t.same(b.view.spec('glucose'), spec('glucose', 1), 'the other replica has it');
+  t.same([...b.view.route('1', 'glucose')!.subscriptionIds], ['aaaaaaaa-0000-4000-8000-000000000001']);
+
+  t.equal(await b.writeSpec({ name: 'glucose', deleted: true, revision: 2 }), true);
+  await a.view.waitForOffset(b.view.appliedOffset, 10_000);
+  t.equal(a.view.spec('glucose'), undefined, 'deleted everywhere');
+  t.equal(a.view.lastSpecWrite('glucose')?.revision, 2, 'the revision survives deletion');
+  t.equal(await a.writeSpec(spec('glucose', 3)), true, 'recreated with the next revision');
+
+  const c = await open(t, topic);
+  t.same(c.view.spec('glucose'), spec('glucose', 3), 'a restarted replica rebuilds the same view');
+  t.equal(c.view.observation('1', 'glucose')?.state, 'in-sync');
+});
+
+t.test('concurrent writes of one revision: exactly one wins and every replica agrees', async (t) => {
+  const topic = uniqueTopic('store-race');
+  const a = await open(t, topic);
+  const b = await open(t, topic);
+  const [wa, wb] = await Promise.all([a.writeSpec(spec('race', 1, ['aaaaaaaa-0000-4000-8000-00000000000a'])), b.writeSpec(spec('race', 1, ['bbbbbbbb-0000-4000-8000-00000000000b']))]);
+  t.equal(Number(wa) + Number(wb), 1, `exactly one write won (a=${wa}, b=${wb})`);
+  await a.view.waitForOffset(b.view.appliedOffset, 10_000);
+  await b.view.waitForOffset(a.view.appliedOffset, 10_000);
+  const winner = wa ? 'aaaaaaaa-0000-4000-8000-00000000000a' : 'bbbbbbbb-0000-4000-8000-00000000000b';
+  t.same(a.view.spec('race')?.typeIds, [winner]);
+  t.same(b.view.spec('race')?.typeIds, [winner]);
+  const c = await open(t, topic);
+  t.same(c.view.spec('race')?.typeIds, [winner], 'a replica started later agrees (the winner is also the last record)');
+});
+
+t.test('key overlap: the previous version is accepted only within the window', async (t) => {
+  const topic = uniqueTopic('store-keys');
+  const a = await open(t, topic);
+  const rotatedAt = new Date(Date.now() - 30_000).toISOString();
+  await a.writeSpec({ ...spec('rot', 1), keyVersion: 2, previousKeyVersion: 1, keyRotatedAt: rotatedAt });
+  t.same(a.view.route('1', 'rot')!.keyVersions, [2, 1], 'within the 60 s overlap');
+  t.same(a.view.route('1', 'rot', Date.now() + 31_000)!.keyVersions, [2], 'after it');
+  t.equal(a.view.route('1', 'nope'), undefined);
+});
