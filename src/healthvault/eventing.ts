@@ -1,0 +1,128 @@
+// The four eventing methods, all method-version 1 and authenticated (healthvault-protocol.md
+// §1.3–1.6): request infos (plain `<info>`, §7.14) and responses, both directions, so the gateway
+// and the simulator share one codec.
+import type { XmlLimits } from './safe-xml.ts';
+import { childrenNamed, elementOf, expectRoot, guidText, requiredChild, unexpected } from './xml-query.ts';
+import type { XmlInput } from './xml-query.ts';
+import { buildResponse, requiredInfo, successfulResponse } from './response-envelope.ts';
+import type { ResponseInput } from './response-envelope.ts';
+import { HV_METHODS, requestInfoNamespaces } from './methods.ts';
+import { buildSubscriptionXml, parseKeyedSubscriptionElement, parseSubscriptionElement } from './subscription.ts';
+import type { KeyedSubscription, Subscription, SubscriptionSpec } from './subscription.ts';
+import { textElement } from './xml-escape.ts';
+import { invalid, requireGuid } from './validation.ts';
+
+/**
+ * "An application can only register 25 subscriptions at a time. This number is subject to change"
+ * [C, second-hand] (§1.1); beyond it the platform answers 133.
+ */
+export const SUBSCRIPTION_LIMIT = 25;
+
+const SUBSCRIBE = HV_METHODS.SubscribeToEvent;
+const LIST = HV_METHODS.GetEventSubscriptions;
+const UPDATE = HV_METHODS.UpdateEventSubscription;
+const UNSUBSCRIBE = HV_METHODS.UnsubscribeToEvent;
+
+function infoRoot(input: XmlInput, method: string, limits?: Partial<XmlLimits>) {
+  return expectRoot(elementOf(input, limits), requestInfoNamespaces(method), 'info');
+}
+
+// ---- SubscribeToEvent (§1.3)
+
+/** The id is assigned by the platform: sending one is refused (.NET SDK throws, python saw 134) [C]. */
+export function buildSubscribeToEventInfo(spec: SubscriptionSpec): string {
+  if (spec.id !== undefined) invalid('SubscribeToEvent must not carry a subscription id; the platform assigns it');
+  return `<info>${buildSubscriptionXml(spec)}</info>`;
+}
+
+/**
+ * Simulator side. Returns the id too if a client sent one, so the simulator can answer 134 as
+ * the platform did [C] rather than failing the parse.
+ */
+export function parseSubscribeToEventInfo(input: XmlInput, limits?: Partial<XmlLimits>): KeyedSubscription {
+  return parseKeyedSubscriptionElement(requiredChild(infoRoot(input, SUBSCRIBE.name, limits), 'subscription'));
+}
+
+export function buildSubscribeToEventResponse(subscriptionId: string): string {
+  const inner = textElement('subscription-id', requireGuid(subscriptionId, 'subscriptionId'));
+  return buildResponse({ code: 0, info: { name: SUBSCRIBE.responseInfo, inner } });
+}
+
+/** The platform-assigned subscription id. Non-zero status → HvgError (see statusError). */
+export function parseSubscribeToEventResponse(input: ResponseInput, limits?: Partial<XmlLimits>): string {
+  return guidText(requiredInfo(successfulResponse(input, SUBSCRIBE.responseInfo, limits), SUBSCRIBE.responseInfo), 'subscription-id');
+}
+
+// ---- GetEventSubscriptions (§1.4)
+
+/** No parameters; the SDKs send an empty info [C]. */
+export function buildGetEventSubscriptionsInfo(): string {
+  return '<info/>';
+}
+
+/** Simulator side: the info carries no parameters; any content is ignored [I] (no schema, §1.4). */
+export function parseGetEventSubscriptionsInfo(input: XmlInput, limits?: Partial<XmlLimits>): void {
+  infoRoot(input, LIST.name, limits);
+}
+
+/** Every subscription of the app in this instance; each must have its id. */
+export function buildGetEventSubscriptionsResponse(subscriptions: readonly SubscriptionSpec[]): string {
+  const items = subscriptions.map((s, i) => {
+    if (s.id === undefined) invalid(`subscription ${i + 1} has no id; listed subscriptions always have one`);
+    return buildSubscriptionXml(s);
+  });
+  return buildResponse({ code: 0, info: { name: LIST.responseInfo, inner: `<subscriptions>${items.join('')}</subscriptions>` } });
+}
+
+/**
+ * The app's subscriptions in the instance that answered. Keys may be absent if the platform does
+ * not echo them [I] (§1.4): compare id, URL, type ids and key version, not keys.
+ */
+export function parseGetEventSubscriptionsResponse(input: ResponseInput, limits?: Partial<XmlLimits>): Subscription[] {
+  const info = requiredInfo(successfulResponse(input, LIST.responseInfo, limits), LIST.responseInfo);
+  const list = childrenNamed(requiredChild(info, 'subscriptions'), 'subscription').map((el) => {
+    const sub = parseSubscriptionElement(el, false);
+    if (sub.id === undefined) unexpected(el, 'listed subscription has no <common><id>');
+    return sub;
+  });
+  return list;
+}
+
+// ---- UpdateEventSubscription (§1.5): the whole subscription again, identified by its id.
+
+export function buildUpdateEventSubscriptionInfo(spec: SubscriptionSpec & { readonly id: string }): string {
+  if (spec.id === undefined) invalid('UpdateEventSubscription needs the subscription id');
+  return `<info>${buildSubscriptionXml(spec)}</info>`;
+}
+
+export function parseUpdateEventSubscriptionInfo(input: XmlInput, limits?: Partial<XmlLimits>): KeyedSubscription & { readonly id: string } {
+  const el = requiredChild(infoRoot(input, UPDATE.name, limits), 'subscription');
+  const sub = parseKeyedSubscriptionElement(el);
+  if (sub.id === undefined) unexpected(el, 'UpdateEventSubscription needs <common><id>');
+  return { ...sub, id: sub.id };
+}
+
+// ---- UnsubscribeToEvent (§1.6)
+
+export function buildUnsubscribeToEventInfo(subscriptionId: string): string {
+  return `<info>${textElement('subscription-id', requireGuid(subscriptionId, 'subscriptionId'))}</info>`;
+}
+
+export function parseUnsubscribeToEventInfo(input: XmlInput, limits?: Partial<XmlLimits>): string {
+  return guidText(infoRoot(input, UNSUBSCRIBE.name, limits), 'subscription-id');
+}
+
+// ---- Status-only answers of Update and Unsubscribe [S][C][I] (fixture status-only-response.xml)
+
+export function buildStatusOnlyResponse(): string {
+  return buildResponse({ code: 0 });
+}
+
+/** Succeeds silently on status 0; any other status → HvgError (132 SUBSCRIPTION_NOT_FOUND, …). */
+export function parseUpdateEventSubscriptionResponse(input: ResponseInput, limits?: Partial<XmlLimits>): void {
+  successfulResponse(input, UPDATE.responseInfo, limits);
+}
+
+export function parseUnsubscribeToEventResponse(input: ResponseInput, limits?: Partial<XmlLimits>): void {
+  successfulResponse(input, UNSUBSCRIBE.responseInfo, limits);
+}
