@@ -3,65 +3,8 @@
 // variable's name, so a deployment is fixed in one round. The README's configuration table
 // is checked against CONFIG_SCHEMA by a test. Nothing here opens a resource.
 import { readFileSync } from 'node:fs';
+import { ConfigValueError, brokerList, int, oneOf, setting, text, type Env, type Setting } from './config-kit.ts';
 import { HvgError } from './errors.ts';
-
-type Env = Record<string, string | undefined>;
-
-interface Setting<T> {
-  readonly env: string;
-  readonly doc: string;
-  /** shown in docs; undefined = required */
-  readonly defaultText: string | undefined;
-  /** secrets also accept <env>_FILE (a mounted file) and are never logged */
-  readonly secret: boolean;
-  parse(raw: string | undefined): T;
-}
-
-class ConfigValueError extends Error {}
-
-function setting<T>(env: string, doc: string, def: T | undefined, parse: (raw: string) => T, opts: { secret?: boolean; defaultText?: string } = {}): Setting<T> {
-  return {
-    env,
-    doc,
-    secret: opts.secret ?? false,
-    defaultText: opts.defaultText ?? (def === undefined ? undefined : String(def)),
-    parse(raw) {
-      if (raw === undefined || raw.trim() === '') {
-        if (def === undefined) throw new ConfigValueError('is required');
-        return def;
-      }
-      return parse(raw.trim());
-    },
-  };
-}
-
-const int = (min: number, max: number) => (raw: string): number => {
-  if (!/^-?\d+$/.test(raw)) throw new ConfigValueError(`must be an integer, got "${raw}"`);
-  const n = Number(raw);
-  if (n < min || n > max) throw new ConfigValueError(`must be between ${min} and ${max}, got ${n}`);
-  return n;
-};
-
-const oneOf = <T extends string>(values: readonly T[]) => (raw: string): T => {
-  if (!(values as readonly string[]).includes(raw)) throw new ConfigValueError(`must be one of ${values.join(', ')}, got "${raw}"`);
-  return raw as T;
-};
-
-const text = (pattern: RegExp, what: string) => (raw: string): string => {
-  if (!pattern.test(raw)) throw new ConfigValueError(`must be ${what}, got "${raw}"`);
-  return raw;
-};
-
-/** host:port[,host:port…]; IPv6 hosts in brackets */
-const brokerList = (raw: string): string[] => {
-  const list = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (list.length === 0) throw new ConfigValueError('must list at least one host:port');
-  for (const b of list) {
-    const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(b);
-    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new ConfigValueError(`has "${b}", which is not host:port`);
-  }
-  return list;
-};
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 

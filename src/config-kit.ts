@@ -1,0 +1,81 @@
+// Building blocks of the configuration schema: a setting = variable + parser + default + doc.
+// Modules declare their own settings with these (e.g. src/instances/settings.ts); config.ts
+// composes them into the one schema.
+
+export type Env = Record<string, string | undefined>;
+
+export interface Setting<T> {
+  readonly env: string;
+  readonly doc: string;
+  /** shown in docs; undefined = required */
+  readonly defaultText: string | undefined;
+  /** secrets also accept <env>_FILE (a mounted file) and are never logged */
+  readonly secret: boolean;
+  parse(raw: string | undefined): T;
+}
+
+export class ConfigValueError extends Error {}
+
+export function setting<T>(env: string, doc: string, def: T | undefined, parse: (raw: string) => T, opts: { secret?: boolean; defaultText?: string } = {}): Setting<T> {
+  return {
+    env,
+    doc,
+    secret: opts.secret ?? false,
+    defaultText: opts.defaultText ?? (def === undefined ? undefined : String(def)),
+    parse(raw) {
+      if (raw === undefined || raw.trim() === '') {
+        if (def === undefined) throw new ConfigValueError('is required');
+        return def;
+      }
+      return parse(raw.trim());
+    },
+  };
+}
+
+export const int = (min: number, max: number) => (raw: string): number => {
+  if (!/^-?\d+$/.test(raw)) throw new ConfigValueError(`must be an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigValueError(`must be between ${min} and ${max}, got ${n}`);
+  return n;
+};
+
+export const oneOf = <T extends string>(values: readonly T[]) => (raw: string): T => {
+  if (!(values as readonly string[]).includes(raw)) throw new ConfigValueError(`must be one of ${values.join(', ')}, got "${raw}"`);
+  return raw as T;
+};
+
+export const text = (pattern: RegExp, what: string) => (raw: string): string => {
+  if (!pattern.test(raw)) throw new ConfigValueError(`must be ${what}, got "${raw}"`);
+  return raw;
+};
+
+/** host:port[,host:port…]; IPv6 hosts in brackets */
+export const brokerList = (raw: string): string[] => {
+  const list = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (list.length === 0) throw new ConfigValueError('must list at least one host:port');
+  for (const b of list) {
+    const m = /^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/.exec(b);
+    if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw new ConfigValueError(`has "${b}", which is not host:port`);
+  }
+  return list;
+};
+
+export const bool = (raw: string): boolean => {
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigValueError(`must be true or false, got "${raw}"`);
+};
+
+/** an absolute http(s) URL without query or fragment; trailing slashes removed */
+export const baseUrl = (raw: string): string => {
+  let u: URL;
+  try {
+    u = new URL(raw);
+  } catch {
+    throw new ConfigValueError(`must be an absolute URL, got "${raw}"`);
+  }
+  if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new ConfigValueError(`must be an http or https URL, got "${raw}"`);
+  if (u.search !== '' || u.hash !== '') throw new ConfigValueError(`must not have a query or fragment, got "${raw}"`);
+  return raw.replace(/\/+$/, '');
+};
+
