@@ -86,11 +86,16 @@ export function optionalText(element: XmlElement, local: string): string | undef
   return child === undefined ? undefined : textOf(child);
 }
 
-export function guidText(element: XmlElement, local: string): string {
-  const child = requiredChild(element, local);
-  const text = textOf(child);
-  if (!isGuid(text)) unexpected(child, `expected a GUID, got ${preview(text)}`);
+/** The element's own text, which must be a GUID. */
+export function guidValue(element: XmlElement): string {
+  const text = textOf(element);
+  if (!isGuid(text)) unexpected(element, `expected a GUID, got ${preview(text)}`);
   return text;
+}
+
+/** Text of the single child `local`, which must be a GUID. */
+export function guidText(element: XmlElement, local: string): string {
+  return guidValue(requiredChild(element, local));
 }
 
 /** Non-negative decimal integer (status codes, method versions, TTLs). */
