@@ -45,6 +45,16 @@ export const ERRORS = {
   HVG_ERR_VALIDATION: { status: 400, retriable: false },
   HVG_ERR_NOT_FOUND: { status: 404, retriable: false },
   HVG_ERR_INTERNAL: { status: 500, retriable: false },
+  // instances: topology, platform client, app session (src/instances/)
+  HVG_ERR_INSTANCE_UNREACHABLE: { status: 503, retriable: true }, // network error or timeout, retries spent
+  HVG_ERR_INSTANCE_UNAVAILABLE: { status: 503, retriable: true }, // HTTP 5xx, retries spent
+  HVG_ERR_INSTANCE_BAD_RESPONSE: { status: 502, retriable: false }, // other HTTP status, oversized or unreadable answer
+  HVG_ERR_INSTANCE_AUTH: { status: 502, retriable: false }, // CAST refused the app credential (fix cert/key/app id)
+  HVG_ERR_INSTANCE_MISMATCH: { status: 502, retriable: false }, // platform's current-instance-id is not the registry's id
+  HVG_ERR_INSTANCE_CLOSED: { status: 503, retriable: true },
+  HVG_ERR_TOPOLOGY_UNAVAILABLE: { status: 503, retriable: true },
+  HVG_ERR_INVALID_COUNTRY: { status: 400, retriable: false },
+  HVG_ERR_NO_INSTANCE_FOR_COUNTRY: { status: 404, retriable: false },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
