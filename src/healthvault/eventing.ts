@@ -1,7 +1,7 @@
 // The four eventing methods, all method-version 1 and authenticated (healthvault-protocol.md
 // §1.3–1.6): request infos (plain `<info>`, §7.14) and responses, both directions, so the gateway
 // and the simulator share one codec.
-import type { XmlLimits } from './safe-xml.ts';
+import type { XmlParseOptions } from './safe-xml.ts';
 import { childrenNamed, elementOf, expectRoot, guidText, requiredChild, unexpected } from './xml-query.ts';
 import type { XmlInput } from './xml-query.ts';
 import { buildResponse, requiredInfo, successfulResponse } from './response-envelope.ts';
@@ -23,7 +23,7 @@ const LIST = HV_METHODS.GetEventSubscriptions;
 const UPDATE = HV_METHODS.UpdateEventSubscription;
 const UNSUBSCRIBE = HV_METHODS.UnsubscribeToEvent;
 
-function infoRoot(input: XmlInput, method: string, limits?: Partial<XmlLimits>) {
+function infoRoot(input: XmlInput, method: string, limits?: XmlParseOptions) {
   return expectRoot(elementOf(input, limits), requestInfoNamespaces(method), 'info');
 }
 
@@ -39,7 +39,7 @@ export function buildSubscribeToEventInfo(spec: SubscriptionSpec): string {
  * Simulator side. Returns the id too if a client sent one, so the simulator can answer 134 as
  * the platform did [C] rather than failing the parse.
  */
-export function parseSubscribeToEventInfo(input: XmlInput, limits?: Partial<XmlLimits>): KeyedSubscription {
+export function parseSubscribeToEventInfo(input: XmlInput, limits?: XmlParseOptions): KeyedSubscription {
   return parseKeyedSubscriptionElement(requiredChild(infoRoot(input, SUBSCRIBE.name, limits), 'subscription'));
 }
 
@@ -49,7 +49,7 @@ export function buildSubscribeToEventResponse(subscriptionId: string): string {
 }
 
 /** The platform-assigned subscription id. Non-zero status → HvgError (see statusError). */
-export function parseSubscribeToEventResponse(input: ResponseInput, limits?: Partial<XmlLimits>): string {
+export function parseSubscribeToEventResponse(input: ResponseInput, limits?: XmlParseOptions): string {
   return guidText(requiredInfo(successfulResponse(input, SUBSCRIBE.responseInfo, limits), SUBSCRIBE.responseInfo), 'subscription-id');
 }
 
@@ -61,7 +61,7 @@ export function buildGetEventSubscriptionsInfo(): string {
 }
 
 /** Simulator side: the info carries no parameters; any content is ignored [I] (no schema, §1.4). */
-export function parseGetEventSubscriptionsInfo(input: XmlInput, limits?: Partial<XmlLimits>): void {
+export function parseGetEventSubscriptionsInfo(input: XmlInput, limits?: XmlParseOptions): void {
   infoRoot(input, LIST.name, limits);
 }
 
@@ -78,7 +78,7 @@ export function buildGetEventSubscriptionsResponse(subscriptions: readonly Subsc
  * The app's subscriptions in the instance that answered. Keys may be absent if the platform does
  * not echo them [I] (§1.4): compare id, URL, type ids and key version, not keys.
  */
-export function parseGetEventSubscriptionsResponse(input: ResponseInput, limits?: Partial<XmlLimits>): Subscription[] {
+export function parseGetEventSubscriptionsResponse(input: ResponseInput, limits?: XmlParseOptions): Subscription[] {
   const info = requiredInfo(successfulResponse(input, LIST.responseInfo, limits), LIST.responseInfo);
   const list = childrenNamed(requiredChild(info, 'subscriptions'), 'subscription').map((el) => {
     const sub = parseSubscriptionElement(el, false);
@@ -95,7 +95,7 @@ export function buildUpdateEventSubscriptionInfo(spec: SubscriptionSpec & { read
   return `<info>${buildSubscriptionXml(spec)}</info>`;
 }
 
-export function parseUpdateEventSubscriptionInfo(input: XmlInput, limits?: Partial<XmlLimits>): KeyedSubscription & { readonly id: string } {
+export function parseUpdateEventSubscriptionInfo(input: XmlInput, limits?: XmlParseOptions): KeyedSubscription & { readonly id: string } {
   const el = requiredChild(infoRoot(input, UPDATE.name, limits), 'subscription');
   const sub = parseKeyedSubscriptionElement(el);
   if (sub.id === undefined) unexpected(el, 'UpdateEventSubscription needs <common><id>');
@@ -108,7 +108,7 @@ export function buildUnsubscribeToEventInfo(subscriptionId: string): string {
   return `<info>${textElement('subscription-id', requireGuid(subscriptionId, 'subscriptionId'))}</info>`;
 }
 
-export function parseUnsubscribeToEventInfo(input: XmlInput, limits?: Partial<XmlLimits>): string {
+export function parseUnsubscribeToEventInfo(input: XmlInput, limits?: XmlParseOptions): string {
   return guidText(infoRoot(input, UNSUBSCRIBE.name, limits), 'subscription-id');
 }
 
@@ -119,10 +119,10 @@ export function buildStatusOnlyResponse(): string {
 }
 
 /** Succeeds silently on status 0; any other status → HvgError (132 SUBSCRIPTION_NOT_FOUND, …). */
-export function parseUpdateEventSubscriptionResponse(input: ResponseInput, limits?: Partial<XmlLimits>): void {
+export function parseUpdateEventSubscriptionResponse(input: ResponseInput, limits?: XmlParseOptions): void {
   successfulResponse(input, UPDATE.responseInfo, limits);
 }
 
-export function parseUnsubscribeToEventResponse(input: ResponseInput, limits?: Partial<XmlLimits>): void {
+export function parseUnsubscribeToEventResponse(input: ResponseInput, limits?: XmlParseOptions): void {
   successfulResponse(input, UNSUBSCRIBE.responseInfo, limits);
 }

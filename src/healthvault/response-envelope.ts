@@ -1,6 +1,6 @@
 // The platform response envelope (healthvault-protocol.md §4.5):
 // <response><status><code>N</code>[<error>…</error>]</status>[<wc:info xmlns:wc="…response.Name">…</wc:info>]</response>
-import type { XmlElement, XmlLimits } from './safe-xml.ts';
+import type { XmlElement, XmlParseOptions } from './safe-xml.ts';
 import { childrenNamed, elementOf, expectRoot, integerText, optionalChild, optionalText, requiredChild, textOf, unexpected } from './xml-query.ts';
 import { RESPONSE_INFO_NAMESPACE_PREFIX, RESPONSE_NAMESPACE, responseInfoNamespace } from './methods.ts';
 import { statusError, statusInfo } from './status-codes.ts';
@@ -66,7 +66,7 @@ export interface ParsedResponse {
 export interface ParseResponseOptions {
   /** Expected schema name; an info in any other namespace is then refused. */
   readonly infoName?: string;
-  readonly limits?: Partial<XmlLimits>;
+  readonly limits?: XmlParseOptions;
 }
 
 /** Parses a response with a plain or namespaced `response` root (§7.13). Does not judge the code. */
@@ -113,7 +113,7 @@ export function expectSuccess(response: ParsedResponse): ParsedResponse {
 export type ResponseInput = string | Uint8Array | ParsedResponse;
 
 /** Parses (if needed), requires status 0 and checks the info namespace. */
-export function successfulResponse(input: ResponseInput, infoName: string | undefined, limits?: Partial<XmlLimits>): ParsedResponse {
+export function successfulResponse(input: ResponseInput, infoName: string | undefined, limits?: XmlParseOptions): ParsedResponse {
   const parsed = typeof input === 'string' || input instanceof Uint8Array
     ? parseResponse(input, { ...(infoName === undefined ? {} : { infoName }), ...(limits === undefined ? {} : { limits }) })
     : input;

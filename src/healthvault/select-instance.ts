@@ -1,6 +1,6 @@
 // SelectInstance v1 (healthvault-protocol.md §3.3): which instance new accounts for a location
 // go to. The answer's selected-instance is absent for a country HealthVault does not serve.
-import type { XmlLimits } from './safe-xml.ts';
+import type { XmlParseOptions } from './safe-xml.ts';
 import { elementOf, expectRoot, optionalChild, optionalText, requiredChild, requiredText, unexpected } from './xml-query.ts';
 import type { XmlInput } from './xml-query.ts';
 import { buildResponse, successfulResponse } from './response-envelope.ts';
@@ -32,7 +32,7 @@ export function buildSelectInstanceInfo(location: PreferredLocation): string {
 }
 
 /** Simulator side. */
-export function parseSelectInstanceInfo(input: XmlInput, limits?: Partial<XmlLimits>): PreferredLocation {
+export function parseSelectInstanceInfo(input: XmlInput, limits?: XmlParseOptions): PreferredLocation {
   const info = expectRoot(elementOf(input, limits), requestInfoNamespaces(SELECT.name), 'info');
   const location = requiredChild(info, 'preferred-location');
   const country = requiredText(location, 'country');
@@ -47,7 +47,7 @@ export function buildSelectInstanceResponse(instance: ServiceInstance | undefine
 }
 
 /** The selected instance, or undefined when HealthVault does not serve the location (SDKs: null). */
-export function parseSelectInstanceResponse(input: ResponseInput, limits?: Partial<XmlLimits>): ServiceInstance | undefined {
+export function parseSelectInstanceResponse(input: ResponseInput, limits?: XmlParseOptions): ServiceInstance | undefined {
   const info = successfulResponse(input, SELECT.responseInfo, limits).info;
   const selected = info === undefined ? undefined : optionalChild(info, 'selected-instance');
   return selected === undefined ? undefined : parseInstanceElement(selected);

@@ -2,7 +2,7 @@
 // the instances and names the one that answered (current-instance-id), which lets the gateway
 // confirm it talks to the instance it thinks it does. Only topology and updated-date are modelled;
 // other sections (platform, shell, xml-method, …) are ignored when read.
-import type { XmlElement, XmlLimits } from './safe-xml.ts';
+import type { XmlElement, XmlParseOptions } from './safe-xml.ts';
 import { childrenNamed, elementOf, expectRoot, optionalChild, optionalText, requiredChild, requiredText, textOf, unexpected } from './xml-query.ts';
 import type { XmlInput } from './xml-query.ts';
 import { buildResponse, successfulResponse } from './response-envelope.ts';
@@ -50,7 +50,7 @@ export interface ParsedGetServiceDefinitionParams {
 }
 
 /** Simulator side. */
-export function parseGetServiceDefinitionInfo(input: XmlInput, limits?: Partial<XmlLimits>): ParsedGetServiceDefinitionParams {
+export function parseGetServiceDefinitionInfo(input: XmlInput, limits?: XmlParseOptions): ParsedGetServiceDefinitionParams {
   const info = expectRoot(elementOf(input, limits), requestInfoNamespaces(GSD.name), 'info');
   const updatedDate = optionalText(info, 'updated-date');
   if (updatedDate !== undefined && !isDateTime(updatedDate)) unexpected(info, `<updated-date> is not an xs:dateTime: ${preview(updatedDate)}`);
@@ -119,7 +119,7 @@ export function buildGetServiceDefinitionResponse(definition: ServiceDefinitionS
   return buildResponse({ code: 0, info: { name: GSD.responseInfo, inner } });
 }
 
-export function parseGetServiceDefinitionResponse(input: ResponseInput, limits?: Partial<XmlLimits>): ServiceDefinitionResult {
+export function parseGetServiceDefinitionResponse(input: ResponseInput, limits?: XmlParseOptions): ServiceDefinitionResult {
   const info = successfulResponse(input, GSD.responseInfo, limits).info;
   // The .NET SDK treats an info without children as "no change"; a missing info likewise [I].
   if (info === undefined || info.children.length === 0) return { modified: false };

@@ -5,7 +5,7 @@
 import { createHash, createPrivateKey, sign, verify, X509Certificate } from 'node:crypto';
 import type { KeyObject } from 'node:crypto';
 import { rawXml } from './safe-xml.ts';
-import type { XmlElement, XmlLimits } from './safe-xml.ts';
+import type { XmlElement, XmlParseOptions } from './safe-xml.ts';
 import { elementOf, expectRoot, guidText, requiredChild, requiredText, textOf, unexpected } from './xml-query.ts';
 import type { XmlInput } from './xml-query.ts';
 import { buildAnonymousRequest, parseRequest } from './request-envelope.ts';
@@ -113,7 +113,7 @@ export interface ParsedCastInfo {
 }
 
 /** Parses the CAST v2 `<info>` (simulator side); signature checks are separate. */
-export function parseCastInfo(input: XmlInput, limits?: Partial<XmlLimits>): ParsedCastInfo {
+export function parseCastInfo(input: XmlInput, limits?: XmlParseOptions): ParsedCastInfo {
   const info = expectRoot(elementOf(input, limits), requestInfoNamespaces(CAST.name), 'info');
   const authInfo = requiredChild(info, 'auth-info');
   const appIdEl = requiredChild(authInfo, 'app-id');
@@ -146,7 +146,7 @@ export interface ParsedCastRequest extends ParsedCastInfo {
 }
 
 /** Parses a whole CAST request: anonymous envelope, method CreateAuthenticatedSessionToken v2. */
-export function parseCastRequest(input: string | Uint8Array | ParsedRequest, limits?: Partial<XmlLimits>): ParsedCastRequest {
+export function parseCastRequest(input: string | Uint8Array | ParsedRequest, limits?: XmlParseOptions): ParsedCastRequest {
   const request = typeof input === 'string' || input instanceof Uint8Array ? parseRequest(input, limits) : input;
   if (request.method !== CAST.name || request.methodVersion !== CAST.version) {
     unexpected(request.header, `expected ${CAST.name} v${CAST.version}, found ${preview(request.method)} v${request.methodVersion}`);
@@ -207,7 +207,7 @@ export function buildCastResponse(session: Omit<SessionToken, 'appRecordAuthActi
   return buildResponse({ code: 0, info: { name: CAST.responseInfo, inner } });
 }
 
-export function parseCastResponse(input: ResponseInput, limits?: Partial<XmlLimits>): SessionToken {
+export function parseCastResponse(input: ResponseInput, limits?: XmlParseOptions): SessionToken {
   const info = requiredInfo(successfulResponse(input, CAST.responseInfo, limits), CAST.responseInfo);
   const tokenEl = requiredChild(info, 'token');
   const token = textOf(tokenEl);

@@ -3,7 +3,7 @@
 // HealthVault schema) by local name. Shape errors are HVG_ERR_XML_UNEXPECTED and name the path.
 import { HvgError } from '../errors.ts';
 import { parseXml } from './safe-xml.ts';
-import type { XmlElement, XmlLimits } from './safe-xml.ts';
+import type { XmlElement, XmlParseOptions } from './safe-xml.ts';
 import { isGuid, preview } from './validation.ts';
 
 /** A document (text or bytes) or an element already taken out of a parsed document. */
@@ -14,7 +14,7 @@ export function isXmlElement(input: unknown): input is XmlElement {
 }
 
 /** Parses `input` unless it already is an element. */
-export function elementOf(input: XmlInput, limits?: Partial<XmlLimits>): XmlElement {
+export function elementOf(input: XmlInput, limits?: XmlParseOptions): XmlElement {
   return isXmlElement(input) ? input : parseXml(input, limits);
 }
 

@@ -1,7 +1,8 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
+import { createSecretKey } from 'node:crypto';
 import {
-  formatNotificationAuthorization, notificationAuthorizationFor, parseNotificationAuthorization, signNotification, verifyNotification,
+  formatNotificationAuthorization, notificationAuthorizationFor, notificationKeyObject, parseNotificationAuthorization, signNotification, verifyNotification,
 } from '../../src/healthvault/notification-auth.ts';
 
 const bytes = (name: string) => readFileSync(new URL(`../fixtures/healthvault/${name}`, import.meta.url));
@@ -38,6 +39,8 @@ t.test('reproduces both .http Authorization headers and verifies them', async (t
     t.equal(auth.mac.toString('base64'), exp.hmacBase64);
     t.equal(formatNotificationAuthorization(auth), exp.header);
     t.equal(verifyNotification(auth, KEY_A, body), true);
+    t.equal(verifyNotification(auth, notificationKeyObject(KEY_A), body), true, 'KeyObject key');
+    t.equal(verifyNotification(auth, notificationKeyObject(expected.notification.keys[SUB_A].notificationKeyBase64), body), true, 'KeyObject from base64');
     t.equal(verifyNotification(auth, KEY_B, body), false, 'other key');
     const tampered = Buffer.from(body);
     tampered[tampered.length - 1] ^= 1;
@@ -86,6 +89,8 @@ t.test('bad keys and MACs are caller errors', async (t) => {
   t.throws(() => signNotification('short', 'x'), { code: 'HVG_ERR_VALIDATION' });
   const auth = parseNotificationAuthorization(expected.notification.one.header);
   t.throws(() => verifyNotification(auth, Buffer.alloc(63), Buffer.from('x')), { code: 'HVG_ERR_VALIDATION' });
+  t.throws(() => verifyNotification(auth, createSecretKey(Buffer.alloc(32)), Buffer.from('x')), { code: 'HVG_ERR_VALIDATION' });
+  t.throws(() => notificationKeyObject(Buffer.alloc(65)), { code: 'HVG_ERR_VALIDATION' });
   t.throws(() => formatNotificationAuthorization({ ...auth, mac: Buffer.alloc(31) }), { code: 'HVG_ERR_VALIDATION' });
   t.throws(() => formatNotificationAuthorization({ ...auth, keyVersionId: 'a b' }), { code: 'HVG_ERR_VALIDATION' });
   t.throws(() => formatNotificationAuthorization({ ...auth, subscriptionId: 'x' }), { code: 'HVG_ERR_VALIDATION' });
