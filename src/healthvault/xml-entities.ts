@@ -3,7 +3,7 @@
 // refused before tokenising (healthvault-protocol.md: all HealthVault documents are DTD-free).
 import { HvgError } from '../errors.ts';
 
-const REFERENCE = /&(#x[0-9A-Fa-f]{1,6}|#[0-9]{1,7}|[A-Za-z_][A-Za-z0-9._-]{0,31})?(;?)/g;
+const REFERENCE = /&(#x[0-9A-Fa-f]{1,6}|#[0-9]{1,7}|[A-Za-z_][A-Za-z0-9._-]{0,31})?(;?)/y;
 const PREDEFINED: Readonly<Record<string, string>> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
 
 function isXmlChar(cp: number): boolean {
@@ -29,7 +29,20 @@ function replaceReference(match: string, ref: string | undefined, semicolon: str
 
 /** Replaces the five predefined entities and character references; anything else throws HvgError. */
 export function decodeEntities(raw: string): string {
-  return raw.indexOf('&') === -1 ? raw : raw.replace(REFERENCE, replaceReference);
+  let amp = raw.indexOf('&');
+  if (amp === -1) return raw;
+  // A sticky scan from each '&' (not String.replace with /g, which V8 runs to the end of the
+  // string before the first callback can throw: slow on 300 KB of '&').
+  let out = '';
+  let last = 0;
+  while (amp !== -1) {
+    REFERENCE.lastIndex = amp;
+    const m = REFERENCE.exec(raw) as RegExpExecArray; // always matches: '&' is there
+    out += raw.slice(last, amp) + replaceReference(m[0], m[1], m[2] ?? '');
+    last = amp + m[0].length;
+    amp = raw.indexOf('&', last);
+  }
+  return out + raw.slice(last);
 }
 
 /** XML end-of-line handling for character data: CRLF and lone CR become LF. */
