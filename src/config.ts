@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import { ConfigValueError, brokerList, int, oneOf, setting, text, type Env, type Setting } from './config-kit.ts';
 import { HvgError } from './errors.ts';
+import { NOTIFICATION_SETTINGS } from './notifications/settings.ts';
+import { SUBSCRIPTION_SETTINGS } from './subscriptions/settings.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -26,6 +28,9 @@ export const CONFIG_SCHEMA = {
   kafkaMaxBatchBytes: setting('KAFKA_MAX_BATCH_BYTES', 'Most bytes per produce request (micro-batching).', 900_000, int(1024, 64 * 1_048_576)),
   kafkaMaxQueuedRecords: setting('KAFKA_MAX_QUEUED_RECORDS', 'Records allowed to wait for the next send; beyond it publishes fail fast (backpressure).', 50_000, int(1, 10_000_000)),
   kafkaLogLevel: setting('KAFKA_LOG_LEVEL', 'Level of kafkajs logs bridged into pino.', 'warn', oneOf(['error', 'warn', 'info', 'debug'] as const)),
+
+  ...SUBSCRIPTION_SETTINGS,
+  ...NOTIFICATION_SETTINGS,
 } as const;
 
 type Schema = typeof CONFIG_SCHEMA;
@@ -45,7 +50,7 @@ function rawValue(s: Setting<unknown>, env: Env): string | undefined {
     try {
       return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
     } catch (err) {
-      throw new ConfigValueError(`_FILE "${file}" cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      throw new ConfigValueError(`cannot be read from ${s.env}_FILE "${file}" (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
     }
   }
   return direct;

@@ -2,8 +2,11 @@ import t from 'tap';
 import { CONFIG_SCHEMA, configDocs, loadConfig } from '../src/config.ts';
 import { HvgError } from '../src/errors.ts';
 
+// the settings without a default
+const REQUIRED = { PUBLIC_BASE_URL: 'https://gw.example.com/hv', HV_MASTER_SECRET: 'x'.repeat(32) };
+
 t.test('defaults for an empty environment', async (t) => {
-  const c = loadConfig({});
+  const c = loadConfig({ ...REQUIRED });
   t.equal(c.port, 8080);
   t.same(c.kafkaBrokers, ['127.0.0.1:9092']);
   t.equal(c.kafkaTopic, 'healthvault.events');
@@ -11,7 +14,7 @@ t.test('defaults for an empty environment', async (t) => {
 });
 
 t.test('values are parsed and trimmed', async (t) => {
-  const c = loadConfig({ PORT: ' 9000 ', KAFKA_BROKERS: 'a:1, b.example:9092,[::1]:9093', LOG_LEVEL: 'debug', KAFKA_TOPIC_REPLICATION: '3' });
+  const c = loadConfig({ ...REQUIRED, PORT: ' 9000 ', KAFKA_BROKERS: 'a:1, b.example:9092,[::1]:9093', LOG_LEVEL: 'debug', KAFKA_TOPIC_REPLICATION: '3' });
   t.equal(c.port, 9000);
   t.same(c.kafkaBrokers, ['a:1', 'b.example:9092', '[::1]:9093']);
   t.equal(c.logLevel, 'debug');
@@ -21,7 +24,7 @@ t.test('values are parsed and trimmed', async (t) => {
 t.test('every bad value is reported, each naming its variable', async (t) => {
   const err = (() => {
     try {
-      loadConfig({ PORT: 'eighty', KAFKA_BROKERS: 'localhost', LOG_LEVEL: 'loud', KAFKA_TOPIC: 'bad topic!', KAFKA_PUBLISH_TIMEOUT_MS: '5' });
+      loadConfig({ ...REQUIRED, PORT: 'eighty', KAFKA_BROKERS: 'localhost', LOG_LEVEL: 'loud', KAFKA_TOPIC: 'bad topic!', KAFKA_PUBLISH_TIMEOUT_MS: '5' });
       return null;
     } catch (e) {
       return e;
@@ -39,9 +42,25 @@ t.test('every bad value is reported, each naming its variable', async (t) => {
 });
 
 t.test('range and port checks', async (t) => {
-  t.throws(() => loadConfig({ PORT: '70000' }), { message: /PORT must be between 0 and 65535/ });
-  t.throws(() => loadConfig({ KAFKA_BROKERS: 'a:0' }), { message: /KAFKA_BROKERS has "a:0"/ });
-  t.throws(() => loadConfig({ KAFKA_BROKERS: ' , ' }), { message: /KAFKA_BROKERS/ });
+  t.throws(() => loadConfig({ ...REQUIRED, PORT: '70000' }), { message: /PORT must be between 0 and 65535/ });
+  t.throws(() => loadConfig({ ...REQUIRED, KAFKA_BROKERS: 'a:0' }), { message: /KAFKA_BROKERS has "a:0"/ });
+  t.throws(() => loadConfig({ ...REQUIRED, KAFKA_BROKERS: ' , ' }), { message: /KAFKA_BROKERS/ });
+});
+
+t.test('required settings and secrets from files', async (t) => {
+  t.throws(() => loadConfig({}), { message: /PUBLIC_BASE_URL is required[\s\S]*HV_MASTER_SECRET is required/ });
+  t.throws(() => loadConfig({ ...REQUIRED, HV_MASTER_SECRET: 'short' }), { message: /HV_MASTER_SECRET must be at least 32 bytes/ });
+  t.throws(() => loadConfig({ ...REQUIRED, PUBLIC_BASE_URL: 'ftp://x' }), { message: /PUBLIC_BASE_URL must be an http or https URL/ });
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'hvg-config-'));
+  writeFileSync(join(dir, 'secret'), 's'.repeat(40) + '\n');
+  const c = loadConfig({ PUBLIC_BASE_URL: 'https://gw.example.com/hv/', HV_MASTER_SECRET_FILE: join(dir, 'secret') });
+  t.equal(c.masterSecret, 's'.repeat(40), 'read from the file, trailing newline dropped');
+  t.equal(c.publicBaseUrl, 'https://gw.example.com/hv', 'trailing slash dropped');
+  t.throws(() => loadConfig({ ...REQUIRED, HV_MASTER_SECRET_FILE: join(dir, 'secret') }), { message: /HV_MASTER_SECRET and HV_MASTER_SECRET_FILE are both set/ });
+  t.throws(() => loadConfig({ PUBLIC_BASE_URL: 'https://x', HV_MASTER_SECRET_FILE: join(dir, 'nope') }), { message: /HV_MASTER_SECRET cannot be read from HV_MASTER_SECRET_FILE "[^"]+" \(ENOENT\)/ });
 });
 
 t.test('docs list every setting once', async (t) => {

@@ -57,3 +57,15 @@ export const observationKey = (instanceId: string, name: string): string => `obs
 export function targetInstances(spec: SubscriptionSpec, supported: readonly string[]): string[] {
   return spec.instances === null ? [...supported] : supported.filter((id) => spec.instances!.includes(id));
 }
+
+/** The leader's last pass over one instance, stored so every replica can report it. */
+export interface InstanceReport {
+  readonly instanceId: string;
+  readonly lastPassAt: string | null;
+  readonly lastPassOk: boolean;
+  readonly lastError: string | null;
+  /** subscriptions of the application that are not ours (never touched) */
+  readonly foreign: readonly { readonly id: string; readonly url: string; readonly typeIds: readonly string[] }[];
+}
+
+export const instanceReportKey = (instanceId: string): string => `instance/${encodeURIComponent(instanceId)}`;

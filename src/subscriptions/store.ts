@@ -14,7 +14,7 @@ import { Kafka, type Consumer, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
 import { KAFKA_LOG_LEVELS, pinoLogCreator } from '../sink/kafka-log.ts';
-import { observationKey, specKey, type InstanceObservation, type SubscriptionSpec } from './model.ts';
+import { instanceReportKey, observationKey, specKey, type InstanceObservation, type InstanceReport, type SubscriptionSpec } from './model.ts';
 import { SubscriptionView } from './view.ts';
 
 export interface SubscriptionStoreOptions {
@@ -171,6 +171,15 @@ export class SubscriptionStore {
 
   async writeObservation(o: InstanceObservation): Promise<void> {
     await this.#append(observationKey(o.instanceId, o.name), o);
+  }
+
+  async writeReport(r: InstanceReport): Promise<void> {
+    await this.#append(instanceReportKey(r.instanceId), r);
+  }
+
+  /** Any replica may ask the leader for a pass: the leader watches this key. */
+  async requestReconcile(): Promise<void> {
+    await this.#append('request/reconcile', { at: new Date().toISOString() });
   }
 
   async deleteObservation(instanceId: string, name: string): Promise<void> {

@@ -3,7 +3,7 @@
 // is applied here before answering (read-your-writes). The data path asks it which key
 // versions and HealthVault subscription ids a callback URL accepts.
 import { EventEmitter } from 'node:events';
-import type { InstanceObservation, SubscriptionSpec } from './model.ts';
+import type { InstanceObservation, InstanceReport, SubscriptionSpec } from './model.ts';
 import { observationKey } from './model.ts';
 
 export interface NotificationRoute {
@@ -22,6 +22,7 @@ export class SubscriptionView extends EventEmitter {
   /** last applied spec record per name (deletion markers included): the revision to beat */
   readonly #lastWrite = new Map<string, SpecRecord>();
   readonly #observed = new Map<string, InstanceObservation>();
+  readonly #reports = new Map<string, InstanceReport>();
   readonly #keyOverlapMs: number;
   #appliedOffset = -1;
   #ids = new Map<string, Set<string>>();
@@ -57,6 +58,10 @@ export class SubscriptionView extends EventEmitter {
       if (value === null) this.#observed.delete(key);
       else this.#observed.set(key, value as InstanceObservation);
       this.#ids.delete(key);
+    } else if (key.startsWith('instance/')) {
+      const id = decodeURIComponent(key.slice(9));
+      if (value === null) this.#reports.delete(id);
+      else this.#reports.set(id, value as InstanceReport);
     }
     if (offset > this.#appliedOffset) this.#appliedOffset = offset;
     this.emit('applied', offset, key);
@@ -96,6 +101,10 @@ export class SubscriptionView extends EventEmitter {
 
   observation(instanceId: string, name: string): InstanceObservation | undefined {
     return this.#observed.get(observationKey(instanceId, name));
+  }
+
+  report(instanceId: string): InstanceReport | undefined {
+    return this.#reports.get(instanceId);
   }
 
   observations(): InstanceObservation[] {

@@ -15,6 +15,8 @@ export async function startApp(t: Test, env: Record<string, string> = {}): Promi
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     HOST: '127.0.0.1',
     PORT: '0',
+    PUBLIC_BASE_URL: 'https://gw.test/hv',
+    HV_MASTER_SECRET: 'test-master-secret-for-the-gateway-0123456789',
     ...env,
   });
   const app = await buildApp(config);

@@ -1,0 +1,10 @@
+// Settings of the notification receiver (composed into src/config.ts).
+import { bool, int, setting } from '../config-kit.ts';
+
+export const NOTIFICATION_SETTINGS = {
+  notificationBodyLimitBytes: setting('NOTIFICATION_BODY_LIMIT_BYTES', 'Largest notification body accepted (413 above it).', 262_144, int(1024, 16 * 1_048_576)),
+  notificationRateLimit: setting('NOTIFICATION_RATE_LIMIT', 'Notification requests accepted per instance per NOTIFICATION_RATE_WINDOW_MS (429 above it, with Retry-After).', 20_000, int(1, 10_000_000)),
+  notificationRateWindowMs: setting('NOTIFICATION_RATE_WINDOW_MS', 'Window of NOTIFICATION_RATE_LIMIT.', 1000, int(100, 3_600_000)),
+  notificationRetryAfterSeconds: setting('NOTIFICATION_RETRY_AFTER_SECONDS', 'Retry-After sent with 503 when Kafka is unavailable or slow.', 5, int(1, 3600)),
+  notificationAcceptHexMac: setting('NOTIFICATION_ACCEPT_HEX_MAC', 'Also accept a hex-encoded HMAC in the Authorization header (the encoding is not documented; base64 is the default reading).', false, bool),
+} as const;

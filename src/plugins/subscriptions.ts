@@ -1,0 +1,90 @@
+// The control loop as a plugin: opens the subscription store (read to its end before the app is
+// ready), joins the leadership group, and runs the reconciler while this replica leads.
+// The reconciler stops first (preClose, after its current step); Kafka clients close in onClose.
+import fp from 'fastify-plugin';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import type { Metrics } from '../metrics.ts';
+import { KeyDeriver } from '../subscriptions/keys.ts';
+import { Leadership } from '../subscriptions/leadership.ts';
+import type { InstanceDirectory } from '../subscriptions/platform.ts';
+import { Reconciler } from '../subscriptions/reconciler.ts';
+import { SubscriptionService } from '../subscriptions/service.ts';
+import { SubscriptionStore } from '../subscriptions/store.ts';
+
+export interface SubscriptionsDecorator {
+  store: SubscriptionStore;
+  service: SubscriptionService;
+  reconciler: Reconciler;
+  leadership: Leadership;
+  keys: KeyDeriver;
+  supportedInstances: () => readonly string[];
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    subscriptions: SubscriptionsDecorator;
+  }
+}
+
+export interface SubscriptionsPluginOptions {
+  config: Config;
+  directory: InstanceDirectory;
+  metrics: Metrics;
+}
+
+export default fp<SubscriptionsPluginOptions>(
+  async (app, { config, directory, metrics }) => {
+    const logger = app.log as unknown as Logger;
+    const store = new SubscriptionStore({
+      brokers: config.kafkaBrokers,
+      clientId: config.kafkaClientId,
+      topic: config.stateTopic,
+      replicationFactor: config.stateReplication,
+      connectTimeoutMs: config.kafkaConnectTimeoutMs,
+      writeTimeoutMs: config.storeWriteTimeoutMs,
+      keyOverlapMs: config.keyOverlapMs,
+      kafkaLogLevel: config.kafkaLogLevel,
+      logger,
+    });
+    await store.start();
+    app.addHook('onClose', async () => store.close());
+
+    const leadership = new Leadership({
+      brokers: config.kafkaBrokers,
+      clientId: config.kafkaClientId,
+      topic: `${config.stateTopic}.leader`,
+      groupId: `${config.stateTopic}.leader`,
+      replicationFactor: config.stateReplication,
+      sessionTimeoutMs: config.leaderSessionTimeoutMs,
+      kafkaLogLevel: config.kafkaLogLevel,
+      logger,
+    });
+    const keys = new KeyDeriver(config.masterSecret);
+    const supportedInstances = () => directory.instanceIds();
+    const reconciler = new Reconciler({
+      store,
+      directory,
+      keys,
+      publicBaseUrl: config.publicBaseUrl,
+      intervalMs: config.reconcileIntervalMs,
+      concurrency: config.reconcileConcurrency,
+      passTimeoutMs: config.reconcilePassTimeoutMs,
+      isLeader: () => leadership.isLeader(),
+      logger,
+      metrics,
+    });
+    leadership.on('change', (leader: boolean) => {
+      metrics.leader.set(leader ? 1 : 0);
+      if (leader) reconciler.trigger();
+    });
+    const service = new SubscriptionService({ store, supportedInstances, publicBaseUrl: config.publicBaseUrl });
+    app.decorate('subscriptions', { store, service, reconciler, leadership, keys, supportedInstances });
+
+    await leadership.start();
+    app.addHook('onClose', async () => leadership.close());
+    reconciler.start();
+    app.addHook('preClose', async () => reconciler.stop());
+  },
+  { name: 'hvg-subscriptions', dependencies: ['hvg-lifecycle'] },
+);

@@ -1,0 +1,126 @@
+// Admin REST for subscriptions, reconciliation and the consistency report. Schemas on every
+// route (they also feed the OpenAPI document); handlers are thin calls into the service.
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { SubscriptionView } from '../subscriptions/service.ts';
+import { stateOf } from '../subscriptions/service.ts';
+
+const errorSchema = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } as const;
+const nullableString = { type: ['string', 'null'] } as const;
+const instanceStateSchema = {
+  type: 'object',
+  properties: {
+    instanceId: { type: 'string' },
+    state: { type: 'string', enum: ['in-sync', 'pending', 'error', 'missing'] },
+    hvSubscriptionId: nullableString,
+    callbackUrl: { type: 'string' },
+    keyVersion: { type: ['integer', 'null'] },
+    lastError: nullableString,
+    lastSync: nullableString,
+  },
+} as const;
+const subscriptionSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    eventType: { type: 'string' },
+    typeIds: { type: 'array', items: { type: 'string' } },
+    instances: { type: ['array', 'null'], items: { type: 'string' } },
+    keyVersion: { type: 'integer' },
+    previousKeyVersion: { type: ['integer', 'null'] },
+    keyRotatedAt: nullableString,
+    revision: { type: 'integer' },
+    etag: { type: 'string' },
+    createdAt: { type: 'string' },
+    updatedAt: { type: 'string' },
+    status: { type: 'array', items: instanceStateSchema },
+  },
+} as const;
+const nameParams = { type: 'object', properties: { name: { type: 'string', maxLength: 63 } }, required: ['name'] } as const;
+const preconditionHeaders = { type: 'object', properties: { 'if-match': { type: 'string' }, 'if-none-match': { type: 'string' } } } as const;
+const putBody = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['typeIds'],
+  properties: {
+    eventType: { type: 'string', enum: ['record-item-changed'], description: 'the only HealthVault event type' },
+    typeIds: { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string' }, description: 'thing type ids (GUIDs); a change of any of them notifies' },
+    instances: { type: ['array', 'null'], minItems: 1, items: { type: 'string' }, description: 'limit to these instance ids; null or absent = every supported instance' },
+    keyVersion: { type: 'integer', minimum: 1, description: 'notification key version; a higher value rotates the key' },
+  },
+} as const;
+const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 412: errorSchema, 503: errorSchema } as const;
+
+const present = (v: SubscriptionView) => ({ ...v.spec, etag: v.etag, status: v.instances });
+
+type NameReq = { Params: { name: string }; Headers: { 'if-match'?: string; 'if-none-match'?: string } };
+
+const routes: FastifyPluginAsync = async (app: FastifyInstance) => {
+  const svc = () => app.subscriptions.service;
+  const send = (reply: FastifyReply, v: SubscriptionView, code = 200) => reply.code(code).header('etag', v.etag).send(present(v));
+
+  app.get('/v1/subscriptions', { schema: { tags: ['subscriptions'], summary: 'List subscriptions', response: { 200: { type: 'object', properties: { items: { type: 'array', items: subscriptionSchema } } } } } }, async () => ({
+    items: svc().list().map(present),
+  }));
+
+  app.get<NameReq>('/v1/subscriptions/:name', { schema: { tags: ['subscriptions'], summary: 'One subscription with its state in every instance', params: nameParams, response: { 200: subscriptionSchema, ...errors } } }, async (req, reply) =>
+    send(reply, svc().get(req.params.name)),
+  );
+
+  app.put<NameReq & { Body: { eventType?: string; typeIds: string[]; instances?: string[] | null; keyVersion?: number } }>(
+    '/v1/subscriptions/:name',
+    { schema: { tags: ['subscriptions'], summary: 'Create or replace a subscription (If-Match / If-None-Match supported)', params: nameParams, headers: preconditionHeaders, body: putBody, response: { 200: subscriptionSchema, 201: subscriptionSchema, ...errors } } },
+    async (req, reply) => {
+      const { view, created } = await svc().put(req.params.name, req.body, { ifMatch: req.headers['if-match'], ifNoneMatch: req.headers['if-none-match'] });
+      return send(reply, view, created ? 201 : 200);
+    },
+  );
+
+  app.delete<NameReq>('/v1/subscriptions/:name', { schema: { tags: ['subscriptions'], summary: 'Delete a subscription from every instance', params: nameParams, headers: preconditionHeaders, response: { 204: { type: 'null' }, ...errors } } }, async (req, reply) => {
+    await svc().delete(req.params.name, { ifMatch: req.headers['if-match'] });
+    return reply.code(204).send();
+  });
+
+  app.post<NameReq>('/v1/subscriptions/:name/rotate-key', { schema: { tags: ['subscriptions'], summary: 'Rotate the notification key (the previous key stays valid for the overlap)', params: nameParams, headers: preconditionHeaders, response: { 200: subscriptionSchema, ...errors } } }, async (req, reply) =>
+    send(reply, await svc().rotateKey(req.params.name, { ifMatch: req.headers['if-match'] })),
+  );
+
+  app.post<{ Querystring: { dryRun?: boolean } }>(
+    '/v1/reconcile',
+    { schema: { tags: ['reconcile'], summary: 'Run a reconcile pass now (dryRun=true: return the plan only)', querystring: { type: 'object', properties: { dryRun: { type: 'boolean', default: false } } } } },
+    async (req, reply) => {
+      const { reconciler, store, leadership } = app.subscriptions;
+      if (req.query.dryRun) return { dryRun: true, plans: await reconciler.dryRun() };
+      if (!reconciler.isLeader()) {
+        // any replica may ask; the leader sees the request in the store and runs the pass
+        await store.requestReconcile();
+        return reply.code(202).send({ dryRun: false, leader: false, requested: true, memberId: leadership.memberId });
+      }
+      return { dryRun: false, leader: true, results: await reconciler.reconcileNow() };
+    },
+  );
+
+  app.get('/v1/consistency', { schema: { tags: ['reconcile'], summary: 'Cross-instance report: every subscription in every instance, foreign subscriptions, last pass' } }, async () => {
+    const { store, reconciler, leadership } = app.subscriptions;
+    const view = store.view;
+    const ids = app.subscriptions.supportedInstances();
+    const specs = view.specs();
+    const summary = { 'in-sync': 0, pending: 0, error: 0, missing: 0, foreign: 0 };
+    const instances = ids.map((instanceId) => {
+      const report = view.report(instanceId);
+      const subscriptions = specs
+        .filter((s) => s.instances === null || s.instances.includes(instanceId))
+        .map((s) => {
+          const o = view.observation(instanceId, s.name);
+          const state = stateOf(s, o);
+          summary[state]++;
+          return { name: s.name, state, hvSubscriptionId: o?.hvSubscriptionId ?? null, lastError: o?.lastError ?? null, lastSync: o?.lastSync ?? null };
+        });
+      summary.foreign += report?.foreign.length ?? 0;
+      return { instanceId, lastPassAt: report?.lastPassAt ?? null, lastPassOk: report?.lastPassOk ?? null, lastError: report?.lastError ?? null, subscriptions, foreign: report?.foreign ?? [] };
+    });
+    return { generatedAt: new Date().toISOString(), leader: leadership.isLeader(), consistent: summary.pending + summary.error + summary.missing === 0, summary, instances, reconciler: reconciler.status() };
+  });
+
+};
+
+export default routes;

@@ -1,0 +1,109 @@
+// One replica reconciles at a time. Leadership comes from Kafka consumer-group membership: every
+// replica joins the same group on a one-partition coordination topic, and the member the group
+// assigns that partition leads. When the leader stops (or its session times out) the group
+// rebalances and another member gets the partition: no extra coordination service.
+// During a rebalance nobody leads (leadership is dropped as soon as it starts), which keeps two
+// replicas from reconciling at once except across a session timeout of a hung leader; the
+// reconciler's own actions converge anyway (duplicates are removed on the next pass).
+import { EventEmitter } from 'node:events';
+import { Kafka, type Consumer } from 'kafkajs';
+import type { Logger } from 'pino';
+import { HvgError } from '../errors.ts';
+import { KAFKA_LOG_LEVELS, pinoLogCreator } from '../sink/kafka-log.ts';
+
+export interface LeadershipOptions {
+  brokers: readonly string[];
+  clientId: string;
+  topic: string;
+  groupId: string;
+  replicationFactor: number;
+  sessionTimeoutMs: number;
+  kafkaLogLevel: keyof typeof KAFKA_LOG_LEVELS;
+  logger: Logger;
+}
+
+export class Leadership extends EventEmitter {
+  readonly #o: LeadershipOptions;
+  readonly #log: Logger;
+  readonly #kafka: Kafka;
+  #consumer: Consumer | null = null;
+  #leader = false;
+  #memberId: string | null = null;
+
+  constructor(options: LeadershipOptions) {
+    super();
+    this.#o = options;
+    this.#log = options.logger.child({ module: 'leadership' });
+    this.#kafka = new Kafka({
+      clientId: `${options.clientId}-leadership`,
+      brokers: [...options.brokers],
+      connectionTimeout: 3000,
+      retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 3000 },
+      logLevel: KAFKA_LOG_LEVELS[options.kafkaLogLevel],
+      logCreator: pinoLogCreator(this.#log.child({ module: 'kafkajs' })),
+    });
+  }
+
+  isLeader(): boolean {
+    return this.#leader;
+  }
+
+  get memberId(): string | null {
+    return this.#memberId;
+  }
+
+  #set(leader: boolean, why: string): void {
+    if (leader === this.#leader) return;
+    this.#leader = leader;
+    this.#log.info({ leader, why, memberId: this.#memberId }, leader ? 'this replica now reconciles' : 'this replica stopped reconciling');
+    this.emit('change', leader);
+  }
+
+  async start(): Promise<void> {
+    const { topic } = this.#o;
+    const admin = this.#kafka.admin();
+    try {
+      await admin.connect();
+      await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: this.#o.replicationFactor }] });
+    } catch (err) {
+      throw new HvgError('HVG_ERR_KAFKA_UNREACHABLE', `cannot prepare the leadership topic ${topic}: ${(err as Error).message}`, { cause: err });
+    } finally {
+      await admin.disconnect().catch(() => {});
+    }
+    const consumer = this.#kafka.consumer({
+      groupId: this.#o.groupId,
+      sessionTimeout: this.#o.sessionTimeoutMs,
+      rebalanceTimeout: this.#o.sessionTimeoutMs,
+      heartbeatInterval: Math.max(500, Math.floor(this.#o.sessionTimeoutMs / 6)),
+      maxWaitTimeInMs: 1000,
+    });
+    this.#consumer = consumer;
+    const { GROUP_JOIN, REBALANCING, CRASH, STOP, DISCONNECT } = consumer.events;
+    consumer.on(GROUP_JOIN, ({ payload }) => {
+      this.#memberId = payload.memberId;
+      const partitions = payload.memberAssignment[topic] ?? [];
+      this.#set(partitions.includes(0), 'group joined');
+    });
+    consumer.on(REBALANCING, () => this.#set(false, 'rebalancing'));
+    consumer.on(CRASH, ({ payload }) => this.#set(false, `consumer crashed: ${payload.error.message}`));
+    consumer.on(STOP, () => this.#set(false, 'stopped'));
+    consumer.on(DISCONNECT, () => this.#set(false, 'disconnected'));
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: false });
+      // nothing is ever written to the coordination topic; run() keeps the membership alive
+      await consumer.run({ autoCommit: false, eachMessage: async () => {} });
+    } catch (err) {
+      await consumer.disconnect().catch(() => {});
+      throw new HvgError('HVG_ERR_KAFKA_UNREACHABLE', `cannot join the leadership group ${this.#o.groupId}: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Leave the group (the partition moves to another replica right away, not after a timeout). */
+  async close(): Promise<void> {
+    const c = this.#consumer;
+    this.#consumer = null;
+    this.#set(false, 'closing');
+    await c?.disconnect().catch(() => {});
+  }
+}

@@ -1,0 +1,183 @@
+// The receiver route over real HTTP against the real broker (store and sink), with bodies built
+// and signed by the codec. End-to-end with the simulator lives in test/e2e/.
+import t, { type Test } from 'tap';
+import Fastify from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { request } from 'undici';
+import { buildNotificationBody, notificationAuthorizationFor, type RecordChangeNotification } from '../../src/healthvault/index.ts';
+import { createMetrics } from '../../src/metrics.ts';
+import { NotificationReceiver } from '../../src/notifications/receiver.ts';
+import metricsPlugin from '../../src/plugins/metrics.ts';
+import notificationsRoute from '../../src/routes/notifications.ts';
+import { createKafkaSink, type KafkaSink } from '../../src/sink/kafka-sink.ts';
+import { KeyDeriver } from '../../src/subscriptions/keys.ts';
+import type { SubscriptionSpec } from '../../src/subscriptions/model.ts';
+import { SubscriptionStore } from '../../src/subscriptions/store.ts';
+import { brokers, readRecords, silentLogger, topicEndOffset, uniqueTopic } from '../helpers/kafka.ts';
+
+const SECRET = 'receiver-test-master-secret-0123456789abcdef';
+const SUB_US = '4f2d9b1e-8c3a-4e57-a1d6-93b7c0e5f218';
+const SUB_EU = 'c81e4a70-5d29-4b3f-8e0a-6f14d2b97c35';
+const keys = new KeyDeriver(SECRET);
+
+const spec = (over: Partial<SubscriptionSpec> = {}): SubscriptionSpec => ({
+  name: 'glucose', eventType: 'record-item-changed', typeIds: ['879e7c04-4e8a-4707-9ad3-b054df467ce4'], instances: null,
+  keyVersion: 1, previousKeyVersion: null, keyRotatedAt: null, revision: 1, createdAt: '', updatedAt: '', ...over,
+});
+
+const notification = (subscriptionId: string, things = 1): RecordChangeNotification => ({
+  subscriptionId, personId: randomUUID(), recordId: randomUUID(), thingIds: Array.from({ length: things }, () => randomUUID()),
+});
+
+interface Harness { url: string; topic: string; store: SubscriptionStore; sink: KafkaSink; metrics: ReturnType<typeof createMetrics> }
+
+async function harness(t: Test, opts: { rateLimit?: number; bodyLimit?: number } = {}): Promise<Harness> {
+  const topic = uniqueTopic('notif');
+  const store = new SubscriptionStore({ brokers, clientId: 'hvg-test', topic: uniqueTopic('state'), replicationFactor: 1, connectTimeoutMs: 20_000, writeTimeoutMs: 10_000, keyOverlapMs: 60_000, kafkaLogLevel: 'error', logger: silentLogger });
+  await store.start();
+  t.teardown(() => store.close());
+  const sink = await createKafkaSink({ brokers, clientId: 'hvg-test', topic, partitions: 3, replicationFactor: 1, connectTimeoutMs: 20_000, publishTimeoutMs: 5000, maxBatchRecords: 500, maxBatchBytes: 900_000, maxQueuedRecords: 50_000, kafkaLogLevel: 'error', logger: silentLogger });
+  t.teardown(() => sink.close());
+  await store.writeSpec(spec());
+  const observe = (instanceId: string, id: string) =>
+    store.writeObservation({ instanceId, name: 'glucose', hvSubscriptionId: id, knownIds: [id], state: 'in-sync', keyVersion: 1, specRevision: 1, lastError: null, lastSync: null });
+  await observe('1', SUB_US);
+  await observe('2', SUB_EU);
+  const app = Fastify({ logger: false });
+  await app.register(metricsPlugin);
+  const receiver = new NotificationReceiver({ view: store.view, keys, sink, metrics: app.metrics, acceptHexMac: false });
+  await app.register(notificationsRoute, { receiver, bodyLimitBytes: opts.bodyLimit ?? 65_536, rateLimit: opts.rateLimit ?? 100_000, rateWindowMs: 1000, retryAfterSeconds: 7 });
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  t.teardown(() => app.close());
+  return { url, topic, store, sink, metrics: app.metrics };
+}
+
+async function post(url: string, path: string, body: string | Buffer, authorization?: string) {
+  const res = await request(`${url}${path}`, { method: 'POST', body, headers: { 'content-type': 'text/xml; charset=utf-8', ...(authorization ? { authorization } : {}) } });
+  const text = await res.body.text();
+  return { status: res.statusCode, headers: res.headers, json: text ? JSON.parse(text) : null };
+}
+
+const sign = (instanceId: string, subId: string, body: string | Buffer, version = 1) => notificationAuthorizationFor(subId, `v${version}`, keys.key(instanceId, 'glucose', version), body);
+
+t.test('verified notifications land in Kafka tagged with the instance of the path; count in = count out', async (t) => {
+  const h = await harness(t);
+  const us = [notification(SUB_US, 2), notification(SUB_US)];
+  const eu = [notification(SUB_EU)];
+  const usBody = buildNotificationBody(us);
+  const euBody = buildNotificationBody(eu);
+  const r1 = await post(h.url, '/notifications/1/glucose', usBody, sign('1', SUB_US, usBody));
+  const r2 = await post(h.url, '/notifications/2/glucose', euBody, sign('2', SUB_EU, euBody));
+  t.same([r1.status, r1.json], [200, { produced: 2, skipped: 0 }]);
+  t.same([r2.status, r2.json], [200, { produced: 1, skipped: 0 }]);
+  t.equal(await topicEndOffset(h.topic), 3, '3 notifications in, 3 records out');
+  const got = await readRecords(h.topic, 3);
+  const byRecord = new Map(got.map((r) => [JSON.parse(r.value).recordId as string, r]));
+  for (const [instanceId, list] of [['1', us], ['2', eu]] as const) {
+    for (const n of list) {
+      const r = byRecord.get(n.recordId);
+      t.ok(r, `record ${n.recordId} arrived`);
+      t.equal(r?.key, `${instanceId}:${n.recordId}`);
+      t.equal(r?.headers.hv_instance_id, instanceId);
+      t.equal(r?.headers.ce_source, `/healthvault/instances/${instanceId}`);
+      t.same(JSON.parse(r?.value ?? '{}').thingIds, n.thingIds);
+      t.equal(JSON.parse(r?.value ?? '{}').subscription.id, n.subscriptionId);
+    }
+  }
+});
+
+t.test('forged or damaged requests are refused with 401 and nothing is produced', async (t) => {
+  const h = await harness(t);
+  const body = buildNotificationBody([notification(SUB_US)]);
+  const usAuth = sign('1', SUB_US, body);
+  const cases: [string, string, string | Buffer, string | undefined, number, string][] = [
+    ['US-signed body on the EU path', '/notifications/2/glucose', body, usAuth.replace(SUB_US, SUB_EU), 401, 'HVG_ERR_AUTH_BAD_SIGNATURE'],
+    ['US-signed body on the EU path, US header', '/notifications/2/glucose', body, usAuth, 401, 'HVG_ERR_AUTH_BAD_SIGNATURE'],
+    ['one flipped byte', '/notifications/1/glucose', Buffer.from(body.replace('<things>', '<thingz>').replace('</things>', '</thingz>')), usAuth, 401, 'HVG_ERR_AUTH_BAD_SIGNATURE'],
+    ['missing header', '/notifications/1/glucose', body, undefined, 401, 'HVG_ERR_AUTH_MISSING'],
+    ['other scheme', '/notifications/1/glucose', body, usAuth.replace('HVEventingSharedKey', 'Bearer'), 401, 'HVG_ERR_AUTH_MALFORMED'],
+    ['truncated mac', '/notifications/1/glucose', body, usAuth.slice(0, -4), 401, 'HVG_ERR_AUTH_MALFORMED'],
+    ['unknown key version', '/notifications/1/glucose', body, sign('1', SUB_US, body, 2), 401, 'HVG_ERR_AUTH_UNKNOWN_KEY_VERSION'],
+    ['unknown subscription name', '/notifications/1/weight', body, usAuth, 404, 'HVG_ERR_UNKNOWN_SUBSCRIPTION'],
+  ];
+  for (const [what, path, b, auth, status, code] of cases) {
+    const r = await post(h.url, path, b, auth);
+    t.same([r.status, r.json?.code], [status, code], what);
+    t.type(r.json?.message, 'string');
+  }
+  // flip each of a few bytes in turn: all refused
+  for (const i of [0, 10, 100, body.length - 1]) {
+    const b = Buffer.from(body);
+    b[i] = b[i]! ^ 1;
+    t.equal((await post(h.url, '/notifications/1/glucose', b, usAuth)).status, 401, `byte ${i} flipped`);
+  }
+  t.equal(await topicEndOffset(h.topic), 0, 'nothing was produced');
+});
+
+t.test("a body whose subscriptions are not this URL's is refused (403), even when correctly signed", async (t) => {
+  const h = await harness(t);
+  const foreign = '11111111-2222-4333-8444-555555555555';
+  const b1 = buildNotificationBody([notification(foreign)]);
+  const r1 = await post(h.url, '/notifications/1/glucose', b1, sign('1', foreign, b1));
+  t.same([r1.status, r1.json.code], [403, 'HVG_ERR_SUBSCRIPTION_MISMATCH'], 'header names another subscription');
+  const b2 = buildNotificationBody([notification(SUB_US), notification(SUB_EU)]);
+  const r2 = await post(h.url, '/notifications/1/glucose', b2, sign('1', SUB_US, b2));
+  t.same([r2.status, r2.json.code], [403, 'HVG_ERR_SUBSCRIPTION_MISMATCH'], "the body carries the EU subscription's notification");
+  t.equal(await topicEndOffset(h.topic), 0);
+});
+
+t.test('signed but bad XML gets a 4xx with a stable code', async (t) => {
+  const h = await harness(t, { bodyLimit: 4096 });
+  const good = buildNotificationBody([notification(SUB_US)]);
+  const bodies: [string, string, number, string][] = [
+    ['DOCTYPE', `<!DOCTYPE x [<!ENTITY a "aaaa">]>${good}`, 400, 'HVG_ERR_XML_FORBIDDEN'],
+    ['truncated', good.slice(0, good.length - 10), 400, 'HVG_ERR_XML_MALFORMED'],
+    ['wrong namespace', good.replace('urn:com.microsoft.wc.notification', 'urn:example'), 400, 'HVG_ERR_XML_UNEXPECTED'],
+    ['not XML', '{"json": true}', 400, 'HVG_ERR_XML_MALFORMED'],
+    ['oversize', `${good}${' '.repeat(5000)}`, 413, 'HVG_ERR_BODY_TOO_LARGE'],
+  ];
+  for (const [what, body, status, code] of bodies) {
+    const r = await post(h.url, '/notifications/1/glucose', body, sign('1', SUB_US, body));
+    t.same([r.status, r.json?.code], [status, code], what);
+  }
+  const empty = await post(h.url, '/notifications/1/glucose', '', sign('1', SUB_US, ''));
+  t.equal(empty.status, 400, 'empty body');
+});
+
+t.test('unknown notification kinds are counted and skipped', async (t) => {
+  const h = await harness(t);
+  const n = notification(SUB_US);
+  const body = buildNotificationBody([n]).replace('</wc:notifications>', `<notification><common><subscription-id>${SUB_US}</subscription-id></common><future-kind/></notification></wc:notifications>`);
+  const r = await post(h.url, '/notifications/1/glucose', body, sign('1', SUB_US, body));
+  t.same([r.status, r.json], [200, { produced: 1, skipped: 1 }]);
+  const text = await h.metrics.registry.getSingleMetricAsString('hv_gateway_notifications_skipped_total');
+  t.match(text, /instance="1",kind="future-kind"} 1/);
+});
+
+t.test('key rotation: both versions verify during the overlap, the old one after it is refused', async (t) => {
+  const h = await harness(t);
+  await h.store.writeSpec(spec({ keyVersion: 2, previousKeyVersion: 1, keyRotatedAt: new Date().toISOString(), revision: 2 }));
+  const b = buildNotificationBody([notification(SUB_US)]);
+  t.equal((await post(h.url, '/notifications/1/glucose', b, sign('1', SUB_US, b, 1))).status, 200, 'old key within the overlap');
+  t.equal((await post(h.url, '/notifications/1/glucose', b, sign('1', SUB_US, b, 2))).status, 200, 'new key');
+  await h.store.writeSpec(spec({ keyVersion: 2, previousKeyVersion: 1, keyRotatedAt: new Date(Date.now() - 120_000).toISOString(), revision: 3 }));
+  const old = await post(h.url, '/notifications/1/glucose', b, sign('1', SUB_US, b, 1));
+  t.same([old.status, old.json.code], [401, 'HVG_ERR_AUTH_UNKNOWN_KEY_VERSION'], 'old key after the overlap');
+  t.equal((await post(h.url, '/notifications/1/glucose', b, sign('1', SUB_US, b, 2))).status, 200);
+});
+
+t.test('Kafka unavailable → 503 with Retry-After, fast; per-instance rate limit → 429', async (t) => {
+  const h = await harness(t, { rateLimit: 3 });
+  const b = buildNotificationBody([notification(SUB_US)]);
+  const auth = sign('1', SUB_US, b);
+  await h.sink.close();
+  const r = await post(h.url, '/notifications/1/glucose', b, auth);
+  t.same([r.status, r.json.code, r.headers['retry-after']], [503, 'HVG_ERR_SINK_CLOSED', '7']);
+  const statuses = [];
+  for (let i = 0; i < 4; i++) statuses.push((await post(h.url, '/notifications/1/glucose', b, auth)).status);
+  t.same(statuses.slice(0, 2), [503, 503]);
+  const limited = await post(h.url, '/notifications/1/glucose', b, auth);
+  t.same([limited.status, limited.json.code], [429, 'HVG_ERR_RATE_LIMITED']);
+  const euBody = buildNotificationBody([notification(SUB_EU)]);
+  t.not((await post(h.url, '/notifications/2/glucose', euBody, sign('2', SUB_EU, euBody))).status, 429, 'another instance is not limited');
+});
