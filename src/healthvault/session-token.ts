@@ -3,6 +3,7 @@
 // The certificate credential signs the exact `<content>…</content>` string RSA-SHA1 (PKCS#1 v1.5)
 // and embeds that same string after `<sig>` [C]; thumbprint = upper-case hex SHA-1 of the DER [I].
 import { createHash, createPrivateKey, sign, verify, X509Certificate } from 'node:crypto';
+import { HvgError } from '../errors.ts';
 import type { KeyObject } from 'node:crypto';
 import { rawXml } from './safe-xml.ts';
 import type { XmlElement, XmlParseOptions } from './safe-xml.ts';
@@ -73,9 +74,8 @@ export function buildCastInfo(options: CastInfoOptions): string {
   const cred = options.credential;
   let signature: string;
   if ('privateKey' in cred) {
-    const key = typeof cred.privateKey === 'string' ? createPrivateKey(cred.privateKey) : cred.privateKey;
-    const sig = sign('sha1', Buffer.from(content, 'utf8'), key).toString('base64');
-    signature = `<sig digestMethod="SHA1" sigMethod="RSA-SHA1" thumbprint="${certificateThumbprint(cred.certificate)}">${sig}</sig>`;
+    const { sig, thumbprint } = signContent(content, cred);
+    signature = `<sig digestMethod="SHA1" sigMethod="RSA-SHA1" thumbprint="${thumbprint}">${sig}</sig>`;
   } else {
     const alg = cred.algorithm ?? 'HMACSHA256';
     const mac = computeHmac(alg, bytesFrom(cred.sharedSecret, 'sharedSecret'), content).toString('base64');
@@ -83,6 +83,25 @@ export function buildCastInfo(options: CastInfoOptions): string {
   }
   const appIdAttr = options.isMultiRecordApp === true ? ' is-multi-record-app="true"' : '';
   return `<info><auth-info><app-id${appIdAttr}>${options.appId}</app-id><credential><appserver2>${signature}${content}</appserver2></credential></auth-info></info>`;
+}
+
+/**
+ * RSA-SHA1 over the content bytes. The signature is checked against the certificate right away:
+ * a key/certificate mismatch is a configuration error better reported here than as status 4
+ * (BAD_SIG) from the platform.
+ */
+function signContent(content: string, cred: CertificateCredential): { sig: string; thumbprint: string } {
+  let sig: Buffer;
+  let cert: X509Certificate;
+  try {
+    const key = typeof cred.privateKey === 'string' ? createPrivateKey(cred.privateKey) : cred.privateKey;
+    sig = sign('sha1', Buffer.from(content, 'utf8'), key);
+    cert = certificateOf(cred.certificate);
+  } catch (err) {
+    throw new HvgError('HVG_ERR_VALIDATION', 'the application private key or certificate cannot be used (PEM expected)', { cause: err });
+  }
+  if (!verify('sha1', Buffer.from(content, 'utf8'), cert.publicKey, sig)) invalid('the application private key does not match its certificate');
+  return { sig: sig.toString('base64'), thumbprint: certificateThumbprint(cert) };
 }
 
 /** The complete anonymous CAST v2 request (fixture createauthenticatedsessiontoken2-request.xml). */

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { readFileSync } from 'node:fs';
-import { generateKeyPairSync, X509Certificate } from 'node:crypto';
+import { generateKeyPairSync, sign, X509Certificate } from 'node:crypto';
 import {
   buildCastInfo, buildCastRequest, buildCastResponse, certificateThumbprint, parseCastInfo, parseCastRequest, parseCastResponse,
   verifyCastHmacSig, verifyCastSignature,
@@ -46,8 +46,14 @@ t.test('signature verification rejects tampering and the wrong certificate', asy
   const tampered = parseCastRequest(xml.replace('<signing-time>2019-01-15T10:20:30.000Z', '<signing-time>2029-01-15T10:20:30.000Z'));
   t.equal(verifyCastSignature(tampered, certPem), false);
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const otherSig = buildCastInfo({ appId: APP_ID, signingTime: header.msgTime, credential: { privateKey, certificate: certPem } });
-  t.equal(verifyCastSignature(parseCastInfo(otherSig), certPem), false, 'signed by another key, same thumbprint');
+  const content = expected.session.contentSigned as string;
+  const forged = buildCastInfo({ appId: APP_ID, signingTime: header.msgTime, credential: { privateKey: keyPem, certificate: certPem } })
+    .replace(expected.session.sigBase64, sign('sha1', Buffer.from(content), privateKey).toString('base64'));
+  t.equal(verifyCastSignature(parseCastInfo(forged), certPem), false, 'signed by another key, same thumbprint');
+  t.throws(() => buildCastInfo({ appId: APP_ID, signingTime: header.msgTime, credential: { privateKey, certificate: certPem } }),
+    { code: 'HVG_ERR_VALIDATION', message: /does not match/ }, 'builder catches a key/certificate mismatch');
+  t.throws(() => buildCastInfo({ appId: APP_ID, signingTime: header.msgTime, credential: { privateKey: 'nope', certificate: certPem } }),
+    { code: 'HVG_ERR_VALIDATION', message: /cannot be used/ });
   const wrongThumb = parseCastRequest(xml.replace(expected.session.certificateThumbprint, '0'.repeat(40)));
   t.equal(verifyCastSignature(wrongThumb, certPem), false);
   const lowerThumb = parseCastRequest(xml.replace(expected.session.certificateThumbprint, expected.session.certificateThumbprint.toLowerCase()));
