@@ -1,0 +1,260 @@
+// One HealthVault instance as the gateway uses it: its platform client, its app session, the
+// check that the platform really is that instance, and the eventing methods mapped onto the
+// reconciler's InstancePlatform (healthvault-protocol.md §1.3–1.6, §3.2, §3.3, §4).
+import type { KeyObject, X509Certificate } from 'node:crypto';
+import type { Logger } from 'pino';
+import { HvgError, isHvgError } from '../errors.ts';
+import {
+  buildGetEventSubscriptionsInfo, buildSubscribeToEventInfo, buildUnsubscribeToEventInfo, buildUpdateEventSubscriptionInfo,
+  parseGetEventSubscriptionsResponse, parseSubscribeToEventResponse, parseUnsubscribeToEventResponse, parseUpdateEventSubscriptionResponse,
+} from '../healthvault/eventing.ts';
+import { HV_METHODS, type MethodSpec } from '../healthvault/methods.ts';
+import { buildAnonymousRequest, buildAuthenticatedRequest } from '../healthvault/request-envelope.ts';
+import type { ParsedResponse } from '../healthvault/response-envelope.ts';
+import { buildSelectInstanceInfo, parseSelectInstanceResponse, type PreferredLocation } from '../healthvault/select-instance.ts';
+import { buildGetServiceDefinitionInfo, parseGetServiceDefinitionResponse, type ServiceInstance } from '../healthvault/service-definition.ts';
+import { HV_STATUS_SESSION_EXPIRED } from '../healthvault/status-codes.ts';
+import type { ActualSubscription, InstancePlatform, SubscriptionWrite } from '../subscriptions/platform.ts';
+import { AppSession, type Session, type SessionStatus } from './app-session.ts';
+import { abortable, forInstance, instanceLabel, summarize, type ErrorSummary } from './instance-errors.ts';
+import type { PlatformClient } from './platform-client.ts';
+
+export interface InstanceCredentials {
+  readonly appId: string;
+  readonly certificate: X509Certificate;
+  readonly privateKey: KeyObject;
+}
+
+export interface HvInstanceOptions {
+  readonly info: ServiceInstance;
+  readonly client: PlatformClient;
+  /** false when the client is shared (the discovery endpoint) and closed by its owner */
+  readonly ownsClient: boolean;
+  readonly credentials: InstanceCredentials;
+  readonly clientVersion: string;
+  readonly msgTtlSeconds: number;
+  readonly sessionTtlMs: number;
+  readonly sessionRenewBeforeMs: number;
+  readonly refusalHoldMs: number;
+  readonly logger: Logger;
+  readonly now?: () => number;
+}
+
+export type IdentityState = 'unverified' | 'verified' | 'mismatch';
+
+export interface InstanceStatus {
+  readonly id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly platformUrl: string;
+  readonly shellUrl: string;
+  /** null until the first exchange */
+  readonly reachable: boolean | null;
+  readonly identity: IdentityState;
+  readonly lastError: ErrorSummary | null;
+  readonly lastSuccessAt: string | null;
+  readonly session: SessionStatus;
+}
+
+export class HvInstance implements InstancePlatform {
+  readonly instanceId: string;
+  readonly info: ServiceInstance;
+  readonly label: string;
+  readonly client: PlatformClient;
+  readonly session: AppSession;
+  private readonly o: HvInstanceOptions;
+  private readonly now: () => number;
+  private identity: { state: IdentityState; error?: HvgError } = { state: 'unverified' };
+  private identityInflight: Promise<void> | undefined;
+  private reachable: boolean | null = null;
+  private lastError: { error: unknown; at: number } | undefined;
+  private lastSuccessAt: number | undefined;
+
+  constructor(options: HvInstanceOptions) {
+    this.o = options;
+    this.info = options.info;
+    this.instanceId = options.info.id;
+    this.label = instanceLabel(options.info.id, options.info.name);
+    this.client = options.client;
+    this.now = options.now ?? Date.now;
+    this.session = new AppSession({
+      label: this.label, instanceId: this.instanceId, ...options.credentials, client: options.client,
+      clientVersion: options.clientVersion, msgTtlSeconds: options.msgTtlSeconds, ttlMs: options.sessionTtlMs,
+      renewBeforeMs: options.sessionRenewBeforeMs, refusalHoldMs: options.refusalHoldMs, logger: options.logger, now: this.now,
+    });
+    // A shared client reports to the instance that uses it last: the same upstream either way.
+    options.client.onExchange = (outcome) => this.observeExchange(outcome.answered, outcome.answered ? undefined : outcome.error);
+  }
+
+  // ---- InstancePlatform (src/subscriptions/platform.ts)
+
+  async listSubscriptions(signal?: AbortSignal): Promise<ActualSubscription[]> {
+    const subs = await this.call(HV_METHODS.GetEventSubscriptions, buildGetEventSubscriptionsInfo(), parseGetEventSubscriptionsResponse, signal);
+    return subs.map((s) => ({
+      id: (s.id ?? '').toLowerCase(),
+      url: s.url,
+      // The reconciler compares one flat set; filters are an encoding detail (§1.1: any filter fires).
+      typeIds: [...new Set(s.typeIds.flat().map((t) => t.toLowerCase()))].sort(),
+      // Unkeyed listings still carry the version id (§1.4); '' only if the platform omitted it [I].
+      keyVersionId: s.keyVersionId ?? '',
+    }));
+  }
+
+  subscribe(s: SubscriptionWrite, signal?: AbortSignal): Promise<string> {
+    return this.call(HV_METHODS.SubscribeToEvent, buildSubscribeToEventInfo(toSpec(s)), parseSubscribeToEventResponse, signal).then((id) => id.toLowerCase());
+  }
+
+  update(id: string, s: SubscriptionWrite, signal?: AbortSignal): Promise<void> {
+    return this.call(HV_METHODS.UpdateEventSubscription, buildUpdateEventSubscriptionInfo({ ...toSpec(s), id }), parseUpdateEventSubscriptionResponse, signal);
+  }
+
+  unsubscribe(id: string, signal?: AbortSignal): Promise<void> {
+    return this.call(HV_METHODS.UnsubscribeToEvent, buildUnsubscribeToEventInfo(id), parseUnsubscribeToEventResponse, signal);
+  }
+
+  // ---- instance methods beyond eventing
+
+  /** SelectInstance v1 over the app session (§3.3); undefined = the location is not served. */
+  selectInstance(location: PreferredLocation, signal?: AbortSignal): Promise<ServiceInstance | undefined> {
+    return this.call(HV_METHODS.SelectInstance, buildSelectInstanceInfo(location), parseSelectInstanceResponse, signal);
+  }
+
+  /**
+   * Asks the platform which instance it is (GetServiceDefinition topology, anonymous, §3.2) and
+   * compares with our id. A mismatch blocks every call: subscribing in the wrong instance would
+   * tag its notifications with the wrong instance id.
+   */
+  verifyIdentity(signal?: AbortSignal): Promise<void> {
+    this.identityInflight ??= this.checkIdentity().finally(() => {
+      this.identityInflight = undefined;
+    });
+    return abortable(this.identityInflight, signal);
+  }
+
+  /** Background health check: identity again, and a session (cached unless near expiry). Never throws. */
+  async probe(signal?: AbortSignal): Promise<void> {
+    try {
+      await this.verifyIdentity(signal);
+      await this.session.get(signal);
+      this.recordSuccess();
+    } catch (err) {
+      if (signal?.aborted) return;
+      this.recordFailure(forInstance(err, this.label, this.instanceId));
+    }
+  }
+
+  status(): InstanceStatus {
+    return {
+      id: this.info.id, name: this.info.name, description: this.info.description,
+      platformUrl: this.info.platformUrl, shellUrl: this.info.shellUrl,
+      reachable: this.reachable,
+      identity: this.identity.state,
+      lastError: this.lastError === undefined ? null : summarize(this.lastError.error, this.lastError.at),
+      lastSuccessAt: this.lastSuccessAt === undefined ? null : new Date(this.lastSuccessAt).toISOString(),
+      session: this.session.status(),
+    };
+  }
+
+  /** Configuration-level problems (no retry fixes them): wrong identity, refused credential. */
+  problems(): HvgError[] {
+    const out: HvgError[] = [];
+    if (this.identity.state === 'mismatch' && this.identity.error) out.push(this.identity.error);
+    const refusal = this.session.refusal();
+    if (refusal) out.push(refusal);
+    return out;
+  }
+
+  /** Observes every transport attempt; wired by the registry. */
+  observeExchange(answered: boolean, error?: HvgError): void {
+    if (answered) this.reachable = true;
+    else if (error?.code === 'HVG_ERR_INSTANCE_UNREACHABLE' || error?.code === 'HVG_ERR_INSTANCE_UNAVAILABLE') this.reachable = false;
+  }
+
+  async close(): Promise<void> {
+    if (this.o.ownsClient) await this.client.close();
+  }
+
+  // ---- internals
+
+  private async checkIdentity(): Promise<void> {
+    const response = await this.client.send(
+      () => buildAnonymousRequest({
+        method: HV_METHODS.GetServiceDefinition.name, methodVersion: HV_METHODS.GetServiceDefinition.version,
+        appId: this.o.credentials.appId, msgTime: new Date(this.now()), msgTtl: this.o.msgTtlSeconds, version: this.o.clientVersion,
+        info: buildGetServiceDefinitionInfo({ sections: ['topology'] }),
+      }),
+      { method: HV_METHODS.GetServiceDefinition.name },
+    );
+    const def = parseGetServiceDefinitionResponse(response);
+    const said = def.modified ? def.currentInstanceId : undefined;
+    if (said === this.instanceId) {
+      this.identity = { state: 'verified' };
+      return;
+    }
+    const error = new HvgError('HVG_ERR_INSTANCE_MISMATCH',
+      `${this.label}: the platform at ${this.info.platformUrl} ${said === undefined ? 'does not say which instance it is' : `says it is instance "${said}"`} ` +
+      '(GetServiceDefinition current-instance-id); calls to it are refused until the registry and the platform agree',
+      { details: { instanceId: this.instanceId, platformUrl: this.info.platformUrl, currentInstanceId: said ?? null } });
+    this.identity = { state: 'mismatch', error };
+    throw error;
+  }
+
+  private async ensureIdentity(signal?: AbortSignal): Promise<void> {
+    if (this.identity.state === 'verified') return;
+    if (this.identity.state === 'mismatch' && this.identity.error) throw this.identity.error;
+    await this.verifyIdentity(signal);
+  }
+
+  private async call<T>(method: MethodSpec, info: string, parse: (r: ParsedResponse) => T, signal?: AbortSignal): Promise<T> {
+    try {
+      await this.ensureIdentity(signal);
+      let session = await this.session.get(signal);
+      let response = await this.sendAuthenticated(method, info, session, signal);
+      if (response.code === HV_STATUS_SESSION_EXPIRED) {
+        // §4.4: get a new token and resend once; a second 65 goes to the caller (retriable).
+        session = await this.session.renew(session, signal);
+        response = await this.sendAuthenticated(method, info, session, signal);
+      }
+      let result: T;
+      try {
+        result = parse(response);
+      } catch (err) {
+        throw isHvgError(err) && (err.code.startsWith('HVG_ERR_XML') || err.code === 'HVG_ERR_PROTOCOL')
+          ? new HvgError('HVG_ERR_INSTANCE_BAD_RESPONSE', `unreadable ${method.name} answer: ${err.message}`, { cause: err })
+          : err;
+      }
+      this.recordSuccess();
+      return result;
+    } catch (err) {
+      if (signal?.aborted && err === signal.reason) throw err;
+      const e = forInstance(err, this.label, this.instanceId);
+      this.recordFailure(e);
+      throw e;
+    }
+  }
+
+  private sendAuthenticated(method: MethodSpec, info: string, session: Session, signal?: AbortSignal): Promise<ParsedResponse> {
+    return this.client.send(
+      () => buildAuthenticatedRequest({
+        method: method.name, methodVersion: method.version, info,
+        authToken: session.token, sharedSecret: session.sharedSecret,
+        msgTime: new Date(this.now()), msgTtl: this.o.msgTtlSeconds, version: this.o.clientVersion,
+      }),
+      { method: method.name, signal },
+    );
+  }
+
+  private recordSuccess(): void {
+    this.lastSuccessAt = this.now();
+  }
+
+  private recordFailure(err: unknown): void {
+    this.lastError = { error: err, at: this.now() };
+  }
+}
+
+/** The reconciler writes one flat type-id set; HealthVault gets it as one filter (§1.2). */
+function toSpec(s: SubscriptionWrite) {
+  return { key: s.key, keyVersionId: s.keyVersionId, url: s.url, typeIds: [[...s.typeIds]] };
+}
+
