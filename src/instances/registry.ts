@@ -1,0 +1,350 @@
+// The supported instances (healthvault-protocol.md §3, §5): an explicit list, or every instance the
+// default instance's GetServiceDefinition v2 topology lists, refreshed with updated-date. A failed
+// refresh keeps the last good view and says so. Every cycle also probes each instance (identity,
+// reachability, session). Implements the reconciler's InstanceDirectory.
+import type { Logger } from 'pino';
+import { HvgError, isHvgError } from '../errors.ts';
+import { HV_METHODS } from '../healthvault/methods.ts';
+import { buildAnonymousRequest } from '../healthvault/request-envelope.ts';
+import type { PreferredLocation } from '../healthvault/select-instance.ts';
+import { buildGetServiceDefinitionInfo, parseGetServiceDefinitionResponse, type ServiceInstance } from '../healthvault/service-definition.ts';
+import type { InstanceDirectory } from '../subscriptions/platform.ts';
+import { backoffDelay } from './backoff.ts';
+import { instanceLabel, summarize, type ErrorSummary } from './instance-errors.ts';
+import { HvInstance, type InstanceStatus } from './instance.ts';
+import { PlatformClient } from './platform-client.ts';
+import type { InstanceSettings } from './settings.ts';
+
+const GSD = HV_METHODS.GetServiceDefinition;
+/** The header `version` (client version string, §4.2); old schema: 7..19 characters. */
+export const CLIENT_VERSION = 'hv-gateway 0.1';
+
+export interface InstanceRegistryOptions {
+  readonly settings: InstanceSettings;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  /** A refused credential is remembered this long before CAST is tried again (default 5 s) [I]. */
+  readonly refusalHoldMs?: number;
+}
+
+export interface TopologyStatus {
+  readonly mode: 'explicit' | 'discovery';
+  readonly discoveryUrl: string | null;
+  readonly defaultInstanceId: string | null;
+  readonly updatedDate: string | null;
+  readonly refreshIntervalMs: number;
+  readonly lastRefreshAt: string | null;
+  readonly lastRefreshOkAt: string | null;
+  /** set while the latest discovery failed; the view shown is then the last good one */
+  readonly lastRefreshError: ErrorSummary | null;
+}
+
+export interface RegisteredInstanceStatus extends InstanceStatus {
+  /** false for the default instance when the filter excludes it (kept only for SelectInstance) */
+  readonly supported: boolean;
+  readonly isDefault: boolean;
+}
+
+export interface ReadinessProblem {
+  readonly instanceId: string | null;
+  readonly code: string;
+  readonly message: string;
+}
+
+interface Entry {
+  readonly instance: HvInstance;
+  supported: boolean;
+}
+
+export class InstanceRegistry implements InstanceDirectory {
+  private readonly o: InstanceRegistryOptions;
+  private readonly s: InstanceSettings;
+  private readonly log: Logger;
+  private readonly now: () => number;
+  private readonly mode: 'explicit' | 'discovery';
+  private readonly entries = new Map<string, Entry>();
+  private readonly listeners = new Set<() => void>();
+  private readonly stop = new AbortController();
+  private readonly discoveryClient: PlatformClient | undefined;
+  private defaultId: string | undefined;
+  private updatedDate: string | undefined;
+  private viewAt: number | undefined;
+  private lastRefreshAt: number | undefined;
+  private lastRefreshError: { error: unknown; at: number } | undefined;
+  private failures = 0;
+  private refreshing: Promise<boolean> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+
+  constructor(options: InstanceRegistryOptions) {
+    this.o = options;
+    this.s = options.settings;
+    this.log = options.logger;
+    this.now = options.now ?? Date.now;
+    this.mode = this.s.hvInstances.length > 0 ? 'explicit' : 'discovery';
+    if (this.mode === 'explicit') {
+      for (const i of this.s.hvInstances) this.entries.set(i.id, { instance: this.makeInstance({ ...i, description: '' }), supported: true });
+      this.defaultId = this.s.hvDefaultInstanceId || this.s.hvInstances[0]?.id;
+      this.viewAt = this.now();
+    } else {
+      this.discoveryClient = this.makeClient('HV_DISCOVERY_URL platform', undefined, this.s.hvDiscoveryUrl);
+    }
+  }
+
+  /** First refresh (never throws: failures are recorded and retried), then the refresh timer. */
+  async start(): Promise<void> {
+    const ok = await this.refresh();
+    this.schedule(ok);
+  }
+
+  /** One cycle: discovery (if configured) then a probe of every instance. Concurrent calls share it. */
+  refresh(): Promise<boolean> {
+    this.refreshing ??= this.runRefresh().finally(() => {
+      this.refreshing = undefined;
+    });
+    return this.refreshing;
+  }
+
+  // ---- InstanceDirectory
+
+  instanceIds(): readonly string[] {
+    return [...this.entries.values()].filter((e) => e.supported).map((e) => e.instance.instanceId).sort(compareIds);
+  }
+
+  platform(instanceId: string): HvInstance | undefined {
+    const e = this.entries.get(instanceId);
+    return e?.supported ? e.instance : undefined;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  // ---- status, SelectInstance, readiness
+
+  instances(): RegisteredInstanceStatus[] {
+    return [...this.entries.values()]
+      .map((e) => ({ ...e.instance.status(), supported: e.supported, isDefault: e.instance.instanceId === this.defaultId }))
+      .sort((a, b) => compareIds(a.id, b.id));
+  }
+
+  topology(): TopologyStatus {
+    const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());
+    return {
+      mode: this.mode,
+      discoveryUrl: this.mode === 'discovery' ? this.s.hvDiscoveryUrl : null,
+      defaultInstanceId: this.defaultId ?? null,
+      updatedDate: this.updatedDate ?? null,
+      refreshIntervalMs: this.s.hvTopologyRefreshMs,
+      lastRefreshAt: iso(this.lastRefreshAt),
+      lastRefreshOkAt: iso(this.viewAt),
+      lastRefreshError: this.lastRefreshError === undefined ? null : summarize(this.lastRefreshError.error, this.lastRefreshError.at),
+    };
+  }
+
+  /** SelectInstance through the default instance (§3.3). */
+  selectInstance(location: PreferredLocation, signal?: AbortSignal): Promise<ServiceInstance | undefined> {
+    const e = this.defaultId === undefined ? undefined : this.entries.get(this.defaultId);
+    if (e === undefined) return Promise.reject(this.noView('no default instance is known yet'));
+    return e.instance.selectInstance(location, signal);
+  }
+
+  /**
+   * What keeps the gateway from working as configured, for /readyz: no topology yet, a platform
+   * that is another instance, a refused app credential. An instance that is merely unreachable is
+   * not listed: notifications from the others must keep flowing (it shows in /v1/instances).
+   */
+  readinessProblems(): ReadinessProblem[] {
+    const out: ReadinessProblem[] = [];
+    if (this.viewAt === undefined) {
+      const e = this.noView('the instance topology has not been discovered yet');
+      out.push({ instanceId: null, code: e.code, message: e.message });
+    }
+    for (const { instance } of this.entries.values()) {
+      for (const p of instance.problems()) out.push({ instanceId: instance.instanceId, code: p.code, message: p.message });
+    }
+    return out;
+  }
+
+  /** Stops the timer and background work, then closes every pool (bounded). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.stop.abort(new HvgError('HVG_ERR_INSTANCE_CLOSED', 'instance registry is closing'));
+    await this.refreshing?.catch(() => undefined);
+    await Promise.all([...this.entries.values()].map((e) => e.instance.close()));
+    await this.discoveryClient?.close();
+    this.entries.clear();
+  }
+
+  // ---- internals
+
+  private schedule(lastOk: boolean): void {
+    if (this.closed) return;
+    // After a failure retry sooner (jittered, growing) but never later than the normal interval.
+    const interval = this.s.hvTopologyRefreshMs;
+    const delay = lastOk ? interval : Math.max(Math.min(100, interval), backoffDelay(this.failures, { baseMs: Math.min(1_000, interval), maxMs: interval }));
+    this.timer = setTimeout(() => {
+      void this.refresh().then((ok) => this.schedule(ok));
+    }, delay);
+    this.timer.unref();
+  }
+
+  private async runRefresh(): Promise<boolean> {
+    const at = this.now();
+    let ok = true;
+    if (this.mode === 'discovery') {
+      try {
+        await this.discover();
+        this.viewAt = at;
+        this.lastRefreshError = undefined;
+        this.failures = 0;
+      } catch (err) {
+        if (this.closed) return false;
+        ok = false;
+        this.failures++;
+        this.lastRefreshError = { error: err, at };
+        this.log.warn({ err, keptViewFrom: this.viewAt === undefined ? null : new Date(this.viewAt).toISOString() }, 'topology refresh failed; keeping the last good view');
+      }
+    }
+    this.lastRefreshAt = at;
+    await Promise.all([...this.entries.values()].map((e) => e.instance.probe(this.stop.signal)));
+    return ok;
+  }
+
+  private async discover(): Promise<void> {
+    const client = this.discoveryClient!;
+    const updatedDate = this.updatedDate;
+    let result;
+    try {
+      const response = await client.send(
+        () => buildAnonymousRequest({
+          method: GSD.name, methodVersion: GSD.version, appId: this.s.hvAppId,
+          msgTime: new Date(this.now()), msgTtl: this.s.hvMsgTtlSeconds, version: CLIENT_VERSION,
+          // §3.2: topology only; updated-date of the last non-empty answer, so "no change" is cheap
+          info: buildGetServiceDefinitionInfo({ sections: ['topology'], ...(updatedDate === undefined ? {} : { updatedDate }) }),
+        }),
+        { method: GSD.name, signal: this.stop.signal },
+      );
+      result = parseGetServiceDefinitionResponse(response);
+    } catch (err) {
+      throw discoveryError(err, this.s.hvDiscoveryUrl);
+    }
+    if (!result.modified) return;
+    if (result.instances === undefined || result.currentInstanceId === undefined) {
+      throw new HvgError('HVG_ERR_INSTANCE_BAD_RESPONSE', `topology discovery from ${this.s.hvDiscoveryUrl}: the answer has no instances section or no current-instance-id`);
+    }
+    this.apply(result.instances, result.currentInstanceId);
+    this.updatedDate = result.updatedDate;
+  }
+
+  /** Makes the entries match the topology; notifies listeners when the supported set changed. */
+  private apply(topology: readonly ServiceInstance[], currentId: string): void {
+    for (const i of topology) {
+      // checked before anything changes, so a bad entry cannot leave half a view behind
+      if (!isHttpUrl(i.platformUrl)) throw new HvgError('HVG_ERR_INSTANCE_BAD_RESPONSE', `topology lists instance "${i.id}" with platform-url ${JSON.stringify(i.platformUrl)}, which is not an http(s) URL`);
+    }
+    const listed = new Map(topology.map((i) => [i.id, i]));
+    const filter = this.s.hvInstanceFilter;
+    const supportedIds = new Set(filter.kind === 'all' ? listed.keys() : filter.kind === 'default' ? [currentId] : filter.ids);
+    for (const id of supportedIds) {
+      if (!listed.has(id)) {
+        supportedIds.delete(id);
+        this.log.warn({ instanceId: id }, 'HV_INSTANCE_FILTER names an instance the topology does not list');
+      }
+    }
+    const defaultId = this.s.hvDefaultInstanceId || currentId;
+    const wanted = new Set([...supportedIds, ...(listed.has(defaultId) ? [defaultId] : [])]);
+    let changed = false;
+    for (const [id, entry] of this.entries) {
+      const next = listed.get(id);
+      if (wanted.has(id) && next !== undefined && sameInstance(entry.instance.info, next)) continue;
+      // gone from the topology, filtered out, or moved: the old pool and session go with it
+      this.entries.delete(id);
+      if (entry.supported) changed = true;
+      void entry.instance.close().catch((err: unknown) => this.log.warn({ err, instanceId: id }, 'closing a replaced instance failed'));
+    }
+    for (const id of wanted) {
+      const info = listed.get(id)!;
+      const existing = this.entries.get(id);
+      const supported = supportedIds.has(id);
+      if (existing === undefined) this.entries.set(id, { instance: this.makeInstance(info), supported });
+      else existing.supported = supported;
+      if (existing === undefined ? supported : existing.supported !== supported) changed = true;
+    }
+    this.defaultId = listed.has(defaultId) ? defaultId : undefined;
+    if (changed) {
+      this.log.info({ instances: this.instanceIds(), defaultInstanceId: this.defaultId }, 'supported instances changed');
+      for (const listener of this.listeners) {
+        try {
+          listener();
+        } catch (err) {
+          this.log.error({ err }, 'instance change listener failed');
+        }
+      }
+    }
+  }
+
+  private makeClient(label: string, instanceId: string | undefined, url: string): PlatformClient {
+    const s = this.s;
+    return new PlatformClient({
+      label, instanceId, platformUrl: url, logger: this.log,
+      connections: s.hvPoolConnections, connectTimeoutMs: s.hvConnectTimeoutMs, requestTimeoutMs: s.hvRequestTimeoutMs,
+      maxRetries: s.hvMaxRetries, retry: { baseMs: s.hvRetryBaseMs, maxMs: s.hvRetryMaxMs }, maxResponseBytes: s.hvMaxResponseBytes,
+    });
+  }
+
+  private makeInstance(info: ServiceInstance): HvInstance {
+    const s = this.s;
+    // One pool per upstream: the default instance usually lives at the discovery URL itself.
+    const shared = this.discoveryClient !== undefined && sameUrl(info.platformUrl, this.discoveryClient.url);
+    return new HvInstance({
+      info,
+      client: shared ? this.discoveryClient! : this.makeClient(instanceLabel(info.id, info.name), info.id, info.platformUrl),
+      ownsClient: !shared,
+      credentials: { appId: s.hvAppId, certificate: s.hvAppCert, privateKey: s.hvAppPrivateKey },
+      clientVersion: CLIENT_VERSION,
+      msgTtlSeconds: s.hvMsgTtlSeconds,
+      sessionTtlMs: s.hvSessionTtlSeconds * 1000,
+      sessionRenewBeforeMs: s.hvSessionRenewBeforeSeconds * 1000,
+      refusalHoldMs: this.o.refusalHoldMs ?? 5_000,
+      logger: this.log.child({ instanceId: info.id }),
+      now: this.now,
+    });
+  }
+
+  private noView(what: string): HvgError {
+    const last = this.lastRefreshError === undefined ? '' : `: ${summarize(this.lastRefreshError.error, this.lastRefreshError.at).message}`;
+    return new HvgError('HVG_ERR_TOPOLOGY_UNAVAILABLE', `${what} (discovery from ${this.s.hvDiscoveryUrl || 'HV_INSTANCES'}${last})`);
+  }
+}
+
+function discoveryError(err: unknown, url: string): unknown {
+  if (!isHvgError(err)) return err;
+  const code = err.code.startsWith('HVG_ERR_XML') || err.code === 'HVG_ERR_PROTOCOL' ? 'HVG_ERR_INSTANCE_BAD_RESPONSE' : err.code;
+  return new HvgError(code, `topology discovery from ${url} failed: ${err.message}`, { cause: err, details: { ...err.details, discoveryUrl: url } });
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const u = new URL(value);
+    return u.protocol === 'https:' || u.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
+function sameUrl(a: string, b: string): boolean {
+  return a.replace(/\/+$/, '').toLowerCase() === b.replace(/\/+$/, '').toLowerCase();
+}
+
+function sameInstance(a: ServiceInstance, b: ServiceInstance): boolean {
+  return a.name === b.name && a.description === b.description && sameUrl(a.platformUrl, b.platformUrl) && a.shellUrl === b.shellUrl;
+}
+
+/** Instance ids are strings that happen to be numeric today (§3.1): numeric order, then text. */
+function compareIds(a: string, b: string): number {
+  return a.localeCompare(b, 'en', { numeric: true });
+}
