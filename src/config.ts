@@ -4,6 +4,7 @@
 // is checked against CONFIG_SCHEMA by a test. Nothing here opens a resource.
 import { readFileSync } from 'node:fs';
 import { ConfigValueError, brokerList, int, oneOf, setting, text, type Env, type Setting } from './config-kit.ts';
+import { ADMIN_SETTINGS } from './admin-settings.ts';
 import { HvgError } from './errors.ts';
 import { NOTIFICATION_SETTINGS } from './notifications/settings.ts';
 import { SUBSCRIPTION_SETTINGS } from './subscriptions/settings.ts';
@@ -31,6 +32,7 @@ export const CONFIG_SCHEMA = {
 
   ...SUBSCRIPTION_SETTINGS,
   ...NOTIFICATION_SETTINGS,
+  ...ADMIN_SETTINGS,
 } as const;
 
 type Schema = typeof CONFIG_SCHEMA;

@@ -3,7 +3,7 @@ import { CONFIG_SCHEMA, configDocs, loadConfig } from '../src/config.ts';
 import { HvgError } from '../src/errors.ts';
 
 // the settings without a default
-const REQUIRED = { PUBLIC_BASE_URL: 'https://gw.example.com/hv', HV_MASTER_SECRET: 'x'.repeat(32) };
+const REQUIRED = { PUBLIC_BASE_URL: 'https://gw.example.com/hv', HV_MASTER_SECRET: 'x'.repeat(32), ADMIN_TOKENS: 'admin-token-0123456789' };
 
 t.test('defaults for an empty environment', async (t) => {
   const c = loadConfig({ ...REQUIRED });
@@ -56,11 +56,13 @@ t.test('required settings and secrets from files', async (t) => {
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'hvg-config-'));
   writeFileSync(join(dir, 'secret'), 's'.repeat(40) + '\n');
-  const c = loadConfig({ PUBLIC_BASE_URL: 'https://gw.example.com/hv/', HV_MASTER_SECRET_FILE: join(dir, 'secret') });
+  const c = loadConfig({ PUBLIC_BASE_URL: 'https://gw.example.com/hv/', HV_MASTER_SECRET_FILE: join(dir, 'secret'), ADMIN_TOKENS: 'a'.repeat(16) + ', ' + 'b'.repeat(20) });
+  t.same(c.adminTokens, ['a'.repeat(16), 'b'.repeat(20)]);
+  t.throws(() => loadConfig({ ...REQUIRED, ADMIN_TOKENS: 'short' }), { message: /ADMIN_TOKENS tokens must be at least 16 characters/ });
   t.equal(c.masterSecret, 's'.repeat(40), 'read from the file, trailing newline dropped');
   t.equal(c.publicBaseUrl, 'https://gw.example.com/hv', 'trailing slash dropped');
   t.throws(() => loadConfig({ ...REQUIRED, HV_MASTER_SECRET_FILE: join(dir, 'secret') }), { message: /HV_MASTER_SECRET and HV_MASTER_SECRET_FILE are both set/ });
-  t.throws(() => loadConfig({ PUBLIC_BASE_URL: 'https://x', HV_MASTER_SECRET_FILE: join(dir, 'nope') }), { message: /HV_MASTER_SECRET cannot be read from HV_MASTER_SECRET_FILE "[^"]+" \(ENOENT\)/ });
+  t.throws(() => loadConfig({ PUBLIC_BASE_URL: 'https://x', ADMIN_TOKENS: 'c'.repeat(16), HV_MASTER_SECRET_FILE: join(dir, 'nope') }), { message: /HV_MASTER_SECRET cannot be read from HV_MASTER_SECRET_FILE "[^"]+" \(ENOENT\)/ });
 });
 
 t.test('docs list every setting once', async (t) => {

@@ -17,6 +17,7 @@ export async function startApp(t: Test, env: Record<string, string> = {}): Promi
     PORT: '0',
     PUBLIC_BASE_URL: 'https://gw.test/hv',
     HV_MASTER_SECRET: 'test-master-secret-for-the-gateway-0123456789',
+    ADMIN_TOKENS: 'test-admin-token-0123456789',
     ...env,
   });
   const app = await buildApp(config);
