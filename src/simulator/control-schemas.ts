@@ -1,0 +1,88 @@
+// JSON schemas of the control API bodies. Value rules that belong to the protocol (GUIDs, key
+// length, key version pattern, https URL) are left to the codec, which names the bad field.
+
+const typeIds = { type: 'array', minItems: 1, items: { type: 'array', minItems: 1, items: { type: 'string' } } } as const;
+
+export const S = {
+  instance: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      id: { type: 'string', minLength: 1, maxLength: 255 },
+      name: { type: 'string', minLength: 1, maxLength: 255 },
+      description: { type: 'string', maxLength: 1024 },
+      port: { type: 'integer', minimum: 0, maximum: 65535 },
+      shellUrl: { type: 'string', minLength: 1, maxLength: 1024 },
+    },
+  },
+  person: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { name: { type: 'string', maxLength: 255 } },
+  },
+  newThing: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['typeId'],
+    properties: {
+      typeId: { type: 'string' },
+      // Several things of one type in one call (load generation); each is its own change.
+      count: { type: 'integer', minimum: 1, maximum: 10_000 },
+    },
+  },
+  thingUpdate: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { typeId: { type: 'string' } },
+  },
+  newSubscription: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['appId', 'url', 'keyVersionId', 'typeIds'],
+    properties: {
+      appId: { type: 'string' },
+      url: { type: 'string' },
+      keyVersionId: { type: 'string' },
+      key: { type: 'string' },
+      typeIds,
+    },
+  },
+  subscriptionPatch: {
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: {
+      url: { type: 'string' },
+      keyVersionId: { type: 'string' },
+      key: { type: 'string' },
+      typeIds,
+    },
+  },
+  deliveryQuery: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      state: { type: 'string', enum: ['pending', 'delivered', 'failed'] },
+      subscriptionId: { type: 'string' },
+    },
+  },
+  faults: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      down: { type: 'boolean' },
+      slowMs: { type: 'integer', minimum: 0, maximum: 600_000 },
+      platform5xx: { anyOf: [{ type: 'boolean' }, { type: 'integer', minimum: 0 }] },
+      dropNotifications: { type: 'boolean' },
+    },
+  },
+  rewrites: {
+    type: 'array',
+    items: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['from', 'to'],
+      properties: { from: { type: 'string', minLength: 1 }, to: { type: 'string', minLength: 1 } },
+    },
+  },
+} as const;

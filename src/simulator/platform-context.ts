@@ -1,0 +1,67 @@
+// What the platform method handlers of one instance see, and how they fail: a HealthVault status
+// code in an HTTP 200 answer (healthvault-protocol.md §4.1, §4.5).
+import type { ParsedRequest } from '../healthvault/index.ts';
+import type { RegisteredApp, ResolvedConfig } from './config.ts';
+import type { Session, SessionStore } from './sessions.ts';
+import type { SubscriptionStore } from './subscription-store.ts';
+import type { Topology } from './topology.ts';
+
+export interface PlatformContext {
+  readonly instanceId: string;
+  readonly config: ResolvedConfig;
+  readonly topology: Topology;
+  readonly sessions: SessionStore;
+  readonly subscriptions: SubscriptionStore;
+  /** The app if it is configured in this instance (ACC is per instance, §1.1). */
+  appFor(appId: string | undefined): RegisteredApp | undefined;
+}
+
+/** Who is calling: the app, and its session for authenticated methods. */
+export interface Caller {
+  readonly app: RegisteredApp;
+  readonly session: Session | undefined;
+}
+
+export type MethodHandler = (ctx: PlatformContext, request: ParsedRequest, caller: Caller) => string;
+
+/** A request the platform refuses with a status code (never an HTTP error). */
+export class PlatformFailure extends Error {
+  readonly hvStatus: number;
+
+  constructor(hvStatus: number, message: string) {
+    super(message);
+    this.name = 'PlatformFailure';
+    this.hvStatus = hvStatus;
+  }
+}
+
+export function fail(hvStatus: number, message: string): never {
+  throw new PlatformFailure(hvStatus, message);
+}
+
+/** Runs a codec parser; any parse error becomes `status` with the codec's message. */
+export function parseOr<T>(status: number, parse: () => T): T {
+  try {
+    return parse();
+  } catch (err) {
+    return fail(status, err instanceof Error ? err.message : String(err));
+  }
+}
+
+// Status codes the simulator answers (§4.5 table).
+export const S = {
+  OK: 0,
+  FAILED: 1,
+  INVALID_XML: 3,
+  BAD_SIG: 4,
+  BAD_METHOD: 5,
+  INVALID_APP: 6,
+  ACCESS_DENIED: 11,
+  REQUEST_TOO_LONG: 39,
+  REQUEST_TIMED_OUT: 49,
+  SESSION_EXPIRED: 65,
+  INVALID_SIGNATURE_ALGORITHM: 105,
+  SUBSCRIPTION_NOT_FOUND: 132,
+  SUBSCRIPTION_LIMIT_EXCEEDED: 133,
+  SUBSCRIPTION_INVALID: 134,
+} as const;

@@ -1,0 +1,207 @@
+// One simulated HealthVault instance (healthvault-protocol.md §3.1): its own platform port, its own
+// sessions, subscriptions, people/records/things and delivery queue; only the topology and the
+// application registrations are shared. The methods below are the control surface (the control
+// API and in-process tests call the same ones).
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import { HvgError } from '../errors.ts';
+import { requireGuid, validateSubscriptionSpec } from '../healthvault/index.ts';
+import type { ServiceInstance } from '../healthvault/index.ts';
+import type { InstanceSpec, RegisteredApp, ResolvedConfig } from './config.ts';
+import type { DeliveryClient } from './delivery-client.ts';
+import type { BatchView } from './delivery-log.ts';
+import { DeliveryQueue } from './delivery-queue.ts';
+import type { DeliveryStats } from './delivery-queue.ts';
+import type { PlatformContext } from './platform-context.ts';
+import { PLATFORM_PATH, startPlatformServer } from './platform-server.ts';
+import type { PlatformFaults, PlatformServer } from './platform-server.ts';
+import { RecordStore } from './record-store.ts';
+import type { PersonView, ThingView } from './record-store.ts';
+import { SessionStore } from './sessions.ts';
+import { SubscriptionStore, subscriptionView } from './subscription-store.ts';
+import type { SubscriptionView } from './subscription-store.ts';
+import type { Topology } from './topology.ts';
+
+export interface InstanceInfo extends ServiceInstance {
+  readonly port: number;
+}
+
+export interface InstanceStats {
+  /** method → status code (or "http500") → count. */
+  readonly requests: Record<string, Record<string, number>>;
+  readonly delivery: DeliveryStats;
+  readonly sessions: number;
+  readonly subscriptions: number;
+  readonly people: number;
+  readonly things: number;
+}
+
+export interface SubscriptionInput {
+  readonly appId: string;
+  readonly url: string;
+  readonly keyVersionId: string;
+  /** Base64 of 64 bytes; random when omitted. */
+  readonly key?: string;
+  readonly typeIds: string[][];
+}
+
+export type SubscriptionPatch = Partial<Omit<SubscriptionInput, 'appId'>>;
+
+function hostForUrl(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+export class SimInstance {
+  readonly id: string;
+  readonly #spec: InstanceSpec;
+  readonly #config: ResolvedConfig;
+  readonly #topology: Topology;
+  readonly #log: Logger;
+  readonly sessions: SessionStore;
+  readonly subscriptions: SubscriptionStore;
+  readonly records: RecordStore;
+  readonly delivery: DeliveryQueue;
+  readonly faults: PlatformFaults = { down: false, slowMs: 0, platform5xx: false, dropNotifications: false };
+  readonly #requests: Record<string, Record<string, number>> = {};
+  #server: PlatformServer | undefined;
+  #info: InstanceInfo | undefined;
+
+  constructor(options: { id: string; spec: InstanceSpec; config: ResolvedConfig; topology: Topology; client: DeliveryClient; logger: Logger }) {
+    this.id = options.id;
+    this.#spec = options.spec;
+    this.#config = options.config;
+    this.#topology = options.topology;
+    this.#log = options.logger;
+    this.sessions = new SessionStore(options.config.tokenTtlMs);
+    this.subscriptions = new SubscriptionStore(options.config.thingTypeFamilies);
+    this.delivery = new DeliveryQueue({
+      instanceId: this.id, config: options.config, subscriptions: this.subscriptions, client: options.client, logger: options.logger,
+    });
+    this.records = new RecordStore((change) => this.delivery.onChange(change));
+  }
+
+  /** Listens, then joins the shared topology (which bumps its updated-date). */
+  async start(): Promise<InstanceInfo> {
+    const context: PlatformContext = {
+      instanceId: this.id, config: this.#config, topology: this.#topology, sessions: this.sessions, subscriptions: this.subscriptions,
+      appFor: (appId) => this.appFor(appId),
+    };
+    this.#server = await startPlatformServer({
+      context, faults: this.faults, logger: this.#log,
+      record: (method, status) => {
+        const byStatus = (this.#requests[method] ??= {});
+        byStatus[String(status)] = (byStatus[String(status)] ?? 0) + 1;
+      },
+    }, this.#config.host, this.#spec.port ?? 0);
+    const port = this.#server.port;
+    const base = `http://${hostForUrl(this.#config.advertisedHost)}:${port}`;
+    this.#info = {
+      id: this.id,
+      name: this.#spec.name ?? `Instance ${this.id}`,
+      description: this.#spec.description ?? `Simulated HealthVault instance ${this.id}`,
+      platformUrl: `${base}${PLATFORM_PATH}`,
+      // [I] The simulator serves no Shell; this URL only fills the topology.
+      shellUrl: this.#spec.shellUrl ?? `${base}/shell/`,
+      port,
+    };
+    const { id, name, description, platformUrl, shellUrl } = this.#info;
+    this.#topology.add({ id, name, description, platformUrl, shellUrl });
+    return this.#info;
+  }
+
+  get info(): InstanceInfo {
+    if (this.#info === undefined) throw new HvgError('HVG_ERR_INTERNAL', `instance ${this.id} is not started`);
+    return this.#info;
+  }
+
+  appFor(appId: string | undefined): RegisteredApp | undefined {
+    const app = appId === undefined ? undefined : this.#config.applications.get(appId.toLowerCase());
+    return app !== undefined && (app.instances === undefined || app.instances.has(this.id)) ? app : undefined;
+  }
+
+  // ---- people, records, things (each change feeds the delivery queue)
+
+  createPerson(name?: string): PersonView {
+    return this.records.createPerson(name);
+  }
+
+  addThing(recordId: string, typeId: string): ThingView {
+    return this.records.addThing(recordId, requireGuid(typeId, 'typeId'));
+  }
+
+  updateThing(thingId: string, typeId?: string): ThingView {
+    return this.records.updateThing(thingId, typeId === undefined ? undefined : requireGuid(typeId, 'typeId'));
+  }
+
+  deleteThing(thingId: string): ThingView {
+    return this.records.deleteThing(thingId);
+  }
+
+  // ---- subscriptions behind the app's back (drift for the gateway's reconciler to find)
+
+  listSubscriptions(): SubscriptionView[] {
+    return this.subscriptions.all().map(subscriptionView);
+  }
+
+  /** Creates one directly: neither the URL-root rule nor the limit applies (a "foreign" one). */
+  createSubscription(input: SubscriptionInput): SubscriptionView {
+    requireGuid(input.appId, 'appId');
+    const spec = { key: input.key ?? randomBytes(64), keyVersionId: input.keyVersionId, url: input.url, typeIds: input.typeIds };
+    const key = validateSubscriptionSpec(spec);
+    return subscriptionView(this.subscriptions.create(input.appId.toLowerCase(), { key, keyVersionId: spec.keyVersionId, url: spec.url, typeIds: spec.typeIds }));
+  }
+
+  alterSubscription(id: string, patch: SubscriptionPatch): SubscriptionView {
+    const sub = this.subscriptions.get(id) ?? this.#noSubscription(id);
+    return subscriptionView(this.subscriptions.alter(sub, patch));
+  }
+
+  deleteSubscription(id: string): SubscriptionView {
+    const sub = this.subscriptions.get(id) ?? this.#noSubscription(id);
+    this.subscriptions.delete(sub.id);
+    return subscriptionView(sub);
+  }
+
+  #noSubscription(id: string): never {
+    throw new HvgError('HVG_ERR_NOT_FOUND', `subscription ${id} does not exist in instance ${this.id}`);
+  }
+
+  // ---- delivery log, faults, statistics
+
+  deliveries(filter: { state?: string; subscriptionId?: string } = {}): BatchView[] {
+    return this.delivery.list(filter);
+  }
+
+  setFaults(patch: Partial<PlatformFaults>): PlatformFaults {
+    const wasDown = this.faults.down;
+    Object.assign(this.faults, Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)));
+    this.delivery.dropNotifications = this.faults.dropNotifications;
+    if (this.faults.down && !wasDown) {
+      this.#server?.dropConnections();
+      this.delivery.pause();
+      this.#log.info('instance is down (fault)');
+    } else if (!this.faults.down && wasDown) {
+      this.delivery.resume();
+      this.#log.info('instance is up again');
+    }
+    return { ...this.faults };
+  }
+
+  /** Every session token of this instance answers 65 from now on (§4.4). */
+  expireTokens(): number {
+    return this.sessions.expireAll();
+  }
+
+  stats(): InstanceStats {
+    const counts = this.records.counts;
+    return {
+      requests: structuredClone(this.#requests), delivery: { ...this.delivery.stats }, sessions: this.sessions.size,
+      subscriptions: this.subscriptions.all().length, people: counts.people, things: counts.things,
+    };
+  }
+
+  async close(): Promise<void> {
+    this.delivery.close();
+    await this.#server?.close();
+  }
+}
