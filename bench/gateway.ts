@@ -1,0 +1,143 @@
+// G, the gateway end to end — the extension point for when the notification route exists
+// (POST /notifications/{instanceId}/{name}, 200 after Kafka acks).
+//
+// What is ready:
+//   runGatewayScenario(ctx, target)  the same procedure as H and B (warm-up, connection sweep,
+//     closed-loop maximum × repeats, open loop at 25/50/75 % of it × repeats, CPU-µs/req, RSS,
+//     correctness gate on the gateway's topic), then K_js open loop at the SAME absolute rates so
+//     "p99(G) ≤ p99(K_js at R) + 3 ms" compares like with like.
+//   ratios(...)  gateway / combined bound 1/(1/H+1/P+1/K) and gateway / min(H, P, K), and the
+//     issue's targets.
+//
+// What is left to fill in: startGateway() below — start the real server pinned to the SUT core
+// with a subscription whose notification key the bench knows, and say how to sign a body.
+import type { ChildProcess } from 'node:child_process';
+import type { BenchContext } from './lib/context.ts';
+import type { HttpRequestSpec } from './lib/load.ts';
+import { runHttpScenario } from './lib/http-scenario.ts';
+import type { OpenPoint, ScenarioResult } from './lib/results.ts';
+import { runJsonScript } from './lib/context.ts';
+import { sutCore } from './lib/proc.ts';
+import { payloadPool, type Payload } from './payloads.ts';
+import type { SinkJob, SinkResult } from './sink-bench.ts';
+
+export interface GatewayTarget {
+  /** e.g. http://127.0.0.1:PORT */
+  origin: string;
+  /** pid of the gateway process (CPU and RSS are read from /proc/<pid>) */
+  pid: number;
+  /** the gateway's KAFKA_TOPIC (the gate reads its offsets before and after every run) */
+  topic: string;
+  /** path for a body, e.g. () => '/notifications/1/bench' */
+  path: (p: Payload) => string;
+  /** the request headers for one body: content-type and the signed Authorization */
+  headers: (p: Payload) => Record<string, string>;
+  /** Kafka records one 2xx stands for (notifications per body; the bench bodies carry one) */
+  recordsPerRequest?: number;
+}
+
+export interface GatewayHandle extends GatewayTarget {
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/**
+ * TO FILL IN when the notification route lands (returns null until then, and G is reported as
+ * "not wired"). Sketch:
+ *   const port = await freePort(); const topic = benchTopic('gateway');
+ *   const child = startNodeOnSut(ctx, 'src/server.ts', [], { HOST: '127.0.0.1', PORT: String(port),
+ *     KAFKA_BROKERS: ctx.brokers.join(','), KAFKA_TOPIC: topic, LOG_LEVEL: 'warn', …subscription
+ *     and key settings so that instance 1 / subscription 'bench' verifies with a known key… }, 'gateway.log');
+ *   await waitHttpOk(`http://127.0.0.1:${port}/readyz`, 30_000, child);
+ *   return { child, pid: child.pid!, origin, topic, path: () => '/notifications/1/bench',
+ *     headers: (p) => ({ 'content-type': 'text/xml; charset=utf-8', authorization: signatureHeader(p.body, KEY, SUBSCRIPTION_ID, KEY_VERSION) }),
+ *     stop: () => stopChild(child, 25_000) };
+ * Use the production start (node src/server.ts, or dist/server.js after npm run build) with its
+ * default logging level for the route, since that is part of what a user gets.
+ */
+export async function startGateway(_ctx: BenchContext): Promise<GatewayHandle | null> {
+  return null;
+}
+
+export const GATEWAY_NOT_WIRED = 'not wired yet: fill in startGateway() in bench/gateway.ts once POST /notifications/{instanceId}/{name} exists';
+
+export interface GatewayResult {
+  g: ScenarioResult;
+  /** K_js open loop at G's open-loop rates (same absolute msg/s) */
+  kAtG: SinkResult | null;
+}
+
+/** G for one body size: the H/B procedure against the gateway, then K_js at G's rates. */
+export async function runGatewayScenario(ctx: BenchContext, target: GatewayTarget, size: number): Promise<GatewayResult> {
+  const requests: HttpRequestSpec[] = payloadPool(size).map((p) => ({ path: target.path(p), body: p.body, headers: target.headers(p) }));
+  const g = await runHttpScenario({
+    id: 'G',
+    label: 'hv-gateway end to end',
+    size,
+    pid: target.pid,
+    sutCore: sutCore(ctx.sutCpus),
+    origin: target.origin,
+    requests,
+    kafka: { admin: ctx.admin, topic: target.topic, recordsPerRequest: target.recordsPerRequest ?? 1 },
+    windows: ctx.windows,
+    log: ctx.log,
+  });
+  let kAtG: SinkResult | null = null;
+  if (g.open.length) {
+    const job: SinkJob = { brokers: ctx.brokers, size, sutCore: sutCore(ctx.sutCpus), windows: ctx.windows, openOnly: true, openRates: g.open.map((o) => o.targetRate) };
+    kAtG = await runJsonScript<SinkResult>(ctx, 'bench/sink-bench.ts', job, 15 * 60_000);
+  }
+  return { g, kAtG };
+}
+
+// ---- ratios and targets ---------------------------------------------------------------------------
+
+export interface Ceilings {
+  /** H: closed-loop max of the fastify no-op, req/s */
+  h: number;
+  /** P: verify + parse (+ record) ops/s on one core */
+  p: number;
+  /** K_js: closed-loop max of the sink, msg/s */
+  k: number;
+  cpuUs: { h: number; p: number; k: number };
+}
+
+export interface Ratios {
+  /** 1 / (1/H + 1/P + 1/K): every request pays all three on the one core */
+  combinedBound: number;
+  minCeiling: number;
+  /** µs of CPU per request if the gateway were the three ceilings and nothing else */
+  cpuUsBound: number;
+  g?: number;
+  gOverBound?: number;
+  gOverMin?: number;
+  targets?: { name: string; value: string; target: string; ok: boolean }[];
+}
+
+/** Ratios without G (H, P, K known) or with it. NaN ceilings propagate (a missing P gives NaN). */
+export function ratios(c: Ceilings, g?: { max: number; cpuUs: number; open: readonly OpenPoint[]; rssMB: number; gateOk: boolean; peerMax?: number | undefined }, kAtG?: readonly OpenPoint[]): Ratios {
+  const combinedBound = 1 / (1 / c.h + 1 / c.p + 1 / c.k);
+  const minCeiling = Math.min(c.h, c.p, c.k);
+  const cpuUsBound = c.cpuUs.h + c.cpuUs.p + c.cpuUs.k;
+  const r: Ratios = { combinedBound, minCeiling, cpuUsBound };
+  if (!g) return r;
+  r.g = g.max;
+  r.gOverBound = g.max / combinedBound;
+  r.gOverMin = g.max / minCeiling;
+  const half = g.open.find((o) => Math.abs(o.fraction - 0.5) < 1e-9);
+  const kHalf = kAtG?.find((o) => half && o.targetRate === half.targetRate);
+  const threeQ = g.open.find((o) => Math.abs(o.fraction - 0.75) < 1e-9);
+  r.targets = [
+    { name: 'G / combined bound', value: r.gOverBound.toFixed(2), target: '≥ 0.80', ok: r.gOverBound >= 0.8 },
+    { name: 'CPU-µs/req G vs H+P+K', value: `${g.cpuUs.toFixed(1)} vs ${cpuUsBound.toFixed(1)}`, target: '≤ 1.2 ×', ok: g.cpuUs <= 1.2 * cpuUsBound },
+    ...(half && kHalf
+      ? [{ name: 'p99 at 50 % vs K_js p99 at that rate', value: `${half.median.p99.toFixed(2)} vs ${kHalf.median.p99.toFixed(2)} ms`, target: '≤ +3 ms', ok: half.median.p99 <= kHalf.median.p99 + 3 }]
+      : []),
+    ...(half ? [{ name: 'p99.9 at 50 % vs 3 × p99', value: `${half.median['p99.9'].toFixed(2)} vs ${(3 * half.median.p99).toFixed(2)} ms`, target: '≤', ok: half.median['p99.9'] <= 3 * half.median.p99 }] : []),
+    ...(threeQ ? [{ name: 'errors / p99 at 75 %', value: `${threeQ.median.non2xx + threeQ.median.errors} / ${threeQ.median.p99.toFixed(2)} ms`, target: '0 / < 25 ms', ok: threeQ.median.non2xx + threeQ.median.errors === 0 && threeQ.median.p99 < 25 }] : []),
+    ...(g.peerMax !== undefined ? [{ name: 'G max vs peer (bridge) max', value: `${Math.round(g.max)} vs ${Math.round(g.peerMax)}/s`, target: '≥', ok: g.max >= g.peerMax }] : []),
+    { name: 'RSS under load', value: `${g.rssMB.toFixed(0)} MB`, target: '< 200 MB', ok: g.rssMB < 200 },
+    { name: 'correctness gate (every run)', value: g.gateOk ? 'acked = appended' : 'MISMATCH', target: 'exact', ok: g.gateOk },
+  ];
+  return r;
+}

@@ -1,0 +1,34 @@
+// What every scenario gets from the orchestrator: brokers, the admin client for the gate, the
+// windows, where the system under test runs, where logs go.
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import type { KafkaAdmin } from './kafka.ts';
+import { jsonFromChild, startChild } from './proc.ts';
+import type { Windows } from './results.ts';
+
+export interface BenchContext {
+  root: string;
+  brokers: string[];
+  admin: KafkaAdmin;
+  windows: Windows;
+  /** taskset list for the system under test (core 0) */
+  sutCpus: string;
+  /** this run's folder for logs and generated configs */
+  runDir: string;
+  log: (msg: string) => void;
+}
+
+/** Environment for Node children: kafkajs' negative-timeout warning silenced, as npm start does. */
+export function nodeEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --disable-warning=TimeoutNegativeWarning`.trim(), ...extra };
+}
+
+/** Start a Node script of the repo pinned to the SUT core (same Node binary as the orchestrator). */
+export function startNodeOnSut(ctx: BenchContext, script: string, args: readonly string[], extraEnv: NodeJS.ProcessEnv = {}, logName?: string): ChildProcess {
+  return startChild(process.execPath, [join(ctx.root, script), ...args], { cpus: ctx.sutCpus, env: nodeEnv(extraEnv), ...(logName ? { logFile: join(ctx.runDir, logName) } : {}) });
+}
+
+/** Run a Node script on the SUT core that prints one JSON line as its result (stderr passes through). */
+export function runJsonScript<T>(ctx: BenchContext, script: string, job: unknown, timeoutMs: number): Promise<T> {
+  return jsonFromChild<T>(startNodeOnSut(ctx, script, [JSON.stringify(job)]), timeoutMs);
+}

@@ -1,0 +1,158 @@
+// Result shapes shared by every scenario (HTTP ones in the orchestrator, K_js and P in their own
+// processes, which print them as JSON), and the median summary of repeated runs.
+import type { Gate } from './kafka.ts';
+import type { ProcessWindow } from './proc.ts';
+import { median } from './stats.ts';
+
+/** the first half second of every open-loop run is sent but not measured (connections, JIT) */
+export const OPEN_WARMUP_S = 0.5;
+
+export interface LoadResult {
+  mode: 'closed' | 'open';
+  connections: number;
+  /** target rate (open loop) */
+  targetRate?: number;
+  sent: number;
+  ok2xx: number;
+  non2xx: number;
+  errors: number;
+  /** completed 2xx per second over the run's wall time */
+  rate: number;
+  /** the span `rate` is computed over (open loop: the measured part) */
+  wallMs: number;
+  /** first request sent → last answer, warm-up included (for CPU %) */
+  spanMs: number;
+  /** ms; open loop: from the intended send time; closed loop: autocannon's */
+  latency: { p50: number; p99: number; 'p99.9': number; max: number };
+  /** open loop: how late requests left versus their intended time (ms) */
+  lag?: { p50: number; p99: number };
+  /** CPU of this (load generator) process during the run, % of one core */
+  loadgenCpuPct: number;
+  statusCodes: Record<string, number>;
+}
+
+export interface Windows {
+  warmupS: number;
+  sweepS: number;
+  measureS: number;
+  openS: number;
+  repeats: number;
+  /** closed-loop connection counts to try */
+  sweep: readonly number[];
+  /** open-loop rates as fractions of the median closed-loop maximum */
+  openFractions: readonly number[];
+  /** connections the open-loop generator may use */
+  openConnections: number;
+  /** a run whose SUT core was busier than this (%) with other processes is run once more */
+  noisePct: number;
+}
+
+export interface RunRecord {
+  load: LoadResult;
+  /** server CPU per completed request, µs */
+  cpuUsPerReq: number;
+  /** server CPU use during the run, % of one core */
+  cpuPct: number;
+  /** busy % of each core during the run (/proc/stat), to see foreign load on the box */
+  coreBusyPct: number[];
+  /** busy % of the SUT core not due to the SUT (other processes, interrupts) */
+  otherOnSutPct: number;
+  rssMaxMB: number;
+  gate?: Gate;
+}
+
+export interface Summary {
+  rate: number;
+  cpuUsPerReq: number;
+  /** server CPU, % of one core */
+  cpuPct: number;
+  otherOnSutPct: number;
+  rssMaxMB: number;
+  p50: number;
+  p99: number;
+  'p99.9': number;
+  non2xx: number;
+  errors: number;
+  loadgenCpuPct: number;
+  /** every run's gate ok (undefined when the scenario has no Kafka) */
+  gateOk?: boolean;
+  gatesOk?: number;
+  gatesRun?: number;
+  /** acked=appended per run */
+  gates?: string;
+}
+
+export interface OpenPoint {
+  fraction: number;
+  targetRate: number;
+  runs: RunRecord[];
+  median: Summary;
+}
+
+export interface ScenarioResult {
+  id: string;
+  label: string;
+  size: number;
+  status: 'ok' | 'failed';
+  error?: string;
+  sweep: RunRecord[];
+  bestConnections: number;
+  max: { runs: RunRecord[]; median: Summary } | null;
+  open: OpenPoint[];
+}
+
+export function summarize(runs: readonly RunRecord[]): Summary {
+  const gates = runs.map((r) => r.gate).filter((g): g is Gate => g !== undefined);
+  return {
+    rate: median(runs.map((r) => r.load.rate)),
+    cpuUsPerReq: median(runs.map((r) => r.cpuUsPerReq)),
+    cpuPct: median(runs.map((r) => r.cpuPct)),
+    otherOnSutPct: Math.max(...runs.map((r) => r.otherOnSutPct)),
+    rssMaxMB: median(runs.map((r) => r.rssMaxMB)),
+    p50: median(runs.map((r) => r.load.latency.p50)),
+    p99: median(runs.map((r) => r.load.latency.p99)),
+    'p99.9': median(runs.map((r) => r.load.latency['p99.9'])),
+    non2xx: runs.reduce((s, r) => s + r.load.non2xx, 0),
+    errors: runs.reduce((s, r) => s + r.load.errors, 0),
+    loadgenCpuPct: Math.max(...runs.map((r) => r.load.loadgenCpuPct)),
+    ...(gates.length
+      ? { gateOk: gates.every((g) => g.ok), gatesOk: gates.filter((g) => g.ok).length, gatesRun: gates.length, gates: gates.map((g) => `${g.acked}=${g.appended}${g.ok ? '' : '!'}`).join(' ') }
+      : {}),
+  };
+}
+
+export const describeRun = (r: RunRecord): string =>
+  `${Math.round(r.load.rate)}/s c=${r.load.connections} cpu=${r.cpuUsPerReq.toFixed(1)}µs/req p50=${r.load.latency.p50.toFixed(2)} p99=${r.load.latency.p99.toFixed(2)} ms` +
+  ` sut=${r.cpuPct.toFixed(0)}% other=${r.otherOnSutPct.toFixed(0)}% non2xx=${r.load.non2xx} err=${r.load.errors} loadgen=${r.load.loadgenCpuPct.toFixed(0)}%` +
+  (r.gate ? ` gate ${r.gate.acked}=${r.gate.appended} ${r.gate.ok ? 'ok' : 'FAIL'}` : '');
+
+
+/** One run's record from what the load generator saw and the SUT process window around it. */
+export function runRecord(load: LoadResult, win: ProcessWindow, sutCore: number, g?: Gate): RunRecord {
+  const completed = load.ok2xx + load.non2xx;
+  const span = load.spanMs > 0 ? load.spanMs : win.wallMs;
+  const cpuPct = (win.cpuUs / 1000 / span) * 100;
+  // core busy % is over the whole window (incl. a possible idle tail); scale the SUT's share alike
+  const sutShareOfWindow = (win.cpuUs / 1000 / win.wallMs) * 100;
+  return {
+    load,
+    cpuUsPerReq: completed > 0 ? win.cpuUs / completed : NaN,
+    cpuPct,
+    coreBusyPct: win.coreBusyPct,
+    otherOnSutPct: Math.max(0, (win.coreBusyPct[sutCore] ?? 0) - sutShareOfWindow),
+    rssMaxMB: win.rssMaxBytes / 1_048_576,
+    ...(g ? { gate: g } : {}),
+  };
+}
+
+/**
+ * Run a measurement; if other processes took more than `noisePct` % of the SUT core during it,
+ * run it once more and keep the quieter of the two (the box may be shared).
+ */
+export async function quietRun(noisePct: number, log: (m: string) => void, what: string, run: () => Promise<RunRecord>): Promise<RunRecord> {
+  const first = await run();
+  if (!(noisePct > 0) || first.otherOnSutPct <= noisePct) return first;
+  log(`${what}: ${first.otherOnSutPct.toFixed(0)}% of the SUT core went to other processes; running it again`);
+  const second = await run();
+  return second.otherOnSutPct < first.otherOnSutPct ? second : first;
+}

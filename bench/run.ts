@@ -1,0 +1,289 @@
+// The bench orchestrator (started by bench/run.sh, pinned to the load core, with a broker of its
+// own already running). Runs every scenario with the system under test pinned to the SUT core,
+// prints one table and writes bench/results/<timestamp>.json. See bench/README.md.
+//
+// Environment (run.sh sets the first ones):
+//   KAFKA_BROKERS                the bench's broker
+//   BENCH_RUN_DIR                folder for this run's logs and generated configs
+//   BENCH_BRIDGE_LIBS / _ERROR   the fetched bridge jars, or why there are none
+//   BENCH_SCENARIOS              H,P,K,B,G (default all)       BENCH_SIZES   1024,2048
+//   BENCH_WARMUP_S 3  BENCH_SWEEP_S 3  BENCH_MEASURE_S 8  BENCH_OPEN_S 5  BENCH_REPEATS 3
+//   BENCH_SWEEP 16,64,256  BENCH_OPEN_FRACTIONS 0.25,0.5,0.75  BENCH_OPEN_CONNECTIONS 64
+//   BENCH_SUT_CPUS 0             BENCH_K_RECORD contract|raw
+//   BENCH_NOISE_PCT 20           re-run a measurement once when other processes took more of the SUT core
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { bridgeUnavailable, runBridgeScenario, startBridge, type Bridge } from './bridge.ts';
+import { GATEWAY_NOT_WIRED, ratios, runGatewayScenario, startGateway, type GatewayResult, type Ratios } from './gateway.ts';
+import { runJsonScript, startNodeOnSut, type BenchContext } from './lib/context.ts';
+import { runHttpScenario } from './lib/http-scenario.ts';
+import { KafkaAdmin } from './lib/kafka.ts';
+import type { HttpRequestSpec } from './lib/load.ts';
+import { freePort, stopChild, sutCore, waitHttpOk } from './lib/proc.ts';
+import type { ScenarioResult, Summary, Windows } from './lib/results.ts';
+import { notificationHeaders, payloadPool } from './payloads.ts';
+import type { ProcessingJob, ProcessingResult } from './processing.ts';
+import type { SinkJob, SinkResult } from './sink-bench.ts';
+
+const ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
+const env = process.env;
+const num = (k: string, d: number) => (env[k] ? Number(env[k]) : d);
+const list = (k: string, d: string) => (env[k] ?? d).split(',').map((s) => s.trim()).filter(Boolean);
+
+const windows: Windows = {
+  warmupS: num('BENCH_WARMUP_S', 3),
+  sweepS: num('BENCH_SWEEP_S', 3),
+  measureS: num('BENCH_MEASURE_S', 8),
+  openS: num('BENCH_OPEN_S', 5),
+  repeats: num('BENCH_REPEATS', 3),
+  sweep: list('BENCH_SWEEP', '16,64,256').map(Number),
+  openFractions: list('BENCH_OPEN_FRACTIONS', '0.25,0.5,0.75').map(Number),
+  openConnections: num('BENCH_OPEN_CONNECTIONS', 64),
+  noisePct: num('BENCH_NOISE_PCT', 20),
+};
+const scenarios = new Set(list('BENCH_SCENARIOS', 'H,P,K,B,G').map((s) => s.toUpperCase()));
+const sizes = list('BENCH_SIZES', '1024,2048').map(Number);
+const brokers = list('KAFKA_BROKERS', '127.0.0.1:9092');
+const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+const runDir = env.BENCH_RUN_DIR ?? join(ROOT, '.cache/bench-run', stamp);
+mkdirSync(runDir, { recursive: true });
+const started = performance.now();
+const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)}s`;
+const log = (m: string) => process.stderr.write(`[${elapsed().padStart(4)}] ${m}\n`);
+
+const admin = new KafkaAdmin(brokers);
+const ctx: BenchContext = { root: ROOT, brokers, admin, windows, sutCpus: env.BENCH_SUT_CPUS ?? '0', runDir, log };
+
+interface Skipped {
+  id: string;
+  label: string;
+  status: 'skipped' | 'failed';
+  reason: string;
+}
+const results: { H: ScenarioResult[]; P: ProcessingResult[]; K: SinkResult[]; B: ScenarioResult[]; G: GatewayResult[]; skipped: Skipped[] } = { H: [], P: [], K: [], B: [], G: [], skipped: [] };
+const errMsg = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+// ---- H: HTTP ceiling --------------------------------------------------------------------------
+async function scenarioH(size: number): Promise<void> {
+  const port = await freePort();
+  const child = startNodeOnSut(ctx, 'bench/servers/noop.ts', [String(port)], {}, `noop-${size}.log`);
+  try {
+    await waitHttpOk(`http://127.0.0.1:${port}/healthz`, 20_000, child);
+    const requests: HttpRequestSpec[] = payloadPool(size).map((p) => ({ path: '/notifications/1/bench', body: p.body, headers: notificationHeaders(p.body) }));
+    results.H.push(await runHttpScenario({ id: 'H', label: 'fastify no-op (raw-buffer parser)', size, pid: child.pid!, sutCore: sutCore(ctx.sutCpus), origin: `http://127.0.0.1:${port}`, requests, windows, log }));
+  } finally {
+    await stopChild(child);
+  }
+}
+
+// ---- P: processing ceiling --------------------------------------------------------------------
+async function scenarioP(size: number): Promise<void> {
+  const job: ProcessingJob = { size, warmupS: Math.min(2, windows.warmupS), runS: Math.min(3, windows.measureS), repeats: windows.repeats };
+  const r = await runJsonScript<ProcessingResult>(ctx, 'bench/processing.ts', job, 5 * 60_000);
+  results.P.push(r);
+  if (r.status !== 'ok') log(`P ${size} B: FAILED ${r.error}`);
+}
+
+// ---- K_js: Kafka ceiling with the gateway's sink -------------------------------------------------
+async function scenarioK(size: number): Promise<void> {
+  const job: SinkJob = { brokers, size, sutCore: sutCore(ctx.sutCpus), windows, record: env.BENCH_K_RECORD === 'raw' ? 'raw' : 'contract' };
+  results.K.push(await runJsonScript<SinkResult>(ctx, 'bench/sink-bench.ts', job, 20 * 60_000));
+}
+
+// ---- B: the Strimzi bridge --------------------------------------------------------------------
+async function scenarioB(): Promise<void> {
+  const why = bridgeUnavailable();
+  if (why) {
+    results.skipped.push({ id: 'B', label: 'Strimzi HTTP Bridge (peer)', status: 'skipped', reason: why });
+    log(`B: skipped: ${why}`);
+    return;
+  }
+  let bridge: Bridge | undefined;
+  try {
+    log('B: starting the bridge');
+    bridge = await startBridge(ctx);
+    for (const size of sizes) results.B.push(await runBridgeScenario(ctx, bridge, size));
+  } catch (err) {
+    results.skipped.push({ id: 'B', label: 'Strimzi HTTP Bridge (peer)', status: 'failed', reason: errMsg(err) });
+    log(`B: FAILED ${errMsg(err)}`);
+  } finally {
+    if (bridge) await stopChild(bridge.child, 10_000);
+  }
+}
+
+// ---- G: the gateway (extension point, bench/gateway.ts) --------------------------------------------
+async function scenarioG(): Promise<void> {
+  let handle;
+  try {
+    handle = await startGateway(ctx);
+  } catch (err) {
+    results.skipped.push({ id: 'G', label: 'hv-gateway end to end', status: 'failed', reason: errMsg(err) });
+    return;
+  }
+  if (!handle) {
+    results.skipped.push({ id: 'G', label: 'hv-gateway end to end', status: 'skipped', reason: GATEWAY_NOT_WIRED });
+    return;
+  }
+  try {
+    for (const size of sizes) results.G.push(await runGatewayScenario(ctx, handle, size));
+  } finally {
+    await handle.stop();
+  }
+}
+
+// ---- report ---------------------------------------------------------------------------------------
+const kb = (size: number) => (size % 1024 === 0 ? `${size / 1024} KB` : `${size} B`);
+const n0 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : Math.round(x).toLocaleString('en-US').replace(/,/g, ' '));
+const n1 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(1));
+const n2 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(2));
+
+type Row = string[];
+const header: Row = ['scn', 'body', 'mode', 'conc', 'rate/s', 'CPU-µs/req', 'CPU%', 'oth%', 'gen%', 'RSS MB', 'p50 ms', 'p99 ms', 'p99.9 ms', 'fail', 'gate'];
+
+function summaryRow(id: string, size: number, mode: string, conc: string, s: Summary): Row {
+  const gate = s.gateOk === undefined ? '—' : `${s.gateOk ? 'ok' : 'FAIL'} ${s.gatesOk}/${s.gatesRun}`;
+  return [id, kb(size), mode, conc, n0(s.rate), n1(s.cpuUsPerReq), n0(s.cpuPct), n0(s.otherOnSutPct), n0(s.loadgenCpuPct), n0(s.rssMaxMB), n2(s.p50), n2(s.p99), n2(s['p99.9']), String(s.non2xx + s.errors), gate];
+}
+
+function scenarioRows(r: ScenarioResult, idLabel = r.id): Row[] {
+  if (r.status !== 'ok' || !r.max) return [[idLabel, kb(r.size), `FAILED: ${r.error ?? 'no result'}`]];
+  const rows: Row[] = [summaryRow(idLabel, r.size, 'closed max', String(r.bestConnections), r.max.median)];
+  for (const o of r.open) {
+    const mode = Number.isFinite(o.fraction) ? `open ${Math.round(o.fraction * 100)}%` : 'open';
+    rows.push(summaryRow(idLabel, r.size, mode, `≤${r.open.length ? windows.openConnections : ''}`, o.median));
+  }
+  return rows;
+}
+
+function sinkRows(r: SinkResult): Row[] {
+  if (r.status !== 'ok' || !r.max) return [['K_js', kb(r.size), `FAILED: ${r.error ?? 'no result'}`]];
+  const rows: Row[] = [summaryRow('K_js', r.size, 'closed max', `${r.bestConnections} out`, r.max.median)];
+  for (const o of r.open) rows.push(summaryRow('K_js', r.size, `open ${Math.round(o.fraction * 100)}%`, '—', o.median));
+  return rows;
+}
+
+function processingRows(r: ProcessingResult): Row[] {
+  if (r.status !== 'ok' || !r.median) return [['P', kb(r.size), `FAILED: ${r.error ?? 'no result'}`]];
+  return [['P', kb(r.size), 'loop', '1', n0(r.median.opsPerS), n1(r.median.cpuUsPerOp), '100', '—', '—', '—', '—', '—', '—', '0', '—']];
+}
+
+function table(rows: Row[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.filter((r) => r.length > 3).map((r) => (r[i] ?? '').length)));
+  const line = (r: Row) => (r.length <= 3 ? r.join('  ') : r.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function boundsFor(size: number): Ratios & { size: number; h: number; p: number; k: number; b?: number } {
+  const H = results.H.find((r) => r.size === size)?.max?.median;
+  const P = results.P.find((r) => r.size === size)?.median;
+  const K = results.K.find((r) => r.size === size)?.max?.median;
+  const B = results.B.find((r) => r.size === size)?.max?.median;
+  const G = results.G.find((r) => r.g.size === size);
+  const c = {
+    h: H?.rate ?? NaN,
+    p: P?.opsPerS ?? NaN,
+    k: K?.rate ?? NaN,
+    cpuUs: { h: H?.cpuUsPerReq ?? NaN, p: P?.cpuUsPerOp ?? NaN, k: K?.cpuUsPerReq ?? NaN },
+  };
+  const gm = G?.g.max?.median;
+  const r = gm ? ratios(c, { max: gm.rate, cpuUs: gm.cpuUsPerReq, open: G!.g.open, rssMB: Math.max(gm.rssMaxMB, ...G!.g.open.map((o) => o.median.rssMaxMB)), gateOk: [gm, ...G!.g.open.map((o) => o.median)].every((s) => s.gateOk !== false), peerMax: B?.rate }, G!.kAtG?.open) : ratios(c);
+  return { ...r, size, h: c.h, p: c.p, k: c.k, ...(B ? { b: B.rate } : {}) };
+}
+
+async function main(): Promise<void> {
+  log(`bench: brokers ${brokers.join(',')}, SUT core ${ctx.sutCpus}, run dir ${runDir}`);
+  log(`windows: warm-up ${windows.warmupS} s, sweep ${windows.sweepS} s/point over ${windows.sweep.join('/')}, closed ${windows.repeats} × ${windows.measureS} s, open ${windows.repeats} × ${windows.openS} s at ${windows.openFractions.map((f) => `${f * 100}%`).join('/')}`);
+  const loadBefore = loadavg();
+  for (const size of sizes) {
+    if (scenarios.has('H')) await scenarioH(size).catch((e) => results.skipped.push({ id: 'H', label: `H ${size}`, status: 'failed', reason: errMsg(e) }));
+  }
+  for (const size of sizes) {
+    if (scenarios.has('P')) await scenarioP(size).catch((e) => results.skipped.push({ id: 'P', label: `P ${size}`, status: 'failed', reason: errMsg(e) }));
+  }
+  for (const size of sizes) {
+    if (scenarios.has('K')) await scenarioK(size).catch((e) => results.skipped.push({ id: 'K_js', label: `K_js ${size}`, status: 'failed', reason: errMsg(e) }));
+  }
+  if (scenarios.has('B')) await scenarioB();
+  if (scenarios.has('G')) await scenarioG();
+
+  const rows: Row[] = [];
+  for (const r of results.H) rows.push(...scenarioRows(r));
+  for (const r of results.P) rows.push(...processingRows(r));
+  for (const r of results.K) rows.push(...sinkRows(r));
+  for (const r of results.B) rows.push(...scenarioRows(r));
+  for (const r of results.G) {
+    rows.push(...scenarioRows(r.g));
+    if (r.kAtG) for (const o of r.kAtG.open) rows.push(summaryRow('K_js@G', r.g.size, `open ${n0(o.targetRate)}/s`, '—', o.median));
+  }
+  for (const s of results.skipped) rows.push([s.id, '', `${s.status}: ${s.reason}`]);
+  const bounds = sizes.map(boundsFor);
+
+  const wallS = (performance.now() - started) / 1000;
+  const lines: string[] = [];
+  lines.push('');
+  lines.push(`hv-gateway bench ${stamp}  node ${process.version}  ${cpus()[0]?.model ?? ''} ×${cpus().length}  load avg before ${loadBefore.map((x) => x.toFixed(2)).join(' ')}`);
+  lines.push(`SUT on core ${ctx.sutCpus}; load generator + Kafka broker (${brokers.join(',')}) on core 1.`);
+  lines.push(
+    `Windows: warm-up ${windows.warmupS} s; sweep ${windows.sweep.join('/')} × ${windows.sweepS} s (best kept); closed max ${windows.repeats} × ${windows.measureS} s; ` +
+      `open ${windows.repeats} × ${windows.openS} s at ${windows.openFractions.map((f) => `${f * 100}%`).join('/')} of the max. Every number is the median of ${windows.repeats} runs.`,
+  );
+  lines.push('');
+  lines.push(table(rows));
+  lines.push('');
+  for (const b of bounds) {
+    lines.push(
+      `${kb(b.size)}: H ${n0(b.h)} · P ${n0(b.p)} · K_js ${n0(b.k)}  →  combined bound 1/(1/H+1/P+1/K) = ${n0(b.combinedBound)} req/s, min = ${n0(b.minCeiling)}, ` +
+        `CPU bound H+P+K = ${n1(b.cpuUsBound)} µs/req` +
+        (b.b !== undefined ? `; peer B max ${n0(b.b)}` : '') +
+        (b.g !== undefined ? `;  G ${n0(b.g)} = ${n2(b.gOverBound)} × bound, ${n2(b.gOverMin)} × min` : ';  G: not measured'),
+    );
+    for (const t of b.targets ?? []) lines.push(`    ${t.ok ? 'ok  ' : 'MISS'} ${t.name}: ${t.value} (target ${t.target})`);
+  }
+  lines.push('');
+  lines.push(
+    'rate/s: 2xx (or acked publishes) per second. CPU-µs/req and CPU% : utime+stime of the SUT process (/proc/<pid>/stat). RSS: highest VmRSS seen in the run. ' +
+      'Latency: closed max = autocannon (ms, coarse) or per-publish for K_js; open = from each request\'s intended send time (no coordinated omission). ' +
+      'oth%: busy % of the SUT core NOT used by the SUT (foreign load: should be ~0). gen%: load generator CPU (≥ 90 means the generator, not the SUT, may be the limit). ' +
+      'fail: non-2xx + errors over all runs. gate: acked == offset delta, runs ok/run. P: ops/s and CPU-µs/op of verify+parse+record on one core.',
+  );
+  lines.push(`Total ${wallS.toFixed(0)} s.`);
+  const text = lines.join('\n');
+  process.stdout.write(text + '\n');
+
+  const outDir = join(ROOT, 'bench/results');
+  mkdirSync(outDir, { recursive: true });
+  const out = join(outDir, `${stamp}.json`);
+  const k = results.K[0];
+  writeFileSync(
+    out,
+    JSON.stringify(
+      {
+        stamp,
+        node: process.version,
+        cpu: cpus()[0]?.model,
+        cores: cpus().length,
+        loadAvgBefore: loadBefore,
+        brokers,
+        sutCpus: ctx.sutCpus,
+        windows,
+        sizes,
+        wallSeconds: wallS,
+        kRecord: k ? { kind: k.record, bytes: results.K.map((r) => ({ size: r.size, recordBytes: r.recordBytes })) } : null,
+        results,
+        bounds,
+        table: text,
+      },
+      null,
+      1,
+    ),
+  );
+  log(`wrote ${out}`);
+}
+
+try {
+  await main();
+} finally {
+  await admin.close();
+}
+process.exit(0);
