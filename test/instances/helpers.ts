@@ -1,0 +1,94 @@
+// Shared setup of the instances tests: a real simulator (every platform on its own port 0) and
+// the gateway's registry pointed at it, both torn down by tap.
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { pino } from 'pino';
+import type { Test } from 'tap';
+import { ConfigValueError, type Setting } from '../../src/config-kit.ts';
+import { InstanceRegistry } from '../../src/instances/registry.ts';
+import { INSTANCE_SETTINGS, checkInstanceSettings, type InstanceSettings } from '../../src/instances/settings.ts';
+import { startSimulator, type Simulator } from '../../src/simulator/simulator.ts';
+import type { SimulatorConfig } from '../../src/simulator/config.ts';
+
+const fixture = (name: string) => readFileSync(new URL(`../fixtures/healthvault/${name}`, import.meta.url), 'utf8');
+export const APP_ID = '7a9c3e51-2f4b-4d8e-9c61-0b5d2e8f4a13';
+export const CERT = fixture('test-app-cert.TEST-ONLY.pem');
+export const KEY = fixture('test-app-key.TEST-ONLY.pem');
+export const CAST = 'CreateAuthenticatedSessionToken';
+export const TYPE_A = '3d34d87e-7fc1-4153-800f-f56592cb0d17';
+export const TYPE_B = '879e7c04-4e8a-4707-9ad3-b054df467ce4';
+export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+export async function startSim(t: Test, config: SimulatorConfig = {}): Promise<Simulator> {
+  const sim = await startSimulator({
+    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
+    applications: [{ appId: APP_ID, certificates: [CERT], actionUrl: 'https://gw.test/hv/redirect.aspx' }],
+    ...config,
+  });
+  t.teardown(() => sim.close());
+  return sim;
+}
+
+/** Settings as config.ts would parse them, with test-sized timeouts; throws naming the variable. */
+export function settings(env: Record<string, string>): InstanceSettings {
+  const full: Record<string, string> = {
+    HV_APP_ID: APP_ID, HV_APP_CERT: CERT, HV_APP_PRIVATE_KEY: KEY,
+    HV_CONNECT_TIMEOUT_MS: '500', HV_REQUEST_TIMEOUT_MS: '1000', HV_MAX_RETRIES: '2', HV_RETRY_BASE_MS: '20', HV_RETRY_MAX_MS: '100',
+    HV_TOPOLOGY_REFRESH_MS: '600000',
+    ...env,
+  };
+  const out: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(INSTANCE_SETTINGS) as [string, Setting<unknown>][]) {
+    try {
+      out[key] = s.parse(full[s.env]);
+    } catch (err) {
+      throw err instanceof ConfigValueError ? new Error(`${s.env} ${err.message}`) : err;
+    }
+  }
+  const parsed = out as InstanceSettings;
+  const problems = checkInstanceSettings(parsed);
+  if (problems.length > 0) throw new Error(problems.map((p) => p.message).join('; '));
+  return parsed;
+}
+
+export const platformUrl = (sim: Simulator, id: string): string => sim.instance(id).info.platformUrl;
+
+/** Discovery from instance "1" (the default), unless env says otherwise. */
+export function discoverySettings(sim: Simulator, env: Record<string, string> = {}): InstanceSettings {
+  return settings({ HV_DISCOVERY_URL: platformUrl(sim, '1'), ...env });
+}
+
+export function registry(t: Test, s: InstanceSettings, refusalHoldMs?: number): InstanceRegistry {
+  const r = new InstanceRegistry({ settings: s, logger, ...(refusalHoldMs === undefined ? {} : { refusalHoldMs }) });
+  t.teardown(() => r.close());
+  return r;
+}
+
+/** Requests the simulated instance answered for `method`, by status ("0", "65", …, "http500"). */
+export function simCount(sim: Simulator, id: string, method: string, status?: string): number {
+  const byStatus = sim.instance(id).stats().requests[method] ?? {};
+  return status === undefined ? Object.values(byStatus).reduce((a, b) => a + b, 0) : byStatus[status] ?? 0;
+}
+
+/** A self-signed certificate + key the simulator has never seen (a "wrong certificate"). */
+export async function otherCertificate(): Promise<{ cert: string; key: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'hvg-cert-'));
+  try {
+    await promisify(execFile)('openssl', [
+      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-sha256', '-days', '2',
+      '-subj', `/CN=WildcatApp-${APP_ID}`, '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+    ]);
+    return { cert: await readFile(join(dir, 'cert.pem'), 'utf8'), key: await readFile(join(dir, 'key.pem'), 'utf8') };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A subscription the simulator accepts (URL under the app's ActionURL root). */
+export const write = (name: string, typeIds: string[] = [TYPE_A], keyVersionId = 'v1') => ({
+  url: `https://gw.test/hv/notifications/${name}`, typeIds, keyVersionId, key: Buffer.alloc(64, 7),
+});
