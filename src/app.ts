@@ -1,17 +1,34 @@
 // The gateway as one Fastify app built from plugins in dependency order. Tests build the real
 // app through buildApp(); server.ts only adds process concerns (signals, listen).
+//   lifecycle → metrics → admin auth → OpenAPI → Kafka sink → instances → subscriptions
+//   (store, leadership, reconciler) → routes (health, admin REST, notifications)
+// Close order (fastify): preClose hooks (draining on, reconciler stops after its current step),
+// then the server stops accepting and waits for in-flight requests (each answered after its
+// Kafka ack or 503), then onClose in reverse registration order (Kafka clients, pools).
 import Fastify, { type FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { isHvgError } from './errors.ts';
 import { loggerOptions } from './logger.ts';
+import { NotificationReceiver } from './notifications/receiver.ts';
+import admin from './plugins/admin.ts';
+import instancesPlugin from './plugins/instances.ts';
 import lifecycle from './plugins/lifecycle.ts';
+import metricsPlugin from './plugins/metrics.ts';
+import openapi from './plugins/openapi.ts';
 import sinkPlugin from './plugins/sink.ts';
+import subscriptionsPlugin from './plugins/subscriptions.ts';
 import health from './routes/health.ts';
+import instancesRoutes from './routes/instances.ts';
+import notificationsRoute from './routes/notifications.ts';
+import subscriptionRoutes from './routes/subscriptions.ts';
 import type { Sink } from './sink/kafka-sink.ts';
 
 export interface AppDeps {
   /** an already open sink (tests, benchmarks); otherwise the app opens its own */
   sink?: Sink;
+  /** wait for the first instance discovery before resolving (tests) */
+  waitForInstances?: boolean;
 }
 
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
@@ -31,12 +48,29 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     if (e.validation) return reply.code(400).send({ code: 'HVG_ERR_VALIDATION', message: e.message });
     const status = e.statusCode && e.statusCode >= 400 ? e.statusCode : 500;
     if (status >= 500) req.log.error({ err }, 'request failed');
-    return reply.code(status).send({ code: e.code ?? 'HVG_ERR_INTERNAL', message: status >= 500 ? 'internal error' : e.message });
+    return reply.code(status).send({ code: status >= 500 ? 'HVG_ERR_INTERNAL' : 'HVG_ERR_BAD_REQUEST', message: status >= 500 ? 'internal error' : e.message });
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ code: 'HVG_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url}` }));
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ code: 'HVG_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
+  const logger = app.log as unknown as Logger;
   await app.register(lifecycle);
+  await app.register(metricsPlugin);
+  await app.register(admin, { tokens: config.adminTokens, adminPort: config.adminPort });
+  await app.register(openapi);
   await app.register(sinkPlugin, deps.sink ? { config, sink: deps.sink } : { config });
+  await app.register(instancesPlugin, { settings: config, logger, waitForFirstRefresh: deps.waitForInstances ?? false });
+  await app.register(subscriptionsPlugin, { config, directory: app.instances, metrics: app.metrics });
+
   await app.register(health);
+  await app.register(instancesRoutes);
+  await app.register(subscriptionRoutes);
+  const receiver = new NotificationReceiver({ view: app.subscriptions.store.view, keys: app.subscriptions.keys, sink: app.sink, metrics: app.metrics, acceptHexMac: config.notificationAcceptHexMac });
+  await app.register(notificationsRoute, {
+    receiver,
+    bodyLimitBytes: config.notificationBodyLimitBytes,
+    rateLimit: config.notificationRateLimit,
+    rateWindowMs: config.notificationRateWindowMs,
+    retryAfterSeconds: config.notificationRetryAfterSeconds,
+  });
   return app;
 }

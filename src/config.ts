@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigValueError, brokerList, int, oneOf, setting, text, type Env, type Setting } from './config-kit.ts';
 import { ADMIN_SETTINGS } from './admin-settings.ts';
 import { HvgError } from './errors.ts';
+import { INSTANCE_SETTINGS, checkInstanceSettings } from './instances/settings.ts';
 import { NOTIFICATION_SETTINGS } from './notifications/settings.ts';
 import { SUBSCRIPTION_SETTINGS } from './subscriptions/settings.ts';
 
@@ -30,6 +31,7 @@ export const CONFIG_SCHEMA = {
   kafkaMaxQueuedRecords: setting('KAFKA_MAX_QUEUED_RECORDS', 'Records allowed to wait for the next send; beyond it publishes fail fast (backpressure).', 50_000, int(1, 10_000_000)),
   kafkaLogLevel: setting('KAFKA_LOG_LEVEL', 'Level of kafkajs logs bridged into pino.', 'warn', oneOf(['error', 'warn', 'info', 'debug'] as const)),
 
+  ...INSTANCE_SETTINGS,
   ...SUBSCRIPTION_SETTINGS,
   ...NOTIFICATION_SETTINGS,
   ...ADMIN_SETTINGS,
@@ -70,6 +72,8 @@ export function loadConfig(env: Env = process.env): Config {
       problems.push({ variable: s.env, message: `${s.env} ${err.message}` });
     }
   }
+  // checks across variables, once each variable is valid on its own
+  if (problems.length === 0) problems.push(...checkInstanceSettings(out as Config));
   if (problems.length > 0) {
     throw new HvgError('HVG_ERR_CONFIG', `invalid configuration:\n  ${problems.map((p) => p.message).join('\n  ')}`, { details: { problems } });
   }

@@ -3,6 +3,7 @@
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.ts';
 import { loadConfig, type Config } from './config.ts';
+import { listenAll } from './plugins/admin.ts';
 
 let config: Config;
 try {
@@ -26,4 +27,10 @@ closeWithGrace({ delay: config.shutdownGraceMs, logger: app.log }, async ({ sign
   await app.close();
 });
 
-await app.listen({ host: config.host, port: config.port });
+try {
+  await listenAll(app, config.host, config.port, config.adminPort);
+} catch (err) {
+  app.log.fatal({ err }, 'cannot listen');
+  await app.close().catch(() => {});
+  process.exit(1);
+}

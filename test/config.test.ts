@@ -1,9 +1,10 @@
 import t from 'tap';
 import { CONFIG_SCHEMA, configDocs, loadConfig } from '../src/config.ts';
 import { HvgError } from '../src/errors.ts';
+import { requiredEnv } from './helpers/env.ts';
 
 // the settings without a default
-const REQUIRED = { PUBLIC_BASE_URL: 'https://gw.example.com/hv', HV_MASTER_SECRET: 'x'.repeat(32), ADMIN_TOKENS: 'admin-token-0123456789' };
+const REQUIRED = requiredEnv({ PUBLIC_BASE_URL: 'https://gw.example.com/hv', HV_MASTER_SECRET: 'x'.repeat(32), ADMIN_TOKENS: 'admin-token-0123456789' });
 
 t.test('defaults for an empty environment', async (t) => {
   const c = loadConfig({ ...REQUIRED });
@@ -48,7 +49,8 @@ t.test('range and port checks', async (t) => {
 });
 
 t.test('required settings and secrets from files', async (t) => {
-  t.throws(() => loadConfig({}), { message: /PUBLIC_BASE_URL is required[\s\S]*HV_MASTER_SECRET is required/ });
+  t.throws(() => loadConfig({}), { message: /HV_APP_ID is required[\s\S]*PUBLIC_BASE_URL is required[\s\S]*HV_MASTER_SECRET is required[\s\S]*ADMIN_TOKENS is required/ });
+  t.throws(() => loadConfig({ ...REQUIRED, HV_DISCOVERY_URL: '' }), { message: /HV_DISCOVERY_URL is required unless HV_INSTANCES lists the instances/ });
   t.throws(() => loadConfig({ ...REQUIRED, HV_MASTER_SECRET: 'short' }), { message: /HV_MASTER_SECRET must be at least 32 bytes/ });
   t.throws(() => loadConfig({ ...REQUIRED, PUBLIC_BASE_URL: 'ftp://x' }), { message: /PUBLIC_BASE_URL must be an http or https URL/ });
   const { mkdtempSync, writeFileSync } = await import('node:fs');
@@ -56,13 +58,13 @@ t.test('required settings and secrets from files', async (t) => {
   const { tmpdir } = await import('node:os');
   const dir = mkdtempSync(join(tmpdir(), 'hvg-config-'));
   writeFileSync(join(dir, 'secret'), 's'.repeat(40) + '\n');
-  const c = loadConfig({ PUBLIC_BASE_URL: 'https://gw.example.com/hv/', HV_MASTER_SECRET_FILE: join(dir, 'secret'), ADMIN_TOKENS: 'a'.repeat(16) + ', ' + 'b'.repeat(20) });
+  const c = loadConfig({ ...REQUIRED, HV_MASTER_SECRET: '', PUBLIC_BASE_URL: 'https://gw.example.com/hv/', HV_MASTER_SECRET_FILE: join(dir, 'secret'), ADMIN_TOKENS: 'a'.repeat(16) + ', ' + 'b'.repeat(20) });
   t.same(c.adminTokens, ['a'.repeat(16), 'b'.repeat(20)]);
   t.throws(() => loadConfig({ ...REQUIRED, ADMIN_TOKENS: 'short' }), { message: /ADMIN_TOKENS tokens must be at least 16 characters/ });
   t.equal(c.masterSecret, 's'.repeat(40), 'read from the file, trailing newline dropped');
   t.equal(c.publicBaseUrl, 'https://gw.example.com/hv', 'trailing slash dropped');
   t.throws(() => loadConfig({ ...REQUIRED, HV_MASTER_SECRET_FILE: join(dir, 'secret') }), { message: /HV_MASTER_SECRET and HV_MASTER_SECRET_FILE are both set/ });
-  t.throws(() => loadConfig({ PUBLIC_BASE_URL: 'https://x', ADMIN_TOKENS: 'c'.repeat(16), HV_MASTER_SECRET_FILE: join(dir, 'nope') }), { message: /HV_MASTER_SECRET cannot be read from HV_MASTER_SECRET_FILE "[^"]+" \(ENOENT\)/ });
+  t.throws(() => loadConfig({ ...REQUIRED, HV_MASTER_SECRET: '', HV_MASTER_SECRET_FILE: join(dir, 'nope') }), { message: /HV_MASTER_SECRET cannot be read from HV_MASTER_SECRET_FILE "[^"]+" \(ENOENT\)/ });
 });
 
 t.test('docs list every setting once', async (t) => {

@@ -3,12 +3,13 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'undici';
+import { requiredEnv } from './helpers/env.ts';
 import { brokers, freePortPair, uniqueTopic } from './helpers/kafka.ts';
 
 const entry = new URL('../dist/server.js', import.meta.url).pathname;
 
 function runServer(env: Record<string, string>) {
-  const child = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', PUBLIC_BASE_URL: 'https://gw.test/hv', HV_MASTER_SECRET: 'test-master-secret-for-the-gateway-0123456789', ADMIN_TOKENS: 'test-admin-token-0123456789', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [entry], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...requiredEnv(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => (out += d));
   child.stderr.on('data', (d) => (out += d));

@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Test } from 'tap';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
+import { requiredEnv } from './env.ts';
 import { brokers, uniqueTopic } from './kafka.ts';
 
 export async function startApp(t: Test, env: Record<string, string> = {}): Promise<{ app: FastifyInstance; url: string; topic: string }> {
@@ -15,9 +16,7 @@ export async function startApp(t: Test, env: Record<string, string> = {}): Promi
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     HOST: '127.0.0.1',
     PORT: '0',
-    PUBLIC_BASE_URL: 'https://gw.test/hv',
-    HV_MASTER_SECRET: 'test-master-secret-for-the-gateway-0123456789',
-    ADMIN_TOKENS: 'test-admin-token-0123456789',
+    ...requiredEnv(),
     ...env,
   });
   const app = await buildApp(config);

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { request } from 'undici';
 import { startApp } from '../helpers/app.ts';
+import { ADMIN_TOKEN } from '../helpers/env.ts';
 
 t.test('healthz and readyz over real HTTP', async (t) => {
   const { app, url } = await startApp(t);
@@ -10,13 +11,38 @@ t.test('healthz and readyz over real HTTP', async (t) => {
 
   const ready = await request(`${url}/readyz`);
   t.equal(ready.statusCode, 200);
-  t.same(await ready.body.json(), { ready: true, checks: { kafka: 'ok', lifecycle: 'ok' } });
+  const body = (await ready.body.json()) as { ready: boolean; checks: unknown; warnings: { instances: string } };
+  t.same([body.ready, body.checks], [true, { kafka: 'ok', store: 'ok', lifecycle: 'ok' }]);
+  t.type(body.warnings.instances, 'string', 'instance problems are reported as warnings');
 
   // the producer gone → not ready, with the reason
   await app.sink.close();
   const notReady = await request(`${url}/readyz`);
   t.equal(notReady.statusCode, 503);
-  t.same(await notReady.body.json(), { ready: false, checks: { kafka: 'not ready (closed)', lifecycle: 'ok' } });
+  t.match(await notReady.body.json(), { ready: false, checks: { kafka: 'not ready (closed)', store: 'ok', lifecycle: 'ok' } });
+});
+
+t.test('the admin API needs a bearer token; health and notifications do not', async (t) => {
+  const { url } = await startApp(t);
+  const get = async (path: string, token?: string) => {
+    const r = await request(`${url}${path}`, token === undefined ? {} : { headers: { authorization: `Bearer ${token}` } });
+    return { status: r.statusCode, body: (await r.body.json()) as { code?: string } };
+  };
+  for (const path of ['/v1/subscriptions', '/v1/instances', '/v1/consistency', '/openapi.json']) {
+    const none = await get(path);
+    t.same([none.status, none.body.code], [401, 'HVG_ERR_UNAUTHORIZED'], `${path} without a token`);
+    const wrong = await get(path, 'wrong-token-0123456789');
+    t.same([wrong.status, wrong.body.code], [401, 'HVG_ERR_UNAUTHORIZED'], `${path} with a wrong token`);
+  }
+  t.equal((await get('/v1/subscriptions', ADMIN_TOKEN)).status, 200, 'the right token');
+  t.equal((await get('/healthz')).status, 200);
+  const n = await request(`${url}/notifications/1/nothing`, { method: 'POST', body: '<x/>' });
+  t.same([n.statusCode, ((await n.body.json()) as { code: string }).code], [404, 'HVG_ERR_UNKNOWN_SUBSCRIPTION'], 'the notification route answers without a token');
+  const doc = await request(`${url}/openapi.json`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  const openapi = (await doc.body.json()) as { openapi: string; paths: Record<string, unknown> };
+  t.equal(openapi.openapi, '3.1.0');
+  t.ok(openapi.paths['/v1/subscriptions/{name}'], 'the OpenAPI document lists the subscription routes');
+  t.notOk(openapi.paths['/notifications/{instanceId}/{name}'], 'but not the notification route');
 });
 
 t.test('unknown routes get a coded 404', async (t) => {

@@ -1,0 +1,77 @@
+// The deploy/ manifests parsed and checked against the code: ports, probe paths, env names that
+// exist in the config schema, grace period above the drain time, selectors that match.
+import t from 'tap';
+import { readFileSync, readdirSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
+import { CONFIG_SCHEMA, configDocs } from '../../src/config.ts';
+
+const dir = new URL('../../deploy/kubernetes/', import.meta.url);
+type Doc = { kind: string; metadata: { name: string }; [k: string]: any };
+const docs: Doc[] = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml'))
+  .flatMap((f) => parseAllDocuments(readFileSync(new URL(f, dir), 'utf8')).map((d) => {
+    if (d.errors.length > 0) throw new Error(`${f}: ${d.errors[0]!.message}`);
+    return d.toJS() as Doc;
+  }));
+const byKind = (kind: string) => docs.filter((d) => d.kind === kind);
+const one = (kind: string) => {
+  const list = byKind(kind);
+  if (list.length !== 1) throw new Error(`expected one ${kind}, found ${list.length}`);
+  return list[0]!;
+};
+
+const variables = new Set(configDocs().map((d) => d.variable));
+const secrets = new Set(configDocs().filter((d) => d.secret).map((d) => d.variable));
+const known = (name: string) => variables.has(name) || (name.endsWith('_FILE') && secrets.has(name.slice(0, -5)));
+
+t.test('every kind is there', async (t) => {
+  for (const kind of ['Deployment', 'Service', 'ConfigMap', 'Secret', 'PodDisruptionBudget', 'HorizontalPodAutoscaler']) t.equal(byKind(kind).length, 1, kind);
+});
+
+t.test('env names exist in the config schema; secrets only through the Secret', async (t) => {
+  const dep = one('Deployment');
+  const container = dep.spec.template.spec.containers[0];
+  const cm = one('ConfigMap');
+  const secret = one('Secret');
+  for (const name of Object.keys(cm.data)) {
+    t.ok(known(name), `ConfigMap ${name} is a setting`);
+    t.notOk(secrets.has(name), `ConfigMap ${name} is not a secret`);
+  }
+  for (const e of container.env) t.ok(known(e.name), `env ${e.name} is a setting`);
+  for (const name of Object.keys(secret.stringData)) t.ok(secrets.has(name), `Secret key ${name} is a secret setting`);
+  // every required setting is provided somewhere
+  const provided = new Set([...Object.keys(cm.data), ...container.env.map((e: { name: string }) => e.name.replace(/_FILE$/, ''))]);
+  for (const d of configDocs()) if (d.default === undefined) t.ok(provided.has(d.variable), `required ${d.variable} is set`);
+  // each *_FILE points into the mounted secret and names a key the Secret has
+  const mount = container.volumeMounts.find((m: { name: string }) => m.name === 'secrets').mountPath;
+  for (const e of container.env.filter((x: { name: string }) => x.name.endsWith('_FILE'))) {
+    t.equal(e.value, `${mount}/${e.name.slice(0, -5)}`);
+    t.ok(Object.hasOwn(secret.stringData, e.name.slice(0, -5)), `${e.name} has a Secret key`);
+  }
+});
+
+t.test('ports, probes and the Service agree with the app', async (t) => {
+  const dep = one('Deployment');
+  const c = dep.spec.template.spec.containers[0];
+  const cm = one('ConfigMap');
+  const ports = Object.fromEntries(c.ports.map((p: { name: string; containerPort: number }) => [p.name, p.containerPort]));
+  const portEnv = c.env.find((e: { name: string }) => e.name === 'PORT')?.value ?? String(CONFIG_SCHEMA.port.parse(undefined));
+  t.equal(String(ports.http), portEnv, 'http port = PORT');
+  t.equal(String(ports.admin), cm.data.ADMIN_PORT, 'admin port = ADMIN_PORT');
+  t.same([c.readinessProbe.httpGet.path, c.livenessProbe.httpGet.path], ['/readyz', '/healthz']);
+  for (const p of [c.readinessProbe, c.livenessProbe, c.startupProbe]) t.ok(p.httpGet.port in ports, `probe port ${p.httpGet.port} is a named container port`);
+  const svc = one('Service');
+  for (const p of svc.spec.ports) t.ok(p.targetPort in ports, `Service targets ${p.targetPort}`);
+  t.same(svc.spec.selector, dep.spec.template.metadata.labels);
+});
+
+t.test('grace period above the drain time; PDB and HPA point at the Deployment', async (t) => {
+  const dep = one('Deployment');
+  const cm = one('ConfigMap');
+  const graceMs = Number(cm.data.SHUTDOWN_GRACE_MS ?? CONFIG_SCHEMA.shutdownGraceMs.parse(undefined));
+  t.ok(dep.spec.template.spec.terminationGracePeriodSeconds * 1000 > graceMs + 5000, 'terminationGracePeriodSeconds leaves headroom over SHUTDOWN_GRACE_MS');
+  t.same(one('PodDisruptionBudget').spec.selector.matchLabels, dep.spec.selector.matchLabels);
+  const hpa = one('HorizontalPodAutoscaler');
+  t.same([hpa.spec.scaleTargetRef.kind, hpa.spec.scaleTargetRef.name], ['Deployment', dep.metadata.name]);
+  t.ok(hpa.spec.minReplicas >= one('PodDisruptionBudget').spec.minAvailable + 1, 'a disruption never takes the last replica');
+});
