@@ -1,0 +1,101 @@
+// The whole thing over real sockets: the simulator (US "1", EU "2") → the real gateway app →
+// the real broker. Callback URLs are https://gw.test/hv/notifications/… (HealthVault only
+// delivers to https and checks the ActionURL root); the simulator rewrites that base to the
+// gateway's plain-HTTP loopback address when it POSTs.
+import type { FastifyInstance } from 'fastify';
+import type { Test } from 'tap';
+import { request } from 'undici';
+import { buildApp } from '../../src/app.ts';
+import { loadConfig } from '../../src/config.ts';
+import { startSimulator, type Simulator } from '../../src/simulator/simulator.ts';
+import type { SimulatorConfig } from '../../src/simulator/config.ts';
+import { ADMIN_TOKEN, APP_CERT_PEM, APP_ID, requiredEnv } from './env.ts';
+import { brokers, silentLogger, uniqueTopic } from './kafka.ts';
+
+export const PUBLIC_BASE = 'https://gw.test/hv';
+export const GLUCOSE = '879e7c04-4e8a-4707-9ad3-b054df467ce4';
+export const WEIGHT = '3d34d87e-7fc1-4153-800f-f56592cb0d17';
+export const PRESSURE = 'ca3c57f4-f4c1-4e15-be67-0a3caf5414ed';
+
+export async function startSim(t: Test, over: SimulatorConfig = {}): Promise<Simulator> {
+  const sim = await startSimulator(
+    {
+      host: '127.0.0.1',
+      logLevel: 'silent',
+      applications: [{ appId: APP_ID, certificates: [APP_CERT_PEM], actionUrl: `${PUBLIC_BASE}/redirect.aspx` }],
+      batchWindowMs: 10,
+      timeScale: 600, // first retry after 60 s / 600 = 100 ms
+      retryMaxIntervalSeconds: 600, // → 1 s cap
+      ...over,
+    },
+    { logger: silentLogger },
+  );
+  t.teardown(() => sim.close());
+  return sim;
+}
+
+export interface Gateway {
+  app: FastifyInstance;
+  url: string;
+  topic: string;
+  stateTopic: string;
+  admin(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; json: any }>;
+}
+
+/** A gateway replica; pass the same topics to build a second replica or a restart. */
+export async function startGateway(t: Test, sim: Simulator, env: Record<string, string> = {}, opts: { brokers?: string[] } = {}): Promise<Gateway> {
+  const topic = env.KAFKA_TOPIC ?? uniqueTopic('events');
+  const stateTopic = env.KAFKA_STATE_TOPIC ?? uniqueTopic('state');
+  const config = loadConfig({
+    ...requiredEnv(),
+    HV_DISCOVERY_URL: sim.instances[0]!.platformUrl,
+    KAFKA_BROKERS: (opts.brokers ?? brokers).join(','),
+    KAFKA_TOPIC: topic,
+    KAFKA_STATE_TOPIC: stateTopic,
+    KAFKA_TOPIC_PARTITIONS: '3',
+    KAFKA_TOPIC_REPLICATION: '1',
+    KAFKA_STATE_REPLICATION: '1',
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    RECONCILE_INTERVAL_MS: '60000',
+    LEADER_SESSION_TIMEOUT_MS: '6000',
+    HV_TOPOLOGY_REFRESH_MS: '60000',
+    ...env,
+  });
+  const app = await buildApp(config, { waitForInstances: true });
+  let closed = false;
+  const close = async () => {
+    if (!closed) {
+      closed = true;
+      await app.close();
+    }
+  };
+  t.teardown(close);
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  sim.setDeliveryRewrites([...sim.deliveryRewrites.filter((r) => r.from !== `${PUBLIC_BASE}/`), { from: `${PUBLIC_BASE}/`, to: `${url}/` }]);
+  const admin: Gateway['admin'] = async (method, path, body, headers = {}) => {
+    const res = await request(`${url}${path}`, {
+      method: method as 'GET',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.body.text();
+    return { status: res.statusCode, headers: res.headers, json: text ? JSON.parse(text) : null };
+  };
+  return { app, url, topic, stateTopic, admin };
+}
+
+export async function eventually<T>(what: string, fn: () => T | Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
+  const end = Date.now() + ms;
+  let last: T;
+  for (;;) {
+    last = await fn();
+    if (ok(last)) return last;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(last)?.slice(0, 800)}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** Our subscriptions in one simulated instance (by URL prefix). */
+export const ours = (sim: Simulator, instanceId: string) => sim.instance(instanceId).listSubscriptions().filter((s) => s.url.startsWith(`${PUBLIC_BASE}/notifications/`));
