@@ -89,7 +89,7 @@ export class HvInstance implements InstancePlatform {
   // ---- InstancePlatform (src/subscriptions/platform.ts)
 
   async listSubscriptions(signal?: AbortSignal): Promise<ActualSubscription[]> {
-    const subs = await this.call(HV_METHODS.GetEventSubscriptions, buildGetEventSubscriptionsInfo(), parseGetEventSubscriptionsResponse, signal);
+    const subs = await this.call(HV_METHODS.GetEventSubscriptions, buildGetEventSubscriptionsInfo, parseGetEventSubscriptionsResponse, signal);
     return subs.map((s) => ({
       id: (s.id ?? '').toLowerCase(),
       url: s.url,
@@ -101,22 +101,22 @@ export class HvInstance implements InstancePlatform {
   }
 
   subscribe(s: SubscriptionWrite, signal?: AbortSignal): Promise<string> {
-    return this.call(HV_METHODS.SubscribeToEvent, buildSubscribeToEventInfo(toSpec(s)), parseSubscribeToEventResponse, signal).then((id) => id.toLowerCase());
+    return this.call(HV_METHODS.SubscribeToEvent, () => buildSubscribeToEventInfo(toSpec(s)), parseSubscribeToEventResponse, signal).then((id) => id.toLowerCase());
   }
 
   update(id: string, s: SubscriptionWrite, signal?: AbortSignal): Promise<void> {
-    return this.call(HV_METHODS.UpdateEventSubscription, buildUpdateEventSubscriptionInfo({ ...toSpec(s), id }), parseUpdateEventSubscriptionResponse, signal);
+    return this.call(HV_METHODS.UpdateEventSubscription, () => buildUpdateEventSubscriptionInfo({ ...toSpec(s), id }), parseUpdateEventSubscriptionResponse, signal);
   }
 
   unsubscribe(id: string, signal?: AbortSignal): Promise<void> {
-    return this.call(HV_METHODS.UnsubscribeToEvent, buildUnsubscribeToEventInfo(id), parseUnsubscribeToEventResponse, signal);
+    return this.call(HV_METHODS.UnsubscribeToEvent, () => buildUnsubscribeToEventInfo(id), parseUnsubscribeToEventResponse, signal);
   }
 
   // ---- instance methods beyond eventing
 
   /** SelectInstance v1 over the app session (§3.3); undefined = the location is not served. */
   selectInstance(location: PreferredLocation, signal?: AbortSignal): Promise<ServiceInstance | undefined> {
-    return this.call(HV_METHODS.SelectInstance, buildSelectInstanceInfo(location), parseSelectInstanceResponse, signal);
+    return this.call(HV_METHODS.SelectInstance, () => buildSelectInstanceInfo(location), parseSelectInstanceResponse, signal);
   }
 
   /**
@@ -205,8 +205,10 @@ export class HvInstance implements InstancePlatform {
     await this.verifyIdentity(signal);
   }
 
-  private async call<T>(method: MethodSpec, info: string, parse: (r: ParsedResponse) => T, signal?: AbortSignal): Promise<T> {
+  /** `buildInfo` runs inside: a bad write rejects (named and coded) instead of throwing, and sends nothing. */
+  private async call<T>(method: MethodSpec, buildInfo: () => string, parse: (r: ParsedResponse) => T, signal?: AbortSignal): Promise<T> {
     try {
+      const info = buildInfo();
       await this.ensureIdentity(signal);
       let session = await this.session.get(signal);
       let response = await this.sendAuthenticated(method, info, session, signal);
@@ -228,7 +230,8 @@ export class HvInstance implements InstancePlatform {
     } catch (err) {
       if (signal?.aborted && err === signal.reason) throw err;
       const e = forInstance(err, this.label, this.instanceId);
-      this.recordFailure(e);
+      // a write the codec refused is the caller's problem, not the instance's
+      if (!(isHvgError(e) && e.code === 'HVG_ERR_VALIDATION')) this.recordFailure(e);
       throw e;
     }
   }
