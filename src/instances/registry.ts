@@ -97,8 +97,9 @@ export class InstanceRegistry implements InstanceDirectory {
     this.schedule(ok);
   }
 
-  /** One cycle: discovery (if configured) then a probe of every instance. Concurrent calls share it. */
+  /** One cycle: discovery (if configured) then a probe of every instance. Concurrent calls share it; false after close. */
   refresh(): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
     this.refreshing ??= this.runRefresh().finally(() => {
       this.refreshing = undefined;
     });

@@ -1,0 +1,113 @@
+// The plugin and the REST routes in a small Fastify app on port 0, against the real simulator.
+import Fastify, { type FastifyInstance } from 'fastify';
+import t, { type Test } from 'tap';
+import { isHvgError } from '../../src/errors.ts';
+import { instancesReadiness } from '../../src/instances/readiness.ts';
+import type { InstanceSettings } from '../../src/instances/settings.ts';
+import instancesPlugin from '../../src/plugins/instances.ts';
+import instancesRoutes from '../../src/routes/instances.ts';
+import { discoverySettings, logger, otherCertificate, platformUrl, startSim } from './helpers.ts';
+
+async function startGateway(t: Test, settings: InstanceSettings, wait = true): Promise<{ app: FastifyInstance; get: (path: string) => Promise<{ status: number; body: any }> }> {
+  const app = Fastify({ logger: false });
+  // the gateway's error shape (src/app.ts): { code, message }
+  app.setErrorHandler((err, _req, reply) => {
+    if (isHvgError(err)) return reply.code(err.statusCode).send({ code: err.code, message: err.message });
+    return reply.code(500).send({ code: 'HVG_ERR_INTERNAL', message: String(err) });
+  });
+  await app.register(instancesPlugin, { settings, logger, waitForFirstRefresh: wait, refusalHoldMs: 60_000 });
+  await app.register(instancesRoutes);
+  t.teardown(() => app.close());
+  const base = await app.listen({ host: '127.0.0.1', port: 0 });
+  const get = async (path: string) => {
+    const res = await fetch(`${base}${path}`);
+    return { status: res.status, body: await res.json() };
+  };
+  return { app, get };
+}
+
+t.test('GET /v1/instances lists both instances with reachability, identity and session', async (t) => {
+  const sim = await startSim(t);
+  const { get } = await startGateway(t, discoverySettings(sim));
+  const { status, body } = await get('/v1/instances');
+  t.equal(status, 200);
+  t.equal(body.topology.mode, 'discovery');
+  t.equal(body.topology.defaultInstanceId, '1');
+  t.equal(body.topology.lastRefreshError, null);
+  t.same(body.instances.map((i: any) => [i.id, i.name, i.platformUrl, i.reachable, i.identity, i.session.state, i.lastError, i.supported]), [
+    ['1', 'US', platformUrl(sim, '1'), true, 'verified', 'active', null, true],
+    ['2', 'EU', platformUrl(sim, '2'), true, 'verified', 'active', null, true],
+  ]);
+  t.match(body.instances[1].shellUrl, /^http:\/\/127\.0\.0\.1:\d+\/shell\/$/);
+  t.match(body.instances[1].session.expiresAt, /^\d{4}-\d{2}-\d{2}T/);
+});
+
+t.test('GET /v1/instances/select: SelectInstance through the default instance', async (t) => {
+  const sim = await startSim(t);
+  const { get } = await startGateway(t, discoverySettings(sim));
+  const de = await get('/v1/instances/select?country=DE');
+  t.equal(de.status, 200);
+  t.same(de.body, {
+    country: 'DE', supported: true,
+    instance: { id: '2', name: 'EU', description: 'Simulated EU instance', platformUrl: platformUrl(sim, '2'), shellUrl: sim.instance('2').info.shellUrl },
+  });
+  const us = await get('/v1/instances/select?country=us&stateProvince=us-wa');
+  t.same([us.status, us.body.country, us.body.instance.id], [200, 'US', '1'], 'case is normalised');
+
+  for (const q of ['country=DEU', 'country=D1', 'country=', '', 'country=DE&stateProvince=Bavaria']) {
+    const bad = await get(`/v1/instances/select?${q}`);
+    t.same([bad.status, bad.body.code], [400, 'HVG_ERR_INVALID_COUNTRY'], `"${q}" is malformed`);
+  }
+  const none = await get('/v1/instances/select?country=AQ');
+  t.same([none.status, none.body.code], [404, 'HVG_ERR_NO_INSTANCE_FOR_COUNTRY']);
+  t.match(none.body.message, 'AQ');
+
+  sim.instance('1').setFaults({ down: true });
+  const down = await get('/v1/instances/select?country=DE');
+  t.same([down.status, down.body.code], [503, 'HVG_ERR_INSTANCE_UNREACHABLE'], 'the default instance being down is a retriable 503');
+  t.match(down.body.message, /^instance "1" \(US\)/);
+});
+
+t.test('a wrong certificate is visible in /v1/instances and in readiness, naming instance and status', async (t) => {
+  const sim = await startSim(t);
+  const wrong = await otherCertificate();
+  const { app, get } = await startGateway(t, discoverySettings(sim, { HV_APP_CERT: wrong.cert, HV_APP_PRIVATE_KEY: wrong.key }));
+  const { body } = await get('/v1/instances');
+  for (const i of body.instances) {
+    t.equal(i.session.state, 'failed', `instance ${i.id}`);
+    t.equal(i.reachable, true);
+    for (const e of [i.session.lastError, i.lastError]) {
+      t.same([e.code, e.hvStatus, e.retriable], ['HVG_ERR_INSTANCE_AUTH', 4, false]);
+      t.match(e.message, new RegExp(`^instance "${i.id}" \\((US|EU)\\) refused the application credential .*HealthVault status 4 BAD_SIG`));
+    }
+  }
+  const ready = instancesReadiness(app.instances);
+  t.equal(ready.ok, false);
+  t.match(ready.detail, /HVG_ERR_INSTANCE_AUTH: instance "1" \(US\) refused the application credential .*status 4 BAD_SIG.*; HVG_ERR_INSTANCE_AUTH: instance "2" \(EU\)/);
+  const select = await get('/v1/instances/select?country=DE');
+  t.same([select.status, select.body.code], [502, 'HVG_ERR_INSTANCE_AUTH'], 'SelectInstance needs the session');
+});
+
+t.test('the plugin: settings checked, boot does not wait for HealthVault, onClose closes everything', async (t) => {
+  const sim = await startSim(t);
+  const bad = Fastify({ logger: false });
+  const explicitAndDiscovery = { ...discoverySettings(sim), hvInstances: [{ id: '1', name: 'US', platformUrl: platformUrl(sim, '1'), shellUrl: 'https://s/' }] };
+  void bad.register(instancesPlugin, { settings: explicitAndDiscovery, logger });
+  await t.rejects(async () => {
+    await bad.ready();
+  }, { code: 'HVG_ERR_CONFIG', message: /HV_INSTANCES and HV_DISCOVERY_URL are both set/ });
+  await bad.close();
+
+  sim.instance('1').setFaults({ slowMs: 800 });
+  const t0 = performance.now();
+  const { app, get } = await startGateway(t, discoverySettings(sim, { HV_REQUEST_TIMEOUT_MS: '2000' }), false);
+  t.ok(performance.now() - t0 < 500, 'listening before discovery answered');
+  t.same((await get('/v1/instances')).body.instances, [], 'nothing known yet');
+  t.equal(instancesReadiness(app.instances).problems[0]?.code, 'HVG_ERR_TOPOLOGY_UNAVAILABLE');
+  const deadline = Date.now() + 5_000;
+  while (app.instances.instanceIds().length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+  t.same(app.instances.instanceIds(), ['1', '2'], 'discovered in the background');
+  await app.close();
+  t.same(app.instances.instanceIds(), [], 'registry closed with the app');
+  t.equal(await app.instances.refresh(), false, 'a closed registry does not refresh');
+});
