@@ -32,6 +32,8 @@ export interface GatewayTarget {
   path: (p: Payload) => string;
   /** the request headers for one body: content-type and the signed Authorization */
   headers: (p: Payload) => Record<string, string>;
+  /** the HealthVault subscription id the bodies must carry (the receiver checks it against the URL's subscription) */
+  subscriptionId: string;
   /** Kafka records one 2xx stands for (notifications per body; the bench bodies carry one) */
   recordsPerRequest?: number;
 }
@@ -42,18 +44,26 @@ export interface GatewayHandle extends GatewayTarget {
 }
 
 /**
- * TO FILL IN when the notification route lands (returns null until then, and G is reported as
- * "not wired"). Sketch:
- *   const port = await freePort(); const topic = benchTopic('gateway');
- *   const child = startNodeOnSut(ctx, 'src/server.ts', [], { HOST: '127.0.0.1', PORT: String(port),
- *     KAFKA_BROKERS: ctx.brokers.join(','), KAFKA_TOPIC: topic, LOG_LEVEL: 'warn', …subscription
- *     and key settings so that instance 1 / subscription 'bench' verifies with a known key… }, 'gateway.log');
- *   await waitHttpOk(`http://127.0.0.1:${port}/readyz`, 30_000, child);
- *   return { child, pid: child.pid!, origin, topic, path: () => '/notifications/1/bench',
- *     headers: (p) => ({ 'content-type': 'text/xml; charset=utf-8', authorization: signatureHeader(p.body, KEY, SUBSCRIPTION_ID, KEY_VERSION) }),
- *     stop: () => stopChild(child, 25_000) };
- * Use the production start (node src/server.ts, or dist/server.js after npm run build) with its
- * default logging level for the route, since that is part of what a user gets.
+ * TO FILL IN (returns null until then, and G is reported as "not wired"). The route is
+ * src/routes/notifications.ts → NotificationReceiver.receive, which accepts a body only when the
+ * SubscriptionView has (instanceId, name) with the body's HealthVault subscription id and the key
+ * version, and the HMAC verifies with KeyDeriver(HV_MASTER_SECRET).key(instanceId, name, version).
+ * So the gateway needs a subscription that the reconciler has registered in an instance
+ * (the simulator, src/simulator) before the bench posts. Sketch:
+ *   start the simulator (not pinned to the SUT core: it is not under test; core 1) and the
+ *   gateway pinned to the SUT core:
+ *     const port = await freePort(); const topic = benchTopic('gateway');
+ *     const child = startNodeOnSut(ctx, 'src/server.ts', [], { HOST: '127.0.0.1', PORT: String(port),
+ *       KAFKA_BROKERS: ctx.brokers.join(','), KAFKA_TOPIC: topic, HV_MASTER_SECRET: SECRET,
+ *       PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, …instances → the simulator… }, 'gateway.log');
+ *     await waitHttpOk(`http://127.0.0.1:${port}/readyz`, 30_000, child);
+ *   PUT the subscription 'bench' through the admin API, wait until instance 1 reports it in sync,
+ *   read its HealthVault subscription id (hvId) and key version (1), then:
+ *     const key = notificationKeyObject(new KeyDeriver(SECRET).key('1', 'bench', 1));
+ *     return { child, pid: child.pid!, origin, topic, subscriptionId: hvId, path: () => '/notifications/1/bench',
+ *       headers: (p) => ({ 'content-type': 'text/xml; charset=utf-8', authorization: signatureHeader(p.body, key, hvId, 'v1') }),
+ *       stop: async () => { await stopChild(child, 25_000); …stop the simulator… } };
+ * Use the production start with its default log level, since that is part of what a user gets.
  */
 export async function startGateway(_ctx: BenchContext): Promise<GatewayHandle | null> {
   return null;
@@ -69,7 +79,7 @@ export interface GatewayResult {
 
 /** G for one body size: the H/B procedure against the gateway, then K_js at G's rates. */
 export async function runGatewayScenario(ctx: BenchContext, target: GatewayTarget, size: number): Promise<GatewayResult> {
-  const requests: HttpRequestSpec[] = payloadPool(size).map((p) => ({ path: target.path(p), body: p.body, headers: target.headers(p) }));
+  const requests: HttpRequestSpec[] = payloadPool(size, undefined, target.subscriptionId).map((p) => ({ path: target.path(p), body: p.body, headers: target.headers(p) }));
   const g = await runHttpScenario({
     id: 'G',
     label: 'hv-gateway end to end',

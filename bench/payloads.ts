@@ -6,7 +6,7 @@
 // subscription's 64-byte key, base64, in `Authorization: HVEventingSharedKey sub:ver:mac`),
 // with the fixture key of test/fixtures/healthvault/README.md. H and B do not check it; the
 // gateway scenario (G) passes its own header builder, since its keys are derived from its config.
-import { createHash, createHmac } from 'node:crypto';
+import { createHash, createHmac, type KeyObject } from 'node:crypto';
 import { toRecord, type NotificationEvent, type SinkRecord } from '../src/sink/record.ts';
 
 export const INSTANCE_ID = '1';
@@ -32,12 +32,16 @@ function uuidOf(seed: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-/** One notification body of exactly `size` bytes (whitespace padding between elements). */
-export function notificationBody(size: number, index: number): Payload {
+/**
+ * One notification body of exactly `size` bytes (whitespace padding between elements).
+ * `subscriptionId` must be the HealthVault subscription id the receiving URL stands for when the
+ * gateway checks it (G); any GUID keeps the size.
+ */
+export function notificationBody(size: number, index: number, subscriptionId = SUBSCRIPTION_ID): Payload {
   const personId = uuidOf(`person|${index % 7}`);
   const recordId = uuidOf(`record|${size}|${index}`);
   const head =
-    `<wc:notifications xmlns:wc="urn:com.microsoft.wc.notification"><notification><common><subscription-id>${SUBSCRIPTION_ID}</subscription-id></common>` +
+    `<wc:notifications xmlns:wc="urn:com.microsoft.wc.notification"><notification><common><subscription-id>${subscriptionId}</subscription-id></common>` +
     `<record-change-notification><person-id>${personId}</person-id><record-id>${recordId}</record-id><things>`;
   const tail = '</things></record-change-notification></notification>';
   const close = '</wc:notifications>';
@@ -58,7 +62,7 @@ export function notificationBody(size: number, index: number): Payload {
   const event: NotificationEvent = {
     instanceId: INSTANCE_ID,
     subscriptionName: SUBSCRIPTION_NAME,
-    subscriptionId: SUBSCRIPTION_ID,
+    subscriptionId,
     keyVersion: KEY_VERSION,
     personId,
     recordId,
@@ -68,12 +72,12 @@ export function notificationBody(size: number, index: number): Payload {
   return { body, event };
 }
 
-export function payloadPool(size: number, n = POOL_SIZE): Payload[] {
-  return Array.from({ length: n }, (_, i) => notificationBody(size, i));
+export function payloadPool(size: number, n = POOL_SIZE, subscriptionId = SUBSCRIPTION_ID): Payload[] {
+  return Array.from({ length: n }, (_, i) => notificationBody(size, i, subscriptionId));
 }
 
-/** The notification Authorization header value, signed with `key` (64 raw bytes). */
-export function signatureHeader(body: Buffer, key: Buffer = FIXTURE_KEY, subscriptionId = SUBSCRIPTION_ID, keyVersion = KEY_VERSION): string {
+/** The notification Authorization header value, signed with `key` (64 raw bytes or a KeyObject). */
+export function signatureHeader(body: Buffer, key: Buffer | KeyObject = FIXTURE_KEY, subscriptionId = SUBSCRIPTION_ID, keyVersion = KEY_VERSION): string {
   return `HVEventingSharedKey ${subscriptionId}:${keyVersion}:${createHmac('sha256', key).update(body).digest('base64')}`;
 }
 

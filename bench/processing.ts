@@ -7,24 +7,30 @@
 // HMAC over the raw bytes (constant time), parse the XML strictly, build the Kafka record of each
 // notification (record contract v1). Stage costs are also timed separately (verify / parse /
 // record) so the table's P can be read against what the issue calls "verify + parse".
-import { parseNotificationAuthorization, verifyNotification } from '../src/healthvault/notification-auth.ts';
-import { parseNotificationBody } from '../src/healthvault/notification.ts';
+import type { KeyObject } from 'node:crypto';
+import { notificationKeyObject, parseNotificationAuthorization, parseNotificationBody, verifyNotification } from '../src/healthvault/index.ts';
 import { toRecord, type SinkRecord } from '../src/sink/record.ts';
 import { measureProcess } from './lib/proc.ts';
 import { median } from './lib/stats.ts';
 import { FIXTURE_KEY, INSTANCE_ID, payloadPool, signatureHeader, SUBSCRIPTION_NAME } from './payloads.ts';
 
+/** The key as the receiver holds it: a cached KeyObject (src/notifications/receiver.ts). */
+const FIXTURE_KEY_OBJECT: KeyObject = notificationKeyObject(FIXTURE_KEY);
+
 /**
- * THE place to keep in step with the gateway's notification route: the same calls, in the same
- * order, that the route makes for one request. Returns the records it would publish.
+ * THE place to keep in step with the gateway's notification path (src/notifications/receiver.ts,
+ * NotificationReceiver.receive): the same codec calls, in the same order, for one request — strict
+ * Authorization parse, constant-time HMAC over the raw bytes with the cached KeyObject, strict XML
+ * parse, one contract record per notification. Left out: the route/subscription lookups (Map
+ * gets), metrics counters, and sink.publish (that is K_js). Returns the records it would publish.
  */
-export function processNotification(body: Buffer, authorization: string, key: Buffer = FIXTURE_KEY): SinkRecord[] {
+export function processNotification(body: Buffer, authorization: string, key: KeyObject = FIXTURE_KEY_OBJECT): SinkRecord[] {
   const auth = parseNotificationAuthorization(authorization);
   if (!verifyNotification(auth, key, body)) throw new Error('bad signature');
   const parsed = parseNotificationBody(body);
   const receivedAt = new Date();
   return parsed.notifications.map((n) =>
-    toRecord({ ...n, instanceId: INSTANCE_ID, subscriptionName: SUBSCRIPTION_NAME, keyVersion: auth.keyVersionId, receivedAt }),
+    toRecord({ ...n, subscriptionId: n.subscriptionId.toLowerCase(), instanceId: INSTANCE_ID, subscriptionName: SUBSCRIPTION_NAME, keyVersion: auth.keyVersionId, receivedAt }),
   );
 }
 
@@ -92,7 +98,7 @@ if (isMain) {
     // stage costs: shorter runs, the same inputs
     const stageS = Math.max(0.5, job.runS / 4);
     const parsed = bodies.map((b) => parseNotificationBody(b).notifications[0]!);
-    const verify = (i: number) => verifyNotification(parseNotificationAuthorization(headers[i % n]!), FIXTURE_KEY, bodies[i % n]!);
+    const verify = (i: number) => verifyNotification(parseNotificationAuthorization(headers[i % n]!), FIXTURE_KEY_OBJECT, bodies[i % n]!);
     const parse = (i: number) => parseNotificationBody(bodies[i % n]!);
     const record = (i: number) => toRecord({ ...parsed[i % n]!, instanceId: INSTANCE_ID, subscriptionName: SUBSCRIPTION_NAME, keyVersion: 'v', receivedAt: new Date() });
     const st = (op: (i: number) => unknown) => median(Array.from({ length: job.repeats }, () => loop(stageS, op).usPerOp));

@@ -234,7 +234,7 @@ async function main(): Promise<void> {
   for (const b of bounds) {
     lines.push(
       `${kb(b.size)}: H ${n0(b.h)} · P ${n0(b.p)} · K_js ${n0(b.k)}  →  combined bound 1/(1/H+1/P+1/K) = ${n0(b.combinedBound)} req/s, min = ${n0(b.minCeiling)}, ` +
-        `CPU bound H+P+K = ${n1(b.cpuUsBound)} µs/req` +
+        `CPU bound H+P+K = ${n1(b.cpuUsBound)} µs/req (= ${n0(1e6 / b.cpuUsBound)} req/s on a whole core)` +
         (b.b !== undefined ? `; peer B max ${n0(b.b)}` : '') +
         (b.g !== undefined ? `;  G ${n0(b.g)} = ${n2(b.gOverBound)} × bound, ${n2(b.gOverMin)} × min` : ';  G: not measured'),
     );
