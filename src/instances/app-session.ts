@@ -164,7 +164,7 @@ export class AppSession {
       return new HvgError('HVG_ERR_INSTANCE_AUTH',
         `${this.o.label} refused the application credential (CreateAuthenticatedSessionToken, app ${this.o.appId}, ` +
         `certificate thumbprint ${this.o.certificate.fingerprint.replace(/:/g, '')}): ${err.message}. ` +
-        'Check that this certificate is registered for the app in that instance and that HV_APP_PRIVATE_KEY matches it.',
+        'Check that the app is configured in that instance and this certificate is registered for it there.',
         { cause: err, details: { ...err.details, hvStatus: status } });
     }
     if (err.code.startsWith('HVG_ERR_XML') || err.code === 'HVG_ERR_PROTOCOL') {

@@ -69,6 +69,8 @@ export class HvInstance implements InstancePlatform {
   private reachable: boolean | null = null;
   private lastError: { error: unknown; at: number } | undefined;
   private lastSuccessAt: number | undefined;
+  /** the latest probe's failure, cleared by a good probe */
+  private probeError: unknown;
 
   constructor(options: HvInstanceOptions) {
     this.o = options;
@@ -136,10 +138,12 @@ export class HvInstance implements InstancePlatform {
     try {
       await this.verifyIdentity(signal);
       await this.session.get(signal);
+      this.probeError = undefined;
       this.recordSuccess();
     } catch (err) {
       if (signal?.aborted) return;
-      this.recordFailure(forInstance(err, this.label, this.instanceId));
+      this.probeError = forInstance(err, this.label, this.instanceId);
+      this.recordFailure(this.probeError);
     }
   }
 
@@ -155,12 +159,17 @@ export class HvInstance implements InstancePlatform {
     };
   }
 
-  /** Configuration-level problems (no retry fixes them): wrong identity, refused credential. */
+  /**
+   * Problems no retry fixes: wrong identity, refused credential, or a probe the platform refused
+   * (e.g. 6 INVALID_APP: the app is not configured in this instance). Unreachable is not one.
+   */
   problems(): HvgError[] {
     const out: HvgError[] = [];
     if (this.identity.state === 'mismatch' && this.identity.error) out.push(this.identity.error);
     const refusal = this.session.refusal();
     if (refusal) out.push(refusal);
+    const probe = this.probeError;
+    if (isHvgError(probe) && !probe.retriable && !out.some((e) => e.message === probe.message)) out.push(probe);
     return out;
   }
 
@@ -243,7 +252,7 @@ export class HvInstance implements InstancePlatform {
         authToken: session.token, sharedSecret: session.sharedSecret,
         msgTime: new Date(this.now()), msgTtl: this.o.msgTtlSeconds, version: this.o.clientVersion,
       }),
-      { method: method.name, signal },
+      { method: method.name, signal, idempotent: method.name !== HV_METHODS.SubscribeToEvent.name },
     );
   }
 

@@ -30,6 +30,12 @@ export interface SendOptions {
   /** Method name, for logs and counters. */
   readonly method: string;
   readonly signal?: AbortSignal | undefined;
+  /**
+   * false for requests that must not run twice (SubscribeToEvent: a resend after an ambiguous
+   * failure could create a second subscription). They are resent only when the platform surely did
+   * not act: no connection was made, or status 49 (refused before the method ran [I]).
+   */
+  readonly idempotent?: boolean;
 }
 
 /** What one exchange taught us about the instance (reachability bookkeeping). */
@@ -43,15 +49,20 @@ const NETWORK_CODES = new Set([
   'ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND',
   'UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_SOCKET', 'UND_ERR_ABORTED',
 ]);
+/** Failures that happen before a request reaches the platform: safe to resend anything. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'UND_ERR_CONNECT_TIMEOUT']);
 const SNIPPET_BYTES = 300;
 
 class AttemptFailure extends Error {
   readonly retry: boolean;
   readonly error: HvgError;
-  constructor(retry: boolean, error: HvgError) {
+  /** the request surely never reached the platform */
+  readonly notSent: boolean;
+  constructor(retry: boolean, error: HvgError, notSent = false) {
     super(error.message);
     this.retry = retry;
     this.error = error;
+    this.notSent = notSent;
   }
 }
 
@@ -106,7 +117,10 @@ export class PlatformClient {
         this.onExchange?.({ answered: false, error: err.error });
         outcome = err;
       }
-      const retry = outcome instanceof AttemptFailure ? outcome.retry : RETRY_STATUSES.has(outcome.code);
+      const idempotent = options.idempotent !== false;
+      const retry = outcome instanceof AttemptFailure
+        ? outcome.retry && (idempotent || outcome.notSent)
+        : idempotent ? RETRY_STATUSES.has(outcome.code) : outcome.code === HV_STATUS_REQUEST_TIMED_OUT;
       if (!retry || attempt > this.o.maxRetries) {
         if (outcome instanceof AttemptFailure) throw outcome.error;
         return outcome;
@@ -120,8 +134,8 @@ export class PlatformClient {
   private async attempt(body: string, options: SendOptions, attempt: number, correlationId: string): Promise<ParsedResponse> {
     const deadline = AbortSignal.timeout(this.o.requestTimeoutMs);
     const signal = options.signal ? AbortSignal.any([options.signal, deadline]) : deadline;
-    const fail = (retry: boolean, code: ErrorCode, why: string, cause?: unknown) =>
-      new AttemptFailure(retry, this.error(code, `${this.o.label} at ${this.url}: ${why} (${options.method}, attempt ${attempt})`, options.method, attempt, cause));
+    const fail = (retry: boolean, code: ErrorCode, why: string, cause?: unknown, notSent = false) =>
+      new AttemptFailure(retry, this.error(code, `${this.o.label} at ${this.url}: ${why} (${options.method}, attempt ${attempt})`, options.method, attempt, cause), notSent);
     const failed = (err: unknown): never => {
       if (options.signal?.aborted) throw options.signal.reason;
       if (deadline.aborted) throw fail(true, 'HVG_ERR_INSTANCE_UNREACHABLE', `no complete answer within ${this.o.requestTimeoutMs} ms`, err);
@@ -130,7 +144,7 @@ export class PlatformClient {
       if (code === 'UND_ERR_RES_EXCEEDED_MAX_SIZE') throw fail(false, 'HVG_ERR_INSTANCE_BAD_RESPONSE', `answer larger than ${this.o.maxResponseBytes} bytes`, err);
       if (code === 'UND_ERR_CLOSED' || code === 'UND_ERR_DESTROYED') throw fail(false, 'HVG_ERR_INSTANCE_CLOSED', 'client is closed', err);
       const text = `${code ? `${code} ` : ''}${(err as Error).message ?? String(err)}`;
-      throw fail(NETWORK_CODES.has(code), 'HVG_ERR_INSTANCE_UNREACHABLE', text, err);
+      throw fail(NETWORK_CODES.has(code), 'HVG_ERR_INSTANCE_UNREACHABLE', text, err, NOT_SENT_CODES.has(code));
     };
 
     let res: Dispatcher.ResponseData;

@@ -75,6 +75,7 @@ export class InstanceRegistry implements InstanceDirectory {
   private refreshing: Promise<boolean> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private started = false;
 
   constructor(options: InstanceRegistryOptions) {
     this.o = options;
@@ -93,6 +94,8 @@ export class InstanceRegistry implements InstanceDirectory {
 
   /** First refresh (never throws: failures are recorded and retried), then the refresh timer. */
   async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
     const ok = await this.refresh();
     this.schedule(ok);
   }
@@ -188,7 +191,12 @@ export class InstanceRegistry implements InstanceDirectory {
     const interval = this.s.hvTopologyRefreshMs;
     const delay = lastOk ? interval : Math.max(Math.min(100, interval), backoffDelay(this.failures, { baseMs: Math.min(1_000, interval), maxMs: interval }));
     this.timer = setTimeout(() => {
-      void this.refresh().then((ok) => this.schedule(ok));
+      void this.refresh()
+        .catch((err: unknown) => {
+          this.log.error({ err }, 'topology refresh crashed');
+          return false;
+        })
+        .then((ok) => this.schedule(ok));
     }, delay);
     this.timer.unref();
   }

@@ -2,7 +2,7 @@
 // failures only, coded errors naming the instance, isolation between instances, abort, bodies.
 import t from 'tap';
 import type { HvgError } from '../../src/errors.ts';
-import { discoverySettings, registry, simCount, startSim } from './helpers.ts';
+import { discoverySettings, registry, simCount, startSim, write } from './helpers.ts';
 
 const LIST = 'GetEventSubscriptions';
 const fail = <T>(p: Promise<T>) => p.then(() => undefined, (e: unknown) => e as HvgError);
@@ -45,6 +45,18 @@ t.test('retries are bounded; the error says whether a retry can help and names t
   t.match(notFound?.message, /^instance "2" \(EU\): HealthVault status 132 SUBSCRIPTION_NOT_FOUND/);
   t.equal(simCount(sim, '2', 'UnsubscribeToEvent', '132'), 1, 'a non-transient status is not retried');
   t.equal(r.instances().find((i) => i.id === '2')?.reachable, true);
+});
+
+t.test('SubscribeToEvent is not resent after an ambiguous failure (no duplicate subscription)', async (t) => {
+  const sim = await startSim(t);
+  const r = registry(t, discoverySettings(sim));
+  await r.refresh();
+  sim.instance('2').setFaults({ platform5xx: 1 });
+  const err = await fail(r.platform('2')!.subscribe(write('once')));
+  t.same([err?.code, err?.retriable, err?.details?.attempts], ['HVG_ERR_INSTANCE_UNAVAILABLE', true, 1], 'surfaced at once, still retriable for the caller');
+  t.equal(simCount(sim, '2', '(any)', 'http500'), 1);
+  sim.instance('2').setFaults({ platform5xx: 1 });
+  t.same(await r.platform('2')!.listSubscriptions(), [], 'reads are resent');
 });
 
 t.test('a slow or down instance does not delay calls to the other one', async (t) => {

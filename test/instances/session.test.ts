@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import type { HvgError } from '../../src/errors.ts';
 import { instancesReadiness } from '../../src/instances/readiness.ts';
-import { CAST, discoverySettings, otherCertificate, registry, settings, simCount, startSim } from './helpers.ts';
+import { APP_ID, CAST, CERT, discoverySettings, otherCertificate, registry, settings, simCount, startSim } from './helpers.ts';
 
 const LIST = 'GetEventSubscriptions';
 
@@ -118,4 +118,15 @@ t.test('a wrong certificate gives a clear error naming the instance and the stat
   t.equal(err.details?.hvStatus, 4);
   t.match(err.message, 'instance "2" (EU) refused the application credential');
   t.equal(simCount(sim, '2', CAST), castsBefore, 'a refusal is remembered: no CAST storm while it holds');
+});
+
+t.test('an app not configured in one instance is a readiness problem naming it and the status', async (t) => {
+  const sim = await startSim(t, { applications: [{ appId: APP_ID, certificates: [CERT], actionUrl: 'https://gw.test/hv/redirect.aspx', instances: ['1'] }] });
+  const r = registry(t, discoverySettings(sim));
+  await r.refresh();
+  t.same(r.instanceIds(), ['1', '2']);
+  const ready = instancesReadiness(r);
+  t.same(ready.problems.map((p) => [p.instanceId, p.code]), [['2', 'HVG_ERR_HV_STATUS']]);
+  t.match(ready.detail, /instance "2" \(EU\): HealthVault status 6 INVALID_APP/);
+  t.same(await r.platform('1')!.listSubscriptions(), [], 'the other instance works');
 });
