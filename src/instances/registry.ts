@@ -3,19 +3,17 @@
 // refresh keeps the last good view and says so. Every cycle also probes each instance (identity,
 // reachability, session). Implements the reconciler's InstanceDirectory.
 import type { Logger } from 'pino';
-import { HvgError, isHvgError } from '../errors.ts';
-import { HV_METHODS } from '../healthvault/methods.ts';
-import { buildAnonymousRequest } from '../healthvault/request-envelope.ts';
+import { HvgError } from '../errors.ts';
 import type { PreferredLocation } from '../healthvault/select-instance.ts';
-import { buildGetServiceDefinitionInfo, parseGetServiceDefinitionResponse, type ServiceInstance } from '../healthvault/service-definition.ts';
+import type { ServiceInstance } from '../healthvault/service-definition.ts';
 import type { InstanceDirectory } from '../subscriptions/platform.ts';
 import { backoffDelay } from './backoff.ts';
 import { instanceLabel, summarize, type ErrorSummary } from './instance-errors.ts';
 import { HvInstance, type InstanceStatus } from './instance.ts';
 import { PlatformClient } from './platform-client.ts';
 import type { InstanceSettings } from './settings.ts';
+import { chooseInstances, compareIds, fetchTopology, sameInstance, sameUrl } from './topology.ts';
 
-const GSD = HV_METHODS.GetServiceDefinition;
 /** The header `version` (client version string, §4.2); old schema: 7..19 characters. */
 export const CLIENT_VERSION = 'hv-gateway 0.1';
 
@@ -224,66 +222,41 @@ export class InstanceRegistry implements InstanceDirectory {
   }
 
   private async discover(): Promise<void> {
-    const client = this.discoveryClient!;
-    const updatedDate = this.updatedDate;
-    let result;
-    try {
-      const response = await client.send(
-        () => buildAnonymousRequest({
-          method: GSD.name, methodVersion: GSD.version, appId: this.s.hvAppId,
-          msgTime: new Date(this.now()), msgTtl: this.s.hvMsgTtlSeconds, version: CLIENT_VERSION,
-          // §3.2: topology only; updated-date of the last non-empty answer, so "no change" is cheap
-          info: buildGetServiceDefinitionInfo({ sections: ['topology'], ...(updatedDate === undefined ? {} : { updatedDate }) }),
-        }),
-        { method: GSD.name, signal: this.stop.signal },
-      );
-      result = parseGetServiceDefinitionResponse(response);
-    } catch (err) {
-      throw discoveryError(err, this.s.hvDiscoveryUrl);
-    }
-    if (!result.modified) return;
-    if (result.instances === undefined || result.currentInstanceId === undefined) {
-      throw new HvgError('HVG_ERR_INSTANCE_BAD_RESPONSE', `topology discovery from ${this.s.hvDiscoveryUrl}: the answer has no instances section or no current-instance-id`);
-    }
-    this.apply(result.instances, result.currentInstanceId);
-    this.updatedDate = result.updatedDate;
+    const answer = await fetchTopology(this.discoveryClient!, {
+      appId: this.s.hvAppId, msgTtlSeconds: this.s.hvMsgTtlSeconds, clientVersion: CLIENT_VERSION,
+      updatedDate: this.updatedDate, signal: this.stop.signal, now: this.now,
+    });
+    if (!answer.modified) return;
+    this.apply(answer.instances, answer.currentInstanceId);
+    this.updatedDate = answer.updatedDate;
   }
 
   /** Makes the entries match the topology; notifies listeners when the supported set changed. */
   private apply(topology: readonly ServiceInstance[], currentId: string): void {
-    for (const i of topology) {
-      // checked before anything changes, so a bad entry cannot leave half a view behind
-      if (!isHttpUrl(i.platformUrl)) throw new HvgError('HVG_ERR_INSTANCE_BAD_RESPONSE', `topology lists instance "${i.id}" with platform-url ${JSON.stringify(i.platformUrl)}, which is not an http(s) URL`);
-    }
     const listed = new Map(topology.map((i) => [i.id, i]));
-    const filter = this.s.hvInstanceFilter;
-    const supportedIds = new Set(filter.kind === 'all' ? listed.keys() : filter.kind === 'default' ? [currentId] : filter.ids);
-    for (const id of supportedIds) {
-      if (!listed.has(id)) {
-        supportedIds.delete(id);
-        this.log.warn({ instanceId: id }, 'HV_INSTANCE_FILTER names an instance the topology does not list');
-      }
-    }
-    const defaultId = this.s.hvDefaultInstanceId || currentId;
-    const wanted = new Set([...supportedIds, ...(listed.has(defaultId) ? [defaultId] : [])]);
+    const choice = chooseInstances(topology, currentId, this.s.hvInstanceFilter, this.s.hvDefaultInstanceId);
+    if (choice.unknown.length > 0) this.log.warn({ instanceIds: choice.unknown }, 'HV_INSTANCE_FILTER names instances the topology does not list');
     let changed = false;
     for (const [id, entry] of this.entries) {
       const next = listed.get(id);
-      if (wanted.has(id) && next !== undefined && sameInstance(entry.instance.info, next)) continue;
+      if (choice.tracked.has(id) && next !== undefined && sameInstance(entry.instance.info, next)) continue;
       // gone from the topology, filtered out, or moved: the old pool and session go with it
       this.entries.delete(id);
       if (entry.supported) changed = true;
       void entry.instance.close().catch((err: unknown) => this.log.warn({ err, instanceId: id }, 'closing a replaced instance failed'));
     }
-    for (const id of wanted) {
-      const info = listed.get(id)!;
+    for (const id of choice.tracked) {
+      const supported = choice.supported.has(id);
       const existing = this.entries.get(id);
-      const supported = supportedIds.has(id);
-      if (existing === undefined) this.entries.set(id, { instance: this.makeInstance(info), supported });
-      else existing.supported = supported;
-      if (existing === undefined ? supported : existing.supported !== supported) changed = true;
+      if (existing === undefined) {
+        this.entries.set(id, { instance: this.makeInstance(listed.get(id)!), supported });
+        if (supported) changed = true;
+      } else if (existing.supported !== supported) {
+        existing.supported = supported;
+        changed = true;
+      }
     }
-    this.defaultId = listed.has(defaultId) ? defaultId : undefined;
+    this.defaultId = choice.defaultId;
     if (changed) {
       this.log.info({ instances: this.instanceIds(), defaultInstanceId: this.defaultId }, 'supported instances changed');
       for (const listener of this.listeners) {
@@ -328,32 +301,4 @@ export class InstanceRegistry implements InstanceDirectory {
     const last = this.lastRefreshError === undefined ? '' : `: ${summarize(this.lastRefreshError.error, this.lastRefreshError.at).message}`;
     return new HvgError('HVG_ERR_TOPOLOGY_UNAVAILABLE', `${what} (discovery from ${this.s.hvDiscoveryUrl || 'HV_INSTANCES'}${last})`);
   }
-}
-
-function discoveryError(err: unknown, url: string): unknown {
-  if (!isHvgError(err)) return err;
-  const code = err.code.startsWith('HVG_ERR_XML') || err.code === 'HVG_ERR_PROTOCOL' ? 'HVG_ERR_INSTANCE_BAD_RESPONSE' : err.code;
-  return new HvgError(code, `topology discovery from ${url} failed: ${err.message}`, { cause: err, details: { ...err.details, discoveryUrl: url } });
-}
-
-function isHttpUrl(value: string): boolean {
-  try {
-    const u = new URL(value);
-    return u.protocol === 'https:' || u.protocol === 'http:';
-  } catch {
-    return false;
-  }
-}
-
-function sameUrl(a: string, b: string): boolean {
-  return a.replace(/\/+$/, '').toLowerCase() === b.replace(/\/+$/, '').toLowerCase();
-}
-
-function sameInstance(a: ServiceInstance, b: ServiceInstance): boolean {
-  return a.name === b.name && a.description === b.description && sameUrl(a.platformUrl, b.platformUrl) && a.shellUrl === b.shellUrl;
-}
-
-/** Instance ids are strings that happen to be numeric today (§3.1): numeric order, then text. */
-function compareIds(a: string, b: string): number {
-  return a.localeCompare(b, 'en', { numeric: true });
 }
