@@ -110,6 +110,8 @@ export interface ResolvedConfig {
   readonly deliveryRewrites: readonly DeliveryRewrite[];
 }
 
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 /** US "1" and EU "2", the two known instances (§3.1). */
 export const DEFAULT_INSTANCES: readonly InstanceSpec[] = [
   { id: '1', name: 'US', description: 'Simulated US instance' },
@@ -158,6 +160,10 @@ function bool(problems: string[], name: string, value: unknown, def: boolean): b
 }
 
 export function checkInstanceSpec(spec: InstanceSpec, path: string, problems: string[]): void {
+  if (typeof spec !== 'object' || spec === null) {
+    problems.push(`${path} must be an object`);
+    return;
+  }
   if (spec.id !== undefined && (typeof spec.id !== 'string' || spec.id.trim() === '' || spec.id.length > 255 || /[/?#\s]/.test(spec.id))) {
     problems.push(`${path}.id must be 1..255 characters without spaces, '/', '?' or '#'`);
   }
@@ -170,9 +176,14 @@ export function checkInstanceSpec(spec: InstanceSpec, path: string, problems: st
 
 function resolveApp(spec: ApplicationSpec, path: string, problems: string[]): RegisteredApp | undefined {
   const before = problems.length;
+  if (typeof spec !== 'object' || spec === null) {
+    problems.push(`${path} must be an object`);
+    return undefined;
+  }
   if (typeof spec.appId !== 'string' || !isGuid(spec.appId)) problems.push(`${path}.appId must be a GUID`);
   const certificates = new Map<string, X509Certificate>();
-  for (const [i, pem] of (spec.certificates ?? []).entries()) {
+  if (spec.certificates !== undefined && !Array.isArray(spec.certificates)) problems.push(`${path}.certificates must be an array of PEM strings`);
+  for (const [i, pem] of (Array.isArray(spec.certificates) ? spec.certificates : []).entries()) {
     try {
       const cert = new X509Certificate(pem);
       certificates.set(certificateThumbprint(cert), cert);
@@ -188,7 +199,7 @@ function resolveApp(spec: ApplicationSpec, path: string, problems: string[]): Re
   if (typeof spec.actionUrl !== 'string' || !spec.actionUrl.startsWith('https://') || !URL.canParse(spec.actionUrl)) {
     problems.push(`${path}.actionUrl must be an absolute https:// URL`);
   }
-  const groups = spec.methodGroups ?? METHOD_GROUPS;
+  const groups = Array.isArray(spec.methodGroups) ? spec.methodGroups : METHOD_GROUPS;
   for (const g of groups) if (!(METHOD_GROUPS as readonly string[]).includes(g)) problems.push(`${path}.methodGroups: unknown group "${g}" (known: ${METHOD_GROUPS.join(', ')})`);
   if (problems.length > before) return undefined;
   return {
@@ -201,24 +212,33 @@ function resolveApp(spec: ApplicationSpec, path: string, problems: string[]): Re
 export function resolveConfig(input: SimulatorConfig = {}): ResolvedConfig {
   const problems: string[] = [];
   const c = input;
-  const instances = c.instances ?? DEFAULT_INSTANCES;
-  if (!Array.isArray(instances) || instances.length === 0) problems.push('instances must list at least one instance');
+  const list = <T>(name: string, value: readonly T[] | undefined, def: readonly T[]): readonly T[] => {
+    if (value === undefined) return def;
+    if (Array.isArray(value)) return value;
+    problems.push(`${name} must be an array`);
+    return [];
+  };
+  const instances = list('instances', c.instances, DEFAULT_INSTANCES);
+  if (instances.length === 0) problems.push('instances must list at least one instance');
   instances.forEach((spec, i) => checkInstanceSpec(spec, `instances[${i}]`, problems));
-  const ids = instances.map((s) => s.id).filter((id) => id !== undefined);
+  const ids = instances.map((s) => s?.id).filter((id) => id !== undefined);
   if (new Set(ids).size !== ids.length) problems.push('instances: ids must be unique');
 
   const applications = new Map<string, RegisteredApp>();
-  (c.applications ?? []).forEach((spec, i) => {
+  list('applications', c.applications, []).forEach((spec, i) => {
     const app = resolveApp(spec, `applications[${i}]`, problems);
     if (app !== undefined) applications.set(app.appId, app);
   });
 
   const countryInstances = new Map<string, string>();
+  if (c.countryInstances !== undefined && (typeof c.countryInstances !== 'object' || c.countryInstances === null || Array.isArray(c.countryInstances))) {
+    problems.push('countryInstances must be an object of country → instance id');
+  }
   for (const [country, id] of Object.entries(c.countryInstances ?? DEFAULT_COUNTRY_INSTANCES)) {
     if (typeof id !== 'string') problems.push(`countryInstances.${country} must be an instance id string`);
     else countryInstances.set(country.toUpperCase(), id);
   }
-  const families = c.thingTypeFamilies ?? [];
+  const families = list('thingTypeFamilies', c.thingTypeFamilies, []);
   families.forEach((f, i) => {
     if (!Array.isArray(f) || f.some((id) => typeof id !== 'string' || !isGuid(id))) problems.push(`thingTypeFamilies[${i}] must be a list of GUIDs`);
   });
@@ -230,7 +250,7 @@ export function resolveConfig(input: SimulatorConfig = {}): ResolvedConfig {
     host,
     advertisedHost: c.advertisedHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host),
     controlPort: num(problems, 'controlPort', c.controlPort, 0, 0, 65535),
-    logLevel: c.logLevel ?? 'info',
+    logLevel: LOG_LEVELS.includes(c.logLevel ?? 'info') ? c.logLevel ?? 'info' : (problems.push(`logLevel must be one of ${LOG_LEVELS.join(', ')}`), 'info'),
     instances,
     applications,
     // "4h is the default HealthVault token expiry time" [C] (§4.4).

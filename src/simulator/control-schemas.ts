@@ -64,6 +64,8 @@ export const S = {
     properties: {
       state: { type: 'string', enum: ['pending', 'delivered', 'failed'] },
       subscriptionId: { type: 'string' },
+      // Query strings are text (coercion is off): the most recent N matching batches.
+      limit: { type: 'string', pattern: '^[1-9][0-9]{0,6}$' },
     },
   },
   faults: {

@@ -88,14 +88,13 @@ export async function startControlServer(sim: Simulator, logger: Logger, host: s
   app.delete<{ Params: IdParams & { subId: string } }>('/_sim/instances/:id/subscriptions/:subId', async (req) => inst(req.params).deleteSubscription(req.params.subId));
 
   // ---- delivery log
-  app.get<{ Params: IdParams; Querystring: { state?: string; subscriptionId?: string } }>(
+  app.get<{ Params: IdParams; Querystring: { state?: string; subscriptionId?: string; limit?: string } }>(
     '/_sim/instances/:id/deliveries', { schema: { querystring: schemas.deliveryQuery } }, async (req) => {
       const instance = inst(req.params);
-      const all = instance.deliveries();
-      const count = (state: string) => all.filter((b) => b.state === state).length;
+      const { limit, ...filter } = req.query;
       return {
-        counts: { pending: count('pending'), delivered: count('delivered'), failed: count('failed'), open: instance.delivery.openCount },
-        deliveries: instance.deliveries(req.query),
+        counts: instance.delivery.counts(),
+        deliveries: instance.deliveries({ ...filter, ...(limit === undefined ? {} : { limit: Number(limit) }) }),
       };
     });
   app.get<{ Params: IdParams & { batchId: string } }>('/_sim/instances/:id/deliveries/:batchId', async (req, reply) => {

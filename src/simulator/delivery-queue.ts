@@ -32,6 +32,12 @@ export interface DeliveryStats {
   failed: number;
 }
 
+export interface DeliveryFilter {
+  readonly state?: string;
+  readonly subscriptionId?: string;
+  readonly limit?: number;
+}
+
 export type DeliveryConfig = Pick<ResolvedConfig,
   'batchWindowMs' | 'maxNotificationsPerBatch' | 'batchAcrossSubscriptions' | 'deliveryConcurrency' | 'deliveryLogLimit' |
   'retryFirstMs' | 'retryMaxIntervalMs' | 'retryHorizonMs'>;
@@ -209,19 +215,22 @@ export class DeliveryQueue {
     }
   }
 
-  /** Batches waiting in the window, not yet in the log. */
-  get openCount(): number {
-    return this.#open.size;
-  }
-
-  list(filter: { state?: string; subscriptionId?: string } = {}): BatchView[] {
-    const out: BatchView[] = [];
+  /** Oldest first; `limit` keeps the most recent N of those that match. */
+  list(filter: DeliveryFilter = {}): BatchView[] {
+    const matching: Batch[] = [];
     for (const b of this.#batches.values()) {
       if (filter.state !== undefined && b.state !== filter.state) continue;
-      if (filter.subscriptionId !== undefined && !b.subscriptionIds.includes(filter.subscriptionId)) continue;
-      out.push(batchView(b));
+      if (filter.subscriptionId !== undefined && !b.subscriptionIds.includes(filter.subscriptionId.toLowerCase())) continue;
+      matching.push(b);
     }
-    return out;
+    return (filter.limit === undefined ? matching : matching.slice(-filter.limit)).map(batchView);
+  }
+
+  /** Counts by state, without building views. */
+  counts(): { pending: number; delivered: number; failed: number; open: number } {
+    const c = { pending: 0, delivered: 0, failed: 0, open: this.#open.size };
+    for (const b of this.#batches.values()) c[b.state] += 1;
+    return c;
   }
 
   get(id: string): BatchView | undefined {

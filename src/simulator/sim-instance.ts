@@ -11,7 +11,7 @@ import type { InstanceSpec, RegisteredApp, ResolvedConfig } from './config.ts';
 import type { DeliveryClient } from './delivery-client.ts';
 import type { BatchView } from './delivery-log.ts';
 import { DeliveryQueue } from './delivery-queue.ts';
-import type { DeliveryStats } from './delivery-queue.ts';
+import type { DeliveryFilter, DeliveryStats } from './delivery-queue.ts';
 import type { PlatformContext } from './platform-context.ts';
 import { PLATFORM_PATH, startPlatformServer } from './platform-server.ts';
 import type { PlatformFaults, PlatformServer } from './platform-server.ts';
@@ -46,6 +46,22 @@ export interface SubscriptionInput {
 }
 
 export type SubscriptionPatch = Partial<Omit<SubscriptionInput, 'appId'>>;
+
+const FAULT_CHECKS: Record<keyof PlatformFaults, (v: unknown) => boolean> = {
+  down: (v) => typeof v === 'boolean',
+  slowMs: (v) => Number.isInteger(v) && (v as number) >= 0,
+  platform5xx: (v) => typeof v === 'boolean' || (Number.isInteger(v) && (v as number) >= 0),
+  dropNotifications: (v) => typeof v === 'boolean',
+};
+
+/** Programmatic callers get the same checks as the control API's schema. */
+function checkFaults(patch: Partial<PlatformFaults>): void {
+  for (const [key, value] of Object.entries(patch)) {
+    const check = FAULT_CHECKS[key as keyof PlatformFaults] as ((v: unknown) => boolean) | undefined;
+    if (check === undefined) throw new HvgError('HVG_ERR_VALIDATION', `unknown fault ${JSON.stringify(key)} (known: ${Object.keys(FAULT_CHECKS).join(', ')})`);
+    if (value !== undefined && !check(value)) throw new HvgError('HVG_ERR_VALIDATION', `fault ${key} has an invalid value ${JSON.stringify(value)}`);
+  }
+}
 
 function hostForUrl(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
@@ -168,11 +184,12 @@ export class SimInstance {
 
   // ---- delivery log, faults, statistics
 
-  deliveries(filter: { state?: string; subscriptionId?: string } = {}): BatchView[] {
+  deliveries(filter: DeliveryFilter = {}): BatchView[] {
     return this.delivery.list(filter);
   }
 
   setFaults(patch: Partial<PlatformFaults>): PlatformFaults {
+    checkFaults(patch);
     const wasDown = this.faults.down;
     Object.assign(this.faults, Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)));
     this.delivery.dropNotifications = this.faults.dropNotifications;

@@ -100,6 +100,12 @@ t.test('dropNotifications: changes produce nothing', async (t) => {
   t.equal(receiver.posts.length, 1);
   const log = await control(agent, `${sim.controlUrl}/_sim/instances/1/deliveries?state=delivered`, 'GET');
   t.same(log.json.counts, { pending: 0, delivered: 1, failed: 0, open: 0 });
+  us.addThing(String(person.json.recordId), WEIGHT);
+  await eventually(() => us.deliveries({ state: 'delivered' }).length === 2, 3000, 'second delivery');
+  const latest = await control(agent, `${sim.controlUrl}/_sim/instances/1/deliveries?limit=1`, 'GET');
+  t.equal((latest.json.deliveries as unknown[]).length, 1, 'limit keeps the most recent');
+  t.equal((await control(agent, `${sim.controlUrl}/_sim/instances/1/deliveries?limit=x`, 'GET')).status, 400);
+  t.throws(() => us.setFaults({ slowMs: -1 }), { code: 'HVG_ERR_VALIDATION' }, 'programmatic faults are checked too');
   const missing = await control(agent, `${sim.controlUrl}/_sim/instances/1/records/00000000-0000-4000-8000-000000000000/things`, 'POST', { typeId: WEIGHT });
   t.equal(missing.status, 404, 'unknown record');
   const badType = await control(agent, `${sim.controlUrl}/_sim/instances/1/records/${String(person.json.recordId)}/things`, 'POST', { typeId: 'weight' });
