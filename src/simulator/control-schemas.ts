@@ -3,7 +3,7 @@
 
 const typeIds = { type: 'array', minItems: 1, items: { type: 'array', minItems: 1, items: { type: 'string' } } } as const;
 
-export const S = {
+export const CONTROL_SCHEMAS = {
   instance: {
     type: 'object',
     additionalProperties: false,

@@ -8,7 +8,7 @@ import type { DeliveryRewrite, InstanceSpec } from './config.ts';
 import type { PlatformFaults } from './platform-server.ts';
 import type { SubscriptionInput, SubscriptionPatch } from './sim-instance.ts';
 import type { Simulator } from './simulator.ts';
-import { S as schemas } from './control-schemas.ts';
+import { CONTROL_SCHEMAS as schemas } from './control-schemas.ts';
 
 export interface ControlServer {
   readonly url: string;
