@@ -7,7 +7,7 @@
 //   BENCH_RUN_DIR                folder for this run's logs and generated configs
 //   BENCH_BRIDGE_LIBS / _ERROR   the fetched bridge jars, or why there are none
 //   BENCH_SCENARIOS              H,P,K,B,G (default all)       BENCH_SIZES   1024,2048
-//   BENCH_WARMUP_S 3  BENCH_SWEEP_S 3  BENCH_MEASURE_S 8  BENCH_OPEN_S 5  BENCH_REPEATS 3
+//   BENCH_WARMUP_S 3  BENCH_SWEEP_S 2  BENCH_MEASURE_S 8  BENCH_OPEN_S 4  BENCH_REPEATS 3
 //   BENCH_SWEEP 16,64,256  BENCH_OPEN_FRACTIONS 0.25,0.5,0.75  BENCH_OPEN_CONNECTIONS 64
 //   BENCH_SUT_CPUS 0             BENCH_K_RECORD contract|raw
 //   BENCH_NOISE_PCT 20           re-run a measurement once when other processes took more of the SUT core
@@ -33,9 +33,9 @@ const list = (k: string, d: string) => (env[k] ?? d).split(',').map((s) => s.tri
 
 const windows: Windows = {
   warmupS: num('BENCH_WARMUP_S', 3),
-  sweepS: num('BENCH_SWEEP_S', 3),
+  sweepS: num('BENCH_SWEEP_S', 2),
   measureS: num('BENCH_MEASURE_S', 8),
-  openS: num('BENCH_OPEN_S', 5),
+  openS: num('BENCH_OPEN_S', 4),
   repeats: num('BENCH_REPEATS', 3),
   sweep: list('BENCH_SWEEP', '16,64,256').map(Number),
   openFractions: list('BENCH_OPEN_FRACTIONS', '0.25,0.5,0.75').map(Number),
@@ -245,7 +245,7 @@ async function main(): Promise<void> {
     'rate/s: 2xx (or acked publishes) per second. CPU-µs/req and CPU% : utime+stime of the SUT process (/proc/<pid>/stat). RSS: highest VmRSS seen in the run. ' +
       'Latency: closed max = autocannon (ms, coarse) or per-publish for K_js; open = from each request\'s intended send time (no coordinated omission). ' +
       'oth%: busy % of the SUT core NOT used by the SUT (foreign load: should be ~0). gen%: load generator CPU (≥ 90 means the generator, not the SUT, may be the limit). ' +
-      'fail: non-2xx + errors over all runs. gate: acked == offset delta, runs ok/run. P: ops/s and CPU-µs/op of verify+parse+record on one core.',
+      'fail: non-2xx + errors over all runs. gate: acked == offset delta, runs ok/run. P: ops per CPU-second (a whole core) and CPU-µs/op of verify+parse+record.',
   );
   lines.push(`Total ${wallS.toFixed(0)} s.`);
   const text = lines.join('\n');
