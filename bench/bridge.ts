@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { BenchContext } from './lib/context.ts';
 import { benchTopic } from './lib/kafka.ts';
 import type { HttpRequestSpec } from './lib/load.ts';
-import { freePort, startChild, stopChild, sutCore, waitHttpOk } from './lib/proc.ts';
+import { freePort, startChild, stopChild, waitHttpOk } from './lib/proc.ts';
 import type { ScenarioResult } from './lib/results.ts';
 import { runHttpScenario } from './lib/http-scenario.ts';
 import { BRIDGE_CONTENT_TYPE, bridgeBody, payloadPool } from './payloads.ts';
@@ -69,7 +69,7 @@ export async function runBridgeScenario(ctx: BenchContext, bridge: Bridge, size:
     label: 'Strimzi HTTP Bridge (peer)',
     size,
     pid: bridge.pid,
-    sutCore: sutCore(ctx.sutCpus),
+    where: ctx.where,
     origin: bridge.origin,
     requests,
     kafka: { admin: ctx.admin, topic, recordsPerRequest: 1 },

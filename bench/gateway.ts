@@ -17,7 +17,6 @@ import type { HttpRequestSpec } from './lib/load.ts';
 import { runHttpScenario } from './lib/http-scenario.ts';
 import type { OpenPoint, ScenarioResult } from './lib/results.ts';
 import { runJsonScript } from './lib/context.ts';
-import { sutCore } from './lib/proc.ts';
 import { payloadPool, type Payload } from './payloads.ts';
 import type { SinkJob, SinkResult } from './sink-bench.ts';
 
@@ -85,7 +84,7 @@ export async function runGatewayScenario(ctx: BenchContext, target: GatewayTarge
     label: 'hv-gateway end to end',
     size,
     pid: target.pid,
-    sutCore: sutCore(ctx.sutCpus),
+    where: ctx.where,
     origin: target.origin,
     requests,
     kafka: { admin: ctx.admin, topic: target.topic, recordsPerRequest: target.recordsPerRequest ?? 1 },
@@ -94,7 +93,7 @@ export async function runGatewayScenario(ctx: BenchContext, target: GatewayTarge
   });
   let kAtG: SinkResult | null = null;
   if (g.open.length) {
-    const job: SinkJob = { brokers: ctx.brokers, size, sutCore: sutCore(ctx.sutCpus), windows: ctx.windows, openOnly: true, openRates: g.open.map((o) => o.targetRate) };
+    const job: SinkJob = { brokers: ctx.brokers, size, where: ctx.where, windows: ctx.windows, openOnly: true, openRates: g.open.map((o) => o.targetRate) };
     kAtG = await runJsonScript<SinkResult>(ctx, 'bench/sink-bench.ts', job, 15 * 60_000);
   }
   return { g, kAtG };

@@ -22,6 +22,9 @@ esac
 command -v taskset >/dev/null || { echo "bench: taskset (util-linux) is required to pin CPUs" >&2; exit 1; }
 if [ "$(nproc)" -lt 2 ]; then echo "bench: needs 2 cores (system under test on core 0, load + broker on core 1); this machine has $(nproc)" >&2; exit 1; fi
 
+# core 0: the system under test; core 1: the broker and the load generator (this orchestrator)
+export BENCH_SUT_CPUS=${BENCH_SUT_CPUS:-0}
+export BENCH_LOAD_CPUS=${BENCH_LOAD_CPUS:-1}
 STAMP=$(date -u +%Y-%m-%dT%H-%M-%SZ)
 export BENCH_RUN_DIR="$ROOT/.cache/bench-run/$STAMP"
 export BENCH_PID_FILE="$BENCH_RUN_DIR/children.pids"
@@ -45,7 +48,7 @@ cleanup() {
   done < "$BENCH_PID_FILE"
   if [ -n "$KAFKA_PORT" ]; then
     KAFKA_PORT=$KAFKA_PORT bash scripts/kafka.sh stop >> "$BENCH_RUN_DIR/kafka.log" 2>&1 || true
-    rm -rf "$ROOT/.cache/kafka-run/$KAFKA_PORT"
+    rm -rf "${HVG_CACHE_DIR:-$ROOT/.cache}/kafka-run/$KAFKA_PORT"
   fi
   exit "$status"
 }
@@ -82,13 +85,15 @@ KAFKA_PORT=$(node -e '
 const net = require("node:net");
 const free = (p) => new Promise((r) => { const s = net.createServer(); s.once("error", () => r(false)); s.listen(p, "127.0.0.1", () => s.close(() => r(true))); });
 (async () => { for (let i = 0; i < 50; i++) { const p = 20000 + Math.floor(Math.random() * 20000); if ((await free(p)) && (await free(p + 1))) { console.log(p); return; } } process.exit(1); })();')
-log "starting Kafka on 127.0.0.1:$KAFKA_PORT (core 1)"
-KAFKA_PORT=$KAFKA_PORT KAFKA_CPUS=1 bash scripts/kafka.sh start > "$BENCH_RUN_DIR/kafka.log" 2>&1 \
+log "starting Kafka on 127.0.0.1:$KAFKA_PORT (core $BENCH_LOAD_CPUS)"
+KAFKA_PORT=$KAFKA_PORT KAFKA_CPUS=$BENCH_LOAD_CPUS bash scripts/kafka.sh start > "$BENCH_RUN_DIR/kafka.log" 2>&1 \
   || { cat "$BENCH_RUN_DIR/kafka.log" >&2; exit 1; }
 export KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
+BENCH_BROKER_PID=$(cat "${HVG_CACHE_DIR:-$ROOT/.cache}/kafka-run/$KAFKA_PORT/broker.pid" 2>/dev/null || echo 0)
+export BENCH_BROKER_PID
 
-# ---- 3. the orchestrator, on core 1 with the broker ------------------------------------------------
+# ---- 3. the orchestrator, on the load core with the broker -------------------------------------------
 export NODE_OPTIONS="${NODE_OPTIONS:-} --disable-warning=TimeoutNegativeWarning"
-taskset -c 1 node bench/run.ts &
+taskset -c "$BENCH_LOAD_CPUS" node bench/run.ts &
 ORCH=$!
 wait "$ORCH"

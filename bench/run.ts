@@ -20,7 +20,7 @@ import { runJsonScript, startNodeOnSut, type BenchContext } from './lib/context.
 import { runHttpScenario } from './lib/http-scenario.ts';
 import { KafkaAdmin } from './lib/kafka.ts';
 import type { HttpRequestSpec } from './lib/load.ts';
-import { freePort, stopChild, sutCore, waitHttpOk } from './lib/proc.ts';
+import { firstCpu, freePort, stopChild, waitHttpOk, type Placement } from './lib/proc.ts';
 import type { ScenarioResult, Summary, Windows } from './lib/results.ts';
 import { notificationHeaders, payloadPool } from './payloads.ts';
 import type { ProcessingJob, ProcessingResult } from './processing.ts';
@@ -53,7 +53,10 @@ const elapsed = () => `${((performance.now() - started) / 1000).toFixed(0)}s`;
 const log = (m: string) => process.stderr.write(`[${elapsed().padStart(4)}] ${m}\n`);
 
 const admin = new KafkaAdmin(brokers);
-const ctx: BenchContext = { root: ROOT, brokers, admin, windows, sutCpus: env.BENCH_SUT_CPUS ?? '0', runDir, log };
+const sutCpus = env.BENCH_SUT_CPUS ?? '0';
+const brokerPid = Number(env.BENCH_BROKER_PID ?? 0);
+const where: Placement = { sutCore: firstCpu(sutCpus), loadCore: firstCpu(env.BENCH_LOAD_CPUS ?? '1'), loadPids: [process.pid, ...(brokerPid > 0 ? [brokerPid] : [])] };
+const ctx: BenchContext = { root: ROOT, brokers, admin, windows, sutCpus, where, runDir, log };
 
 interface Skipped {
   id: string;
@@ -71,7 +74,7 @@ async function scenarioH(size: number): Promise<void> {
   try {
     await waitHttpOk(`http://127.0.0.1:${port}/healthz`, 20_000, child);
     const requests: HttpRequestSpec[] = payloadPool(size).map((p) => ({ path: '/notifications/1/bench', body: p.body, headers: notificationHeaders(p.body) }));
-    results.H.push(await runHttpScenario({ id: 'H', label: 'fastify no-op (raw-buffer parser)', size, pid: child.pid!, sutCore: sutCore(ctx.sutCpus), origin: `http://127.0.0.1:${port}`, requests, windows, log }));
+    results.H.push(await runHttpScenario({ id: 'H', label: 'fastify no-op (raw-buffer parser)', size, pid: child.pid!, where: ctx.where, origin: `http://127.0.0.1:${port}`, requests, windows, log }));
   } finally {
     await stopChild(child);
   }
@@ -87,7 +90,7 @@ async function scenarioP(size: number): Promise<void> {
 
 // ---- K_js: Kafka ceiling with the gateway's sink -------------------------------------------------
 async function scenarioK(size: number): Promise<void> {
-  const job: SinkJob = { brokers, size, sutCore: sutCore(ctx.sutCpus), windows, record: env.BENCH_K_RECORD === 'raw' ? 'raw' : 'contract' };
+  const job: SinkJob = { brokers, size, where: ctx.where, windows, record: env.BENCH_K_RECORD === 'raw' ? 'raw' : 'contract' };
   results.K.push(await runJsonScript<SinkResult>(ctx, 'bench/sink-bench.ts', job, 20 * 60_000));
 }
 
@@ -139,11 +142,11 @@ const n1 = (x: number | null | undefined) => (x === null || x === undefined || !
 const n2 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(2));
 
 type Row = string[];
-const header: Row = ['scn', 'body', 'mode', 'conc', 'rate/s', 'CPU-µs/req', 'CPU%', 'oth%', 'gen%', 'RSS MB', 'p50 ms', 'p99 ms', 'p99.9 ms', 'fail', 'gate'];
+const header: Row = ['scn', 'body', 'mode', 'conc', 'rate/s', 'CPU-µs/req', 'CPU%', 'oth0%', 'oth1%', 'gen%', 'RSS MB', 'p50 ms', 'p99 ms', 'p99.9 ms', 'fail', 'gate'];
 
 function summaryRow(id: string, size: number, mode: string, conc: string, s: Summary): Row {
   const gate = s.gateOk === undefined ? '—' : `${s.gateOk ? 'ok' : 'FAIL'} ${s.gatesOk}/${s.gatesRun}`;
-  return [id, kb(size), mode, conc, n0(s.rate), n1(s.cpuUsPerReq), n0(s.cpuPct), n0(s.otherOnSutPct), n0(s.loadgenCpuPct), n0(s.rssMaxMB), n2(s.p50), n2(s.p99), n2(s['p99.9']), String(s.non2xx + s.errors), gate];
+  return [id, kb(size), mode, conc, n0(s.rate), n1(s.cpuUsPerReq), n0(s.cpuPct), n0(s.otherOnSutPct), n0(s.otherOnLoadPct), n0(s.loadgenCpuPct), n0(s.rssMaxMB), n2(s.p50), n2(s.p99), n2(s['p99.9']), String(s.non2xx + s.errors), gate];
 }
 
 function scenarioRows(r: ScenarioResult, idLabel = r.id): Row[] {
@@ -165,7 +168,7 @@ function sinkRows(r: SinkResult): Row[] {
 
 function processingRows(r: ProcessingResult): Row[] {
   if (r.status !== 'ok' || !r.median) return [['P', kb(r.size), `FAILED: ${r.error ?? 'no result'}`]];
-  return [['P', kb(r.size), 'loop', '1', n0(r.median.opsPerS), n1(r.median.cpuUsPerOp), '100', '—', '—', '—', '—', '—', '—', '0', '—']];
+  return [['P', kb(r.size), 'loop', '1', n0(r.median.opsPerS), n1(r.median.cpuUsPerOp), '100', '—', '—', '—', '—', '—', '—', '—', '0', '—']];
 }
 
 function table(rows: Row[]): string {
@@ -244,7 +247,7 @@ async function main(): Promise<void> {
   lines.push(
     'rate/s: 2xx (or acked publishes) per second. CPU-µs/req and CPU% : utime+stime of the SUT process (/proc/<pid>/stat). RSS: highest VmRSS seen in the run. ' +
       'Latency: closed max = autocannon (ms, coarse) or per-publish for K_js; open = from each request\'s intended send time (no coordinated omission). ' +
-      'oth%: busy % of the SUT core NOT used by the SUT (foreign load: should be ~0). gen%: load generator CPU (≥ 90 means the generator, not the SUT, may be the limit). ' +
+      'oth0%/oth1%: busy % of the SUT core not used by the SUT / of the load core not used by the broker and the load generator (foreign load: should be ~0). gen%: load generator CPU (≥ 90 means the generator, not the SUT, may be the limit). ' +
       'fail: non-2xx + errors over all runs. gate: acked == offset delta, runs ok/run. P: ops per CPU-second (a whole core) and CPU-µs/op of verify+parse+record.',
   );
   lines.push(`Total ${wallS.toFixed(0)} s.`);

@@ -16,7 +16,7 @@ import pino from 'pino';
 import { createKafkaSink } from '../src/sink/kafka-sink.ts';
 import type { SinkRecord } from '../src/sink/record.ts';
 import { benchTopic, gate, KafkaAdmin } from './lib/kafka.ts';
-import { measureProcess } from './lib/proc.ts';
+import { measureProcess, type Placement } from './lib/proc.ts';
 import { describeRun, OPEN_WARMUP_S, quietRun, runRecord, summarize, type LoadResult, type RunRecord, type ScenarioResult, type Windows } from './lib/results.ts';
 import { percentiles } from './lib/stats.ts';
 import { payloadPool, recordSize, sinkRecordOf } from './payloads.ts';
@@ -24,8 +24,8 @@ import { payloadPool, recordSize, sinkRecordOf } from './payloads.ts';
 export interface SinkJob {
   brokers: string[];
   size: number;
-  /** the core this process is pinned to (for the foreign-load check) */
-  sutCore: number;
+  /** where this process and our load-core processes run (for the foreign-load check) */
+  where: Placement;
   windows: Windows;
   /** absolute open-loop rates (msg/s) to run in addition to windows.openFractions of the maximum */
   openRates?: number[];
@@ -160,11 +160,11 @@ async function open(rate: number, measuredCount: number, warm: number): Promise<
 
 async function measured(fn: () => Promise<LoadResult>): Promise<RunRecord> {
   const before = await admin.appended(topic);
-  const m = measureProcess(pid);
+  const m = measureProcess(pid, job.where.loadPids);
   const load = await fn();
   const win = m.stop();
   const after = await admin.appended(topic);
-  return runRecord(load, win, job.sutCore, gate(load.ok2xx, after - before, load.non2xx, true));
+  return runRecord(load, win, job.where, gate(load.ok2xx, after - before, load.non2xx, true));
 }
 
 const res: SinkResult = {

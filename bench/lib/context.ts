@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import type { KafkaAdmin } from './kafka.ts';
-import { jsonFromChild, startChild } from './proc.ts';
+import { jsonFromChild, startChild, type Placement } from './proc.ts';
 import type { Windows } from './results.ts';
 
 export interface BenchContext {
@@ -13,6 +13,8 @@ export interface BenchContext {
   windows: Windows;
   /** taskset list for the system under test (core 0) */
   sutCpus: string;
+  /** SUT core, load core and our processes on it (broker, this orchestrator) */
+  where: Placement;
   /** this run's folder for logs and generated configs */
   runDir: string;
   log: (msg: string) => void;

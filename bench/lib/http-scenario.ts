@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gate, type Gate, type KafkaAdmin } from './kafka.ts';
 import { closedLoop, type HttpRequestSpec } from './load.ts';
 import { rawOpenLoop } from './open-loop.ts';
-import { measureProcess } from './proc.ts';
+import { measureProcess, type Placement } from './proc.ts';
 import { describeRun, OPEN_WARMUP_S, quietRun, runRecord, summarize, type LoadResult, type RunRecord, type ScenarioResult, type Windows } from './results.ts';
 
 export interface KafkaTarget {
@@ -24,8 +24,8 @@ export interface HttpScenarioOptions {
   size: number;
   /** pid of the system under test (for /proc CPU and RSS) */
   pid: number;
-  /** the core it is pinned to (for the foreign-load check) */
-  sutCore: number;
+  /** where the SUT and our load-core processes run (for the foreign-load check) */
+  where: Placement;
   /** e.g. http://127.0.0.1:PORT */
   origin: string;
   requests: readonly HttpRequestSpec[];
@@ -37,7 +37,7 @@ export interface HttpScenarioOptions {
 /** Run `fn` with the server's CPU/RSS measured and, with Kafka, the offset delta around it. */
 async function measured(o: HttpScenarioOptions, exact: boolean, fn: () => Promise<LoadResult>): Promise<RunRecord> {
   const before = o.kafka ? await o.kafka.admin.appended(o.kafka.topic) : 0;
-  const m = measureProcess(o.pid);
+  const m = measureProcess(o.pid, o.where.loadPids);
   const load = await fn();
   const win = m.stop();
   let g: Gate | undefined;
@@ -49,7 +49,7 @@ async function measured(o: HttpScenarioOptions, exact: boolean, fn: () => Promis
     const k = o.kafka.recordsPerRequest;
     g = gate(load.ok2xx * k, after - before, (load.non2xx + load.errors) * k, exact);
   }
-  return runRecord(load, win, o.sutCore, g);
+  return runRecord(load, win, o.where, g);
 }
 
 export async function runHttpScenario(o: HttpScenarioOptions): Promise<ScenarioResult> {

@@ -63,15 +63,29 @@ export function coreTimes(): [number, number][] {
 
 export interface ProcessWindow {
   cpuUs: number;
+  /** CPU of the load-core processes we own (broker, load generator) over the window */
+  loadPidsCpuUs: number;
   rssMaxBytes: number;
   wallMs: number;
   /** busy % of every core over the window */
   coreBusyPct: number[];
 }
 
-/** CPU and RSS of one process (and every core's busy %) over a window: call before the load, stop() after it. */
-export function measureProcess(pid: number): { stop(): ProcessWindow } {
+const cpuOr0 = (pid: number): number => {
+  try {
+    return cpuMicros(pid);
+  } catch {
+    return 0;
+  }
+};
+
+/**
+ * CPU and RSS of one process, the CPU of our processes on the load core (`loadPids`: broker,
+ * load generator) and every core's busy %, over a window: call before the load, stop() after it.
+ */
+export function measureProcess(pid: number, loadPids: readonly number[] = []): { stop(): ProcessWindow } {
   const cpu0 = cpuMicros(pid);
+  const load0 = loadPids.reduce((a, p) => a + cpuOr0(p), 0);
   const cores0 = coreTimes();
   const t0 = performance.now();
   const rss = rssSampler(pid);
@@ -82,13 +96,22 @@ export function measureProcess(pid: number): { stop(): ProcessWindow } {
         const [b0, t0c] = cores0[i] ?? [0, 0];
         return t > t0c ? ((b - b0) / (t - t0c)) * 100 : 0;
       });
-      return { cpuUs: cpuMicros(pid) - cpu0, rssMaxBytes: rss.stop(), wallMs: performance.now() - t0, coreBusyPct };
+      const loadPidsCpuUs = loadPids.reduce((a, p) => a + cpuOr0(p), 0) - load0;
+      return { cpuUs: cpuMicros(pid) - cpu0, loadPidsCpuUs, rssMaxBytes: rss.stop(), wallMs: performance.now() - t0, coreBusyPct };
     },
   };
 }
 
-/** Index of the SUT core (first CPU of a taskset list like "0" or "0-1"). */
-export const sutCore = (cpus: string): number => Number(/^\d+/.exec(cpus)?.[0] ?? 0);
+/** Index of the first CPU of a taskset list like "0" or "0-1". */
+export const firstCpu = (cpus: string): number => Number(/^\d+/.exec(cpus)?.[0] ?? 0);
+
+/** Where things run, for the foreign-load check of each run. */
+export interface Placement {
+  sutCore: number;
+  loadCore: number;
+  /** our processes on the load core: the broker and the load generator */
+  loadPids: number[];
+}
 
 // ---- children: every process the bench starts is registered here and killed on exit -------------
 

@@ -1,7 +1,7 @@
 // Result shapes shared by every scenario (HTTP ones in the orchestrator, K_js and P in their own
 // processes, which print them as JSON), and the median summary of repeated runs.
 import type { Gate } from './kafka.ts';
-import type { ProcessWindow } from './proc.ts';
+import type { Placement, ProcessWindow } from './proc.ts';
 import { median } from './stats.ts';
 
 /** the first half second of every open-loop run is sent but not measured (connections, JIT) */
@@ -57,6 +57,8 @@ export interface RunRecord {
   coreBusyPct: number[];
   /** busy % of the SUT core not due to the SUT (other processes, interrupts) */
   otherOnSutPct: number;
+  /** busy % of the load core not due to the broker and the load generator */
+  otherOnLoadPct: number;
   rssMaxMB: number;
   gate?: Gate;
 }
@@ -67,6 +69,7 @@ export interface Summary {
   /** server CPU, % of one core */
   cpuPct: number;
   otherOnSutPct: number;
+  otherOnLoadPct: number;
   rssMaxMB: number;
   p50: number;
   p99: number;
@@ -108,6 +111,7 @@ export function summarize(runs: readonly RunRecord[]): Summary {
     cpuUsPerReq: median(runs.map((r) => r.cpuUsPerReq)),
     cpuPct: median(runs.map((r) => r.cpuPct)),
     otherOnSutPct: Math.max(...runs.map((r) => r.otherOnSutPct)),
+    otherOnLoadPct: Math.max(...runs.map((r) => r.otherOnLoadPct)),
     rssMaxMB: median(runs.map((r) => r.rssMaxMB)),
     p50: median(runs.map((r) => r.load.latency.p50)),
     p99: median(runs.map((r) => r.load.latency.p99)),
@@ -123,12 +127,12 @@ export function summarize(runs: readonly RunRecord[]): Summary {
 
 export const describeRun = (r: RunRecord): string =>
   `${Math.round(r.load.rate)}/s c=${r.load.connections} cpu=${r.cpuUsPerReq.toFixed(1)}µs/req p50=${r.load.latency.p50.toFixed(2)} p99=${r.load.latency.p99.toFixed(2)} ms` +
-  ` sut=${r.cpuPct.toFixed(0)}% other=${r.otherOnSutPct.toFixed(0)}% non2xx=${r.load.non2xx} err=${r.load.errors} loadgen=${r.load.loadgenCpuPct.toFixed(0)}%` +
+  ` sut=${r.cpuPct.toFixed(0)}% other=${r.otherOnSutPct.toFixed(0)}%/${r.otherOnLoadPct.toFixed(0)}% non2xx=${r.load.non2xx} err=${r.load.errors} loadgen=${r.load.loadgenCpuPct.toFixed(0)}%` +
   (r.gate ? ` gate ${r.gate.acked}=${r.gate.appended} ${r.gate.ok ? 'ok' : 'FAIL'}` : '');
 
 
 /** One run's record from what the load generator saw and the SUT process window around it. */
-export function runRecord(load: LoadResult, win: ProcessWindow, sutCore: number, g?: Gate): RunRecord {
+export function runRecord(load: LoadResult, win: ProcessWindow, where: Placement, g?: Gate): RunRecord {
   const completed = load.ok2xx + load.non2xx;
   const span = load.spanMs > 0 ? load.spanMs : win.wallMs;
   const cpuPct = (win.cpuUs / 1000 / span) * 100;
@@ -139,20 +143,23 @@ export function runRecord(load: LoadResult, win: ProcessWindow, sutCore: number,
     cpuUsPerReq: completed > 0 ? win.cpuUs / completed : NaN,
     cpuPct,
     coreBusyPct: win.coreBusyPct,
-    otherOnSutPct: Math.max(0, (win.coreBusyPct[sutCore] ?? 0) - sutShareOfWindow),
+    otherOnSutPct: Math.max(0, (win.coreBusyPct[where.sutCore] ?? 0) - sutShareOfWindow),
+    otherOnLoadPct: Math.max(0, (win.coreBusyPct[where.loadCore] ?? 0) - (win.loadPidsCpuUs / 1000 / win.wallMs) * 100),
     rssMaxMB: win.rssMaxBytes / 1_048_576,
     ...(g ? { gate: g } : {}),
   };
 }
 
+const noiseOf = (r: RunRecord): number => Math.max(r.otherOnSutPct, r.otherOnLoadPct);
+
 /**
- * Run a measurement; if other processes took more than `noisePct` % of the SUT core during it,
- * run it once more and keep the quieter of the two (the box may be shared).
+ * Run a measurement; if other processes took more than `noisePct` % of the SUT core or of the
+ * load core during it, run it once more and keep the quieter of the two (the box may be shared).
  */
 export async function quietRun(noisePct: number, log: (m: string) => void, what: string, run: () => Promise<RunRecord>): Promise<RunRecord> {
   const first = await run();
-  if (!(noisePct > 0) || first.otherOnSutPct <= noisePct) return first;
-  log(`${what}: ${first.otherOnSutPct.toFixed(0)}% of the SUT core went to other processes; running it again`);
+  if (!(noisePct > 0) || noiseOf(first) <= noisePct) return first;
+  log(`${what}: other processes took ${first.otherOnSutPct.toFixed(0)}% of the SUT core, ${first.otherOnLoadPct.toFixed(0)}% of the load core; running it again`);
   const second = await run();
-  return second.otherOnSutPct < first.otherOnSutPct ? second : first;
+  return noiseOf(second) < noiseOf(first) ? second : first;
 }
