@@ -29,6 +29,8 @@ export class Leadership extends EventEmitter {
   #consumer: Consumer | null = null;
   #leader = false;
   #memberId: string | null = null;
+  #closed = false;
+  #timer: NodeJS.Timeout | undefined;
 
   constructor(options: LeadershipOptions) {
     super();
@@ -70,12 +72,22 @@ export class Leadership extends EventEmitter {
     } finally {
       await admin.disconnect().catch(() => {});
     }
+    await this.#join();
+  }
+
+  /**
+   * kafkajs' own restart after a crash is off (it can outlive disconnect() and keep the process
+   * alive); a crashed membership is replaced by a new one with jittered backoff instead.
+   */
+  async #join(): Promise<void> {
+    const { topic } = this.#o;
     const consumer = this.#kafka.consumer({
       groupId: this.#o.groupId,
       sessionTimeout: this.#o.sessionTimeoutMs,
       rebalanceTimeout: this.#o.sessionTimeoutMs,
       heartbeatInterval: Math.max(500, Math.floor(this.#o.sessionTimeoutMs / 6)),
       maxWaitTimeInMs: 1000,
+      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2000, restartOnFailure: async () => false },
     });
     this.#consumer = consumer;
     const { GROUP_JOIN, REBALANCING, CRASH, STOP, DISCONNECT } = consumer.events;
@@ -85,25 +97,47 @@ export class Leadership extends EventEmitter {
       this.#set(partitions.includes(0), 'group joined');
     });
     consumer.on(REBALANCING, () => this.#set(false, 'rebalancing'));
-    consumer.on(CRASH, ({ payload }) => this.#set(false, `consumer crashed: ${payload.error.message}`));
     consumer.on(STOP, () => this.#set(false, 'stopped'));
     consumer.on(DISCONNECT, () => this.#set(false, 'disconnected'));
+    consumer.on(CRASH, ({ payload }) => {
+      this.#set(false, `consumer crashed: ${payload.error.message}`);
+      if (this.#consumer !== consumer || this.#closed) return;
+      this.#consumer = null;
+      void consumer.disconnect().catch(() => {});
+      this.#rejoin(1);
+    });
     try {
       await consumer.connect();
       await consumer.subscribe({ topic, fromBeginning: false });
       // nothing is ever written to the coordination topic; run() keeps the membership alive
       await consumer.run({ autoCommit: false, eachMessage: async () => {} });
     } catch (err) {
+      this.#consumer = null;
       await consumer.disconnect().catch(() => {});
       throw new HvgError('HVG_ERR_KAFKA_UNREACHABLE', `cannot join the leadership group ${this.#o.groupId}: ${(err as Error).message}`, { cause: err });
     }
   }
 
+  #rejoin(attempt: number): void {
+    if (this.#closed) return;
+    const delay = Math.min(10_000, 500 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2);
+    this.#timer = setTimeout(() => {
+      this.#join().catch((err: unknown) => {
+        this.#log.warn({ err: (err as Error).message, attempt }, 'cannot rejoin the leadership group yet');
+        this.#rejoin(attempt + 1);
+      });
+    }, delay);
+    this.#timer.unref();
+  }
+
   /** Leave the group (the partition moves to another replica right away, not after a timeout). */
   async close(): Promise<void> {
+    this.#closed = true;
+    clearTimeout(this.#timer);
     const c = this.#consumer;
     this.#consumer = null;
     this.#set(false, 'closing');
-    await c?.disconnect().catch(() => {});
+    // bounded: with Kafka down, leaving the group must not hang shutdown (the session times out instead)
+    if (c) await Promise.race([c.disconnect().catch(() => {}), new Promise<void>((r) => setTimeout(r, 5000).unref())]);
   }
 }

@@ -10,7 +10,7 @@
 // the applied one), answers 412, and re-writes the winner's content with the next revision so
 // that log compaction (which keeps the *last* record of a key) can never resurrect the loser.
 import { randomBytes } from 'node:crypto';
-import { Kafka, type Consumer, type Producer } from 'kafkajs';
+import { Kafka, Partitioners, type Consumer, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
 import { KAFKA_LOG_LEVELS, pinoLogCreator } from '../sink/kafka-log.ts';
@@ -40,7 +40,9 @@ export class SubscriptionStore {
   #producer: Producer | null = null;
   #consumer: Consumer | null = null;
   #loaded = false;
-  #failed: string | null = null;
+  #consumerDown: string | null = null;
+  #closed = false;
+  #restartTimer: NodeJS.Timeout | undefined;
   #writes: Promise<unknown> = Promise.resolve();
 
   constructor(options: SubscriptionStoreOptions) {
@@ -85,22 +87,51 @@ export class SubscriptionStore {
       await admin.disconnect().catch(() => {});
     }
 
-    this.#producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-    // A fresh group each start: the view is rebuilt from offset 0, nothing is committed.
-    this.#consumer = this.#kafka.consumer({ groupId: `${this.#o.clientId}-store-${randomBytes(6).toString('hex')}`, maxWaitTimeInMs: 100, sessionTimeout: 30_000 });
+    this.#producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     try {
       await this.#producer.connect();
-      await this.#consumer.connect();
-      await this.#consumer.subscribe({ topic, fromBeginning: true });
+      await this.#startConsumer();
     } catch (err) {
       await this.close();
       throw fail('cannot connect', err);
     }
-    this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => {
-      if (!payload.restart) this.#failed = payload.error.message;
-      this.#log.error({ err: payload.error, restart: payload.restart }, 'store consumer crashed');
+    if (high > 0) {
+      const remaining = Math.max(1000, deadline - Date.now());
+      await this.view.waitForOffset(high - 1, remaining).catch(async (err: unknown) => {
+        await this.close();
+        throw fail('cannot read it to its end', err);
+      });
+    }
+    this.#loaded = true;
+    this.#log.info({ topic, records: high, specs: this.view.specs().length }, 'subscription store loaded');
+  }
+
+  /**
+   * A fresh consumer group reading from offset 0 (nothing is committed). kafkajs' own restart
+   * after a crash is off: it can outlive disconnect() and keep the process alive, so the store
+   * restarts the consumer itself — replaying the log is idempotent (spec revisions only move
+   * forward, observations are applied in log order).
+   */
+  async #startConsumer(): Promise<void> {
+    const consumer = this.#kafka.consumer({
+      groupId: `${this.#o.clientId}-store-${randomBytes(6).toString('hex')}`,
+      maxWaitTimeInMs: 100,
+      sessionTimeout: 30_000,
+      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2000, restartOnFailure: async () => false },
     });
-    await this.#consumer.run({
+    this.#consumer = consumer;
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (this.#consumer !== consumer) return;
+      this.#consumerDown = payload.error.message;
+      this.#log.error({ err: payload.error }, 'store consumer stopped; restarting it');
+      this.#consumer = null;
+      void consumer.disconnect().catch(() => {});
+      this.#restartTimer = setTimeout(() => void this.#restartConsumer(1), 500);
+      this.#restartTimer.unref();
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic: this.#o.topic, fromBeginning: true });
+    await consumer.run({
       autoCommit: false,
       eachMessage: async ({ message }) => {
         const key = message.key?.toString() ?? '';
@@ -116,19 +147,28 @@ export class SubscriptionStore {
         this.view.apply(key, value, Number(message.offset));
       },
     });
-    if (high > 0) {
-      const remaining = Math.max(1000, deadline - Date.now());
-      await this.view.waitForOffset(high - 1, remaining).catch(async (err: unknown) => {
-        await this.close();
-        throw fail('cannot read it to its end', err);
-      });
+    this.#consumerDown = null;
+  }
+
+  async #restartConsumer(attempt: number): Promise<void> {
+    if (this.#closed) return;
+    try {
+      await this.#startConsumer();
+      this.#log.info({ attempt }, 'store consumer restarted');
+    } catch (err) {
+      const c = this.#consumer;
+      this.#consumer = null;
+      void c?.disconnect().catch(() => {});
+      if (this.#closed) return;
+      const delay = Math.min(10_000, 500 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2);
+      this.#log.warn({ err: (err as Error).message, attempt, retryInMs: Math.round(delay) }, 'store consumer restart failed');
+      this.#restartTimer = setTimeout(() => void this.#restartConsumer(attempt + 1), delay);
+      this.#restartTimer.unref();
     }
-    this.#loaded = true;
-    this.#log.info({ topic, records: high, specs: this.view.specs().length }, 'subscription store loaded');
   }
 
   isLoaded(): boolean {
-    return this.#loaded && this.#failed === null;
+    return this.#loaded && this.#consumerDown === null;
   }
 
   /** Append one record and wait until this replica applied it. Writes are serialised per replica. */
@@ -188,10 +228,14 @@ export class SubscriptionStore {
 
   async close(): Promise<void> {
     this.#loaded = false;
+    this.#closed = true;
+    clearTimeout(this.#restartTimer);
     const c = this.#consumer;
     const p = this.#producer;
     this.#consumer = null;
     this.#producer = null;
-    await Promise.all([c?.disconnect().catch(() => {}), p?.disconnect().catch(() => {})]);
+    // bounded: leaving the group or flushing must not hang shutdown while Kafka is down
+    const bounded = (x: Promise<void> | undefined) => (x ? Promise.race([x.catch(() => {}), new Promise<void>((r) => setTimeout(r, 5000).unref())]) : undefined);
+    await Promise.all([bounded(c?.disconnect()), bounded(p?.disconnect())]);
   }
 }
