@@ -48,7 +48,7 @@ fetch() {
 
 pid_alive() { [ -f "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
 
-ready() { "$NODE" "$ROOT/scripts/kafka-ready.mjs" "127.0.0.1:$KAFKA_PORT" "${1:-5}"; }
+ready() { "$NODE" --disable-warning=TimeoutNegativeWarning "$ROOT/scripts/kafka-ready.mjs" "127.0.0.1:$KAFKA_PORT" "${1:-5}"; }
 
 write_config() {
   mkdir -p "$RUN"

@@ -13,7 +13,10 @@ export function pinoLogCreator(logger: Logger): logCreator {
   return () => ({ namespace, level, log }) => {
     const { message, timestamp: _t, logger: _l, ...extra } = log as { message: string; timestamp?: string; logger?: string; [k: string]: unknown };
     const fields = { kafkajs: namespace, ...extra };
-    if (level === logLevel.ERROR) logger.error(fields, message);
+    // kafkajs logs every failed broker response at ERROR even when it retries it (a coordinator
+    // still loading, a leader moving); the operation's own outcome is what we report.
+    if (level === logLevel.ERROR && namespace === 'Connection' && message.startsWith('Response ')) logger.debug(fields, message);
+    else if (level === logLevel.ERROR) logger.error(fields, message);
     else if (level === logLevel.WARN) {
       if (DOWNGRADE.some((d) => message.startsWith(d))) logger.debug(fields, message);
       else logger.warn(fields, message);

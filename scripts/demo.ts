@@ -1,0 +1,146 @@
+// npm run demo — the whole pipeline on one machine, from nothing:
+//   a real Kafka broker (scripts/kafka.sh) → the simulator (US "1", EU "2") → the gateway →
+//   a subscription created over REST → thing changes in both instances → the tagged events read
+//   back from the topic and shown. Everything stops at the end (--keep leaves it running).
+// The application identity is the throwaway TEST-ONLY fixture key pair: demo data only.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { parseArgs } from 'node:util';
+import { Kafka, logLevel } from 'kafkajs';
+import { pino } from 'pino';
+import { buildApp } from '../src/app.ts';
+import { loadConfig } from '../src/config.ts';
+import { startSimulator } from '../src/simulator/simulator.ts';
+
+const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false }, changes: { type: 'string', default: '3' } } });
+const ROOT = new URL('..', import.meta.url).pathname;
+const fixture = (f: string) => readFileSync(`${ROOT}test/fixtures/healthvault/${f}`, 'utf8');
+const APP_ID = '7a9c3e51-2f4b-4d8e-9c61-0b5d2e8f4a13';
+const GLUCOSE = '879e7c04-4e8a-4707-9ad3-b054df467ce4';
+const TOKEN = 'demo-admin-token-0123456789';
+const say = (s: string) => process.stdout.write(`${s}\n`);
+const step = (s: string) => say(`\n\x1b[1m▶ ${s}\x1b[0m`);
+const silent = pino({ level: 'silent' });
+
+async function freePort(): Promise<number> {
+  for (;;) {
+    const p = 20_000 + Math.floor(Math.random() * 20_000);
+    const free = async (port: number) =>
+      new Promise<boolean>((resolve) => {
+        const s = createServer();
+        s.once('error', () => resolve(false));
+        s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
+      });
+    if ((await free(p)) && (await free(p + 1))) return p;
+  }
+}
+
+const kafkaPort = await freePort();
+const kafkaEnv = { ...process.env, KAFKA_PORT: String(kafkaPort) };
+const stops: (() => Promise<void>)[] = [];
+const stopAll = async () => {
+  for (const s of stops.reverse()) await s().catch(() => {});
+};
+process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+
+try {
+  step(`Kafka: a real single-node broker on 127.0.0.1:${kafkaPort} (jars from Maven Central, cached in .cache/)`);
+  execFileSync('bash', [`${ROOT}scripts/kafka.sh`, 'start'], { env: kafkaEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+  stops.push(async () => void execFileSync('bash', [`${ROOT}scripts/kafka.sh`, 'stop'], { env: kafkaEnv, stdio: 'ignore' }));
+
+  step('HealthVault simulator: US (instance "1") and EU (instance "2")');
+  const sim = await startSimulator(
+    { host: '127.0.0.1', logLevel: 'silent', batchWindowMs: 50, timeScale: 600, applications: [{ appId: APP_ID, certificates: [fixture('test-app-cert.TEST-ONLY.pem')], actionUrl: 'https://gateway.example.com/hv/redirect.aspx' }] },
+    { logger: silent },
+  );
+  stops.push(() => sim.close());
+  for (const i of sim.instances) say(`  instance ${i.id} (${i.name})  ${i.platformUrl}`);
+
+  step('hv-gateway: discovers the instances from the US topology, connects to Kafka');
+  const config = loadConfig({
+    HOST: '127.0.0.1',
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    KAFKA_BROKERS: `127.0.0.1:${kafkaPort}`,
+    KAFKA_TOPIC: 'healthvault.events',
+    KAFKA_TOPIC_REPLICATION: '1',
+    KAFKA_STATE_REPLICATION: '1',
+    PUBLIC_BASE_URL: 'https://gateway.example.com/hv',
+    HV_MASTER_SECRET: 'demo-master-secret-do-not-use-in-production-0123456789',
+    ADMIN_TOKENS: TOKEN,
+    HV_APP_ID: APP_ID,
+    HV_APP_CERT: fixture('test-app-cert.TEST-ONLY.pem'),
+    HV_APP_PRIVATE_KEY: fixture('test-app-key.TEST-ONLY.pem'),
+    HV_DISCOVERY_URL: sim.instances[0]!.platformUrl,
+  });
+  const app = await buildApp(config, { waitForInstances: true });
+  stops.push(() => app.close());
+  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  // HealthVault only calls https URLs; the simulator maps the public base to our loopback address
+  sim.setDeliveryRewrites([{ from: 'https://gateway.example.com/hv/', to: `${url}/` }]);
+  say(`  listening on ${url}   (callbacks: https://gateway.example.com/hv/notifications/{instanceId}/{name})`);
+
+  const admin = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    return { status: res.status, json: (await res.json()) as any };
+  };
+
+  step('REST: create one subscription — it is registered identically in every instance');
+  say(`  curl -X PUT ${url}/v1/subscriptions/glucose -H 'authorization: Bearer …' -d '{"typeIds":["${GLUCOSE}"]}'`);
+  const put = await admin('PUT', '/v1/subscriptions/glucose', { typeIds: [GLUCOSE] });
+  say(`  → ${put.status}, ETag ${put.json.etag}`);
+  let view;
+  for (let i = 0; i < 100; i++) {
+    view = await admin('GET', '/v1/subscriptions/glucose');
+    if (view.json.status.every((s: { state: string }) => s.state === 'in-sync')) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  for (const s of view!.json.status) say(`  instance ${s.instanceId}: ${s.state}, HealthVault subscription ${s.hvSubscriptionId}, key ${s.keyVersion !== null ? `v${s.keyVersion}` : '-'}`);
+
+  const changes = Number(values.changes);
+  step(`Thing changes: ${changes} blood-glucose readings in each instance`);
+  const expected = new Map<string, string>();
+  for (const id of ['1', '2']) {
+    const inst = sim.instance(id);
+    const person = inst.createPerson(`demo person (${id})`);
+    for (let k = 0; k < changes; k++) expected.set(inst.addThing(person.recordId, GLUCOSE).thingId, id);
+  }
+
+  step(`Kafka topic "${config.kafkaTopic}": the events, each tagged with the instance it came from`);
+  const kafka = new Kafka({ clientId: 'hv-demo', brokers: [`127.0.0.1:${kafkaPort}`], logLevel: logLevel.NOTHING });
+  const consumer = kafka.consumer({ groupId: `hv-demo-${Date.now()}` });
+  await consumer.connect();
+  await consumer.subscribe({ topic: config.kafkaTopic, fromBeginning: true });
+  const seen = new Set<string>();
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 30_000);
+    void consumer.run({
+      eachMessage: async ({ message, partition }) => {
+        const h = Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)]));
+        const v = JSON.parse(message.value!.toString());
+        for (const th of v.thingIds) seen.add(th);
+        say(`  partition ${partition} key ${message.key}  ce_source=${h.ce_source} ce_id=${h.ce_id}`);
+        say(`    ${JSON.stringify(v)}`);
+        if ([...expected.keys()].every((th) => seen.has(th))) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  const missing = [...expected.keys()].filter((th) => !seen.has(th));
+  step(missing.length === 0 ? `All ${expected.size} changes arrived, tagged with their instance.` : `${missing.length} of ${expected.size} changes did not arrive`);
+  if (values.keep) {
+    say(`\nStill running (Ctrl-C to stop): gateway ${url}, simulator control ${sim.controlUrl}/_sim, Kafka 127.0.0.1:${kafkaPort}`);
+    say(`  try: curl -H 'authorization: Bearer ${TOKEN}' ${url}/v1/consistency`);
+    await new Promise(() => {});
+  }
+  await stopAll();
+  process.exit(missing.length === 0 ? 0 : 1);
+} catch (err) {
+  process.stderr.write(`demo failed: ${(err as Error).stack ?? err}\n`);
+  await stopAll();
+  process.exit(1);
+}
