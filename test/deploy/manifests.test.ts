@@ -75,3 +75,24 @@ t.test('grace period above the drain time; PDB and HPA point at the Deployment',
   t.same([hpa.spec.scaleTargetRef.kind, hpa.spec.scaleTargetRef.name], ['Deployment', dep.metadata.name]);
   t.ok(hpa.spec.minReplicas >= one('PodDisruptionBudget').spec.minAvailable + 1, 'a disruption never takes the last replica');
 });
+
+t.test('the compose file runs Kafka, the simulator and the gateway with settings that exist', async (t) => {
+  const { parse } = await import('yaml');
+  const { loadConfigFile } = await import('../../src/simulator/config-file.ts');
+  const { resolveConfig } = await import('../../src/simulator/config.ts');
+  const { loadConfig } = await import('../../src/config.ts');
+  const compose = parse(readFileSync(new URL('../../deploy/compose/docker-compose.yml', import.meta.url), 'utf8'));
+  t.same(Object.keys(compose.services).sort(), ['gateway', 'kafka', 'simulator']);
+  const env: Record<string, string> = compose.services.gateway.environment;
+  for (const name of Object.keys(env)) t.ok(known(name), `gateway env ${name} is a setting`);
+  // the gateway's settings validate (files read from the repo's fixtures, mounted at /fixtures)
+  const local = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v.replace('/fixtures/', new URL('../fixtures/healthvault/', import.meta.url).pathname)]));
+  t.doesNotThrow(() => loadConfig(local), 'the compose environment is a valid configuration');
+  t.equal(compose.services.gateway.environment.KAFKA_BROKERS, 'kafka:9092');
+  // the simulator's config file is valid and serves the ports the gateway uses
+  const sim = resolveConfig(loadConfigFile(new URL('../../deploy/compose/simulator.json', import.meta.url).pathname));
+  t.same(sim.instances.map((i) => i.port), [7001, 7002]);
+  t.ok(env.HV_DISCOVERY_URL!.includes(':7001/platform/wildcat.ashx'));
+  t.same(sim.deliveryRewrites, [{ from: `${env.PUBLIC_BASE_URL}/`, to: `http://gateway:${env.PORT}/` }], 'deliveries reach the gateway service');
+  t.ok([...sim.applications.keys()].includes(env.HV_APP_ID!), 'the gateway app is registered in the simulator');
+});
