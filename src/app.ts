@@ -17,6 +17,7 @@ import lifecycle from './plugins/lifecycle.ts';
 import metricsPlugin from './plugins/metrics.ts';
 import openapi from './plugins/openapi.ts';
 import sinkPlugin from './plugins/sink.ts';
+import stateMetrics from './plugins/state-metrics.ts';
 import subscriptionsPlugin from './plugins/subscriptions.ts';
 import health from './routes/health.ts';
 import instancesRoutes from './routes/instances.ts';
@@ -60,6 +61,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(sinkPlugin, deps.sink ? { config, sink: deps.sink } : { config });
   await app.register(instancesPlugin, { settings: config, logger, waitForFirstRefresh: deps.waitForInstances ?? false });
   await app.register(subscriptionsPlugin, { config, directory: app.instances, metrics: app.metrics });
+  await app.register(stateMetrics);
 
   await app.register(health);
   await app.register(instancesRoutes);

@@ -65,6 +65,11 @@ t.test('drift behind our back is repaired and reported; foreign subscriptions ar
   t.match(metrics, /hv_gateway_reconcile_drift_found_total\{instance="1",kind="create"\} [1-9]/);
   t.match(metrics, /hv_gateway_reconcile_drift_repaired_total\{instance="2",kind="update"\} [1-9]/);
   t.match(metrics, /hv_gateway_reconcile_drift_repaired_total\{instance="2",kind="delete-duplicate"\} [1-9]/);
+  t.match(metrics, /hv_gateway_instance_up\{instance="1"\} 1/);
+  t.match(metrics, /hv_gateway_instance_session_active\{instance="2"\} 1/);
+  t.match(metrics, /hv_gateway_sink_ready 1/);
+  t.match(metrics, /hv_gateway_reconcile_leader 1/);
+  t.match(metrics, /hv_gateway_http_request_duration_seconds_count\{method="POST",route="\/v1\/reconcile",status="200"\} [1-9]/);
 });
 
 t.test('one instance down: the other converges; the down one shows an error and converges when back', async (t) => {
