@@ -146,7 +146,9 @@ const header: Row = ['scn', 'body', 'mode', 'conc', 'rate/s', 'CPU-µs/req', 'CP
 
 function summaryRow(id: string, size: number, mode: string, conc: string, s: Summary): Row {
   const gate = s.gateOk === undefined ? '—' : `${s.gateOk ? 'ok' : 'FAIL'} ${s.gatesOk}/${s.gatesRun}`;
-  return [id, kb(size), mode, conc, n0(s.rate), n1(s.cpuUsPerReq), n0(s.cpuPct), n0(s.otherOnSutPct), n0(s.otherOnLoadPct), n0(s.loadgenCpuPct), n0(s.rssMaxMB), n2(s.p50), n2(s.p99), n2(s['p99.9']), String(s.non2xx + s.errors), gate];
+  // an open-loop run that fell short of its target rate was overloaded (or disturbed): mark it
+  const short = s.targetRate !== undefined && s.rate < 0.95 * s.targetRate ? '!' : '';
+  return [id, kb(size), mode, conc, n0(s.rate) + short, n1(s.cpuUsPerReq), n0(s.cpuPct), n0(s.otherOnSutPct), n0(s.otherOnLoadPct), n0(s.loadgenCpuPct), n0(s.rssMaxMB), n2(s.p50), n2(s.p99), n2(s['p99.9']), String(s.non2xx + s.errors), gate];
 }
 
 function scenarioRows(r: ScenarioResult, idLabel = r.id): Row[] {
@@ -245,7 +247,7 @@ async function main(): Promise<void> {
   }
   lines.push('');
   lines.push(
-    'rate/s: 2xx (or acked publishes) per second. CPU-µs/req and CPU% : utime+stime of the SUT process (/proc/<pid>/stat). RSS: highest VmRSS seen in the run. ' +
+    'rate/s: 2xx (or acked publishes) per second; "!" = an open-loop rate more than 5 % below its target (overloaded or disturbed). CPU-µs/req and CPU% : utime+stime of the SUT process (/proc/<pid>/stat). RSS: highest VmRSS seen in the run. ' +
       'Latency: closed max = autocannon (ms, coarse) or per-publish for K_js; open = from each request\'s intended send time (no coordinated omission). ' +
       'oth0%/oth1%: busy % of the SUT core not used by the SUT / of the load core not used by the broker and the load generator (foreign load: should be ~0). gen%: load generator CPU (≥ 90 means the generator, not the SUT, may be the limit). ' +
       'fail: non-2xx + errors over all runs. gate: acked == offset delta, runs ok/run. P: ops per CPU-second (a whole core) and CPU-µs/op of verify+parse+record.',

@@ -65,6 +65,8 @@ export interface RunRecord {
 
 export interface Summary {
   rate: number;
+  /** open loop: the target rate (the median run's achieved `rate` should be within a few % of it) */
+  targetRate?: number;
   cpuUsPerReq: number;
   /** server CPU, % of one core */
   cpuPct: number;
@@ -106,8 +108,10 @@ export interface ScenarioResult {
 
 export function summarize(runs: readonly RunRecord[]): Summary {
   const gates = runs.map((r) => r.gate).filter((g): g is Gate => g !== undefined);
+  const target = runs[0]?.load.targetRate;
   return {
     rate: median(runs.map((r) => r.load.rate)),
+    ...(target !== undefined ? { targetRate: target } : {}),
     cpuUsPerReq: median(runs.map((r) => r.cpuUsPerReq)),
     cpuPct: median(runs.map((r) => r.cpuPct)),
     otherOnSutPct: Math.max(...runs.map((r) => r.otherOnSutPct)),
