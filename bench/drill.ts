@@ -79,7 +79,8 @@ const out = {
   startedAt: new Date(Date.now() - (performance.now() - started)).toISOString(),
   machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '', loadavg: loadavg(), node: process.version },
   settings,
-  ok: results.length === drills.length && results.every((r) => r.ok),
+  interrupted,
+  ok: !interrupted && results.length === drills.length && results.every((r) => r.ok),
   results,
 };
 const resultsDir = join(ROOT, 'bench/results');
@@ -89,5 +90,5 @@ writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
 
 process.stdout.write('\n');
 for (const r of results) process.stdout.write(`${verdictLine(r)}\n`);
-process.stdout.write(`${out.ok ? 'all drills passed' : 'DRILLS FAILED'} — ${file}\n`);
-process.exit(out.ok ? 0 : 1);
+process.stdout.write(`${out.ok ? 'all drills passed' : interrupted ? 'INTERRUPTED' : 'DRILLS FAILED'} — ${file}\n`);
+process.exit(out.ok ? 0 : interrupted ? 130 : 1);

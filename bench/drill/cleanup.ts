@@ -30,6 +30,7 @@ let nextId = 0;
 export class Cleanup {
   readonly #steps: { what: string; fn: () => Promise<void> | void; pidKey: string | undefined }[] = [];
   readonly #log: (m: string) => void;
+  #chain: Promise<void> = Promise.resolve();
 
   constructor(log: (m: string) => void = () => {}) {
     this.#log = log;
@@ -79,12 +80,20 @@ export class Cleanup {
     }
   }
 
-  /** Runs every registered step, last registered first; steps added later run on the next call. */
-  async run(boundMsPerStep = 60_000): Promise<void> {
-    while (this.#steps.length > 0) {
-      const step = this.#steps.pop()!;
-      await this.#runStep(step, boundMsPerStep);
-    }
+  /**
+   * Runs every registered step, last registered first; steps added later run on the next call.
+   * Calls queue behind each other, so a caller returns only once everything is stopped (a signal
+   * handler and the normal path may both call it).
+   */
+  run(boundMsPerStep = 60_000): Promise<void> {
+    const p = this.#chain.then(async () => {
+      while (this.#steps.length > 0) {
+        const step = this.#steps.pop()!;
+        await this.#runStep(step, boundMsPerStep);
+      }
+    });
+    this.#chain = p.catch(() => {});
+    return p;
   }
 }
 

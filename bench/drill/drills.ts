@@ -92,6 +92,8 @@ interface Ctx {
   kills: number[];
   /** drills b and c: when the fault began */
   faultAt?: number;
+  /** drills a and b: when the gateway took notifications again after each fault */
+  recoveries: number[];
 }
 
 const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -113,6 +115,20 @@ function firstAckAfter(batches: readonly BatchView[], at: number): number {
     if (h.status === 200 && t >= at && t < first) first = t;
   }
   return Number.isFinite(first) ? Math.round(first - at) : -1;
+}
+
+/**
+ * The backlog of a fault: batches created before the gateway took notifications again; ms from
+ * that moment until the last of them was delivered (0 if none was still waiting).
+ */
+function backlogDrain(batches: readonly BatchView[], recoveredAt: number): number {
+  let last = recoveredAt;
+  for (const b of batches) {
+    if (Date.parse(b.createdAt) >= recoveredAt) continue;
+    if (b.state !== 'delivered' || !b.deliveredAt) return -1;
+    last = Math.max(last, Date.parse(b.deliveredAt));
+  }
+  return Math.round(last - recoveredAt);
 }
 
 /** The gateway leads again and every subscription is in sync everywhere (/v1/consistency). */
@@ -180,6 +196,7 @@ async function drillA(c: Ctx): Promise<void> {
     c.stack.log(`a: kill -9 gateway pid ${pid} (round ${k}) with ${open} POSTs in flight, ${c.load.changes} changes made`);
     await sleep(o.downS * 1000);
     const { readyMs } = await stack.gateway.start();
+    c.recoveries.push(Date.now());
     phases[`kill${k}ToReadyMs`] = ms(killAt);
     phases[`restart${k}ReadyMs`] = Math.round(readyMs);
     const boot = bootTimeline(stack.gateway.logs.at(-1)!);
@@ -212,6 +229,7 @@ async function drillB(c: Ctx): Promise<void> {
   c.stack.log(`b: broker back after ${(phases.brokerDownMs / 1000).toFixed(1)} s down`);
   await until('gateway ready again', async () => (await fetch(`${stack.gateway.url}/readyz`, { signal: AbortSignal.timeout(1000) })).status, (s) => s === 200, 60_000, 100);
   phases.gatewayReadyAfterBrokerMs = ms(upAt);
+  c.recoveries.push(Date.now());
   await flowing(stack, 'after the broker restart');
   phases.flowingAfterBrokerMs = ms(upAt);
 }
@@ -293,7 +311,7 @@ export async function runDrill(id: DrillId, o: DrillOptions): Promise<DrillResul
     });
     phases.subscribeMs = Math.round(await stack.subscribe('glucose', [GLUCOSE]));
     load = new LoadStream(stack.sim, { ratePerInstance: o.ratePerInstance, instances: INSTANCES, typeIds: id === 'c' ? [GLUCOSE, WEIGHT] : [GLUCOSE] });
-    c = { o, stack, load, phases, notes, failures, kills: [] };
+    c = { o, stack, load, phases, notes, failures, kills: [], recoveries: [] };
     load.start();
     o.log(`${id}: load ${o.ratePerInstance}/s in each instance`);
     await sleep(o.warmS * 1000);
@@ -312,6 +330,7 @@ export async function runDrill(id: DrillId, o: DrillOptions): Promise<DrillResul
     }
     const batches = allBatches(stack.sim, INSTANCES);
     c.kills.forEach((at, i) => (phases[`kill${i + 1}FirstAckMs`] = firstAckAfter(batches, at)));
+    c.recoveries.forEach((at, i) => (phases[`backlog${i + 1}DrainMs`] = backlogDrain(batches, at)));
     if (id !== 'a') phases.faultToFirstAckMs = firstAckAfter(batches, c.faultAt ?? faultAt);
     await controlPlaneBack(c, 'controlPlaneBackMs', stoppedAt);
     if (id === 'b') {
@@ -376,10 +395,10 @@ export function verdictLine(r: DrillResult): string {
   if (r.drill === 'a') {
     for (let k = 1; p[`kill${k}ToReadyMs`] !== undefined; k++) {
       const boot = p[`restart${k}Boot.leader`] !== undefined ? ` (restart waited ${sec(p[`restart${k}Boot.leader`]! - (p[`restart${k}Boot.storeLoaded`] ?? 0))} for the leadership group)` : '';
-      parts.push(`kill ${k} (${p[`kill${k}InFlight`]} POSTs in flight): ready ${sec(p[`kill${k}ToReadyMs`]!)}, first 200 ${sec(p[`kill${k}FirstAckMs`]!)} after the kill${boot}`);
+      parts.push(`kill ${k} (${p[`kill${k}InFlight`]} POSTs in flight): ready ${sec(p[`kill${k}ToReadyMs`]!)}, first 200 ${sec(p[`kill${k}FirstAckMs`]!)} after the kill${boot}, backlog drained ${sec(p[`backlog${k}DrainMs`] ?? -1)} after ready`);
     }
   } else if (r.drill === 'b') {
-    parts.push(`broker down ${sec(p.brokerDownMs ?? 0)}, gateway ready ${sec(p.gatewayReadyAfterBrokerMs ?? 0)} after the broker was back`);
+    parts.push(`broker down ${sec(p.brokerDownMs ?? 0)}, gateway ready ${sec(p.gatewayReadyAfterBrokerMs ?? 0)} after the broker was back, backlog drained ${sec(p.backlog1DrainMs ?? -1)} after ready`);
   } else if (r.latency) {
     const l = r.latency;
     parts.push(`fast instance in sync after ${sec(p.fastInSyncMs ?? -1)}, slow after ${sec(p.slowInSyncMs ?? -1)}; fast delivery p50/p99 ${l['slow.1']!.p50}/${l['slow.1']!.p99} ms (before ${l['before.1']!.p50}/${l['before.1']!.p99})`);
