@@ -16,8 +16,16 @@ import type { BenchContext } from './lib/context.ts';
 import type { HttpRequestSpec } from './lib/load.ts';
 import { runHttpScenario } from './lib/http-scenario.ts';
 import type { OpenPoint, ScenarioResult } from './lib/results.ts';
-import { runJsonScript } from './lib/context.ts';
-import { payloadPool, type Payload } from './payloads.ts';
+import { runJsonScript, startNodeOnSut } from './lib/context.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { notificationKeyObject } from '../src/healthvault/index.ts';
+import { startSimulator } from '../src/simulator/simulator.ts';
+import { KeyDeriver } from '../src/subscriptions/keys.ts';
+import { benchTopic } from './lib/kafka.ts';
+import { freePort, stopChild, waitHttpOk } from './lib/proc.ts';
+import { INSTANCE_ID, SUBSCRIPTION_NAME, payloadPool, signatureHeader, type Payload } from './payloads.ts';
 import type { SinkJob, SinkResult } from './sink-bench.ts';
 
 export interface GatewayTarget {
@@ -43,30 +51,86 @@ export interface GatewayHandle extends GatewayTarget {
 }
 
 /**
- * TO FILL IN (returns null until then, and G is reported as "not wired"). The route is
- * src/routes/notifications.ts → NotificationReceiver.receive, which accepts a body only when the
- * SubscriptionView has (instanceId, name) with the body's HealthVault subscription id and the key
- * version, and the HMAC verifies with KeyDeriver(HV_MASTER_SECRET).key(instanceId, name, version).
- * So the gateway needs a subscription that the reconciler has registered in an instance
- * (the simulator, src/simulator) before the bench posts. Sketch:
- *   start the simulator (not pinned to the SUT core: it is not under test; core 1) and the
- *   gateway pinned to the SUT core:
- *     const port = await freePort(); const topic = benchTopic('gateway');
- *     const child = startNodeOnSut(ctx, 'src/server.ts', [], { HOST: '127.0.0.1', PORT: String(port),
- *       KAFKA_BROKERS: ctx.brokers.join(','), KAFKA_TOPIC: topic, HV_MASTER_SECRET: SECRET,
- *       PUBLIC_BASE_URL: `http://127.0.0.1:${port}`, …instances → the simulator… }, 'gateway.log');
- *     await waitHttpOk(`http://127.0.0.1:${port}/readyz`, 30_000, child);
- *   PUT the subscription 'bench' through the admin API, wait until instance 1 reports it in sync,
- *   read its HealthVault subscription id (hvId) and key version (1), then:
- *     const key = notificationKeyObject(new KeyDeriver(SECRET).key('1', 'bench', 1));
- *     return { child, pid: child.pid!, origin, topic, subscriptionId: hvId, path: () => '/notifications/1/bench',
- *       headers: (p) => ({ 'content-type': 'text/xml; charset=utf-8', authorization: signatureHeader(p.body, key, hvId, 'v1') }),
- *       stop: async () => { await stopChild(child, 25_000); …stop the simulator… } };
- * Use the production start with its default log level, since that is part of what a user gets.
+ * The real gateway (src/server.ts, production settings and default log level) pinned to the SUT
+ * core, against the bench's broker. Its instance is the simulator, started here in the
+ * orchestrator's process (core 1: not under test): the gateway discovers it, the subscription
+ * "bench" is created over the admin API, the reconciler registers it, and the bench signs every
+ * body with the key the gateway derives for (instance 1, bench, v1) and the HealthVault
+ * subscription id the simulator assigned — exactly what an instance would send.
  */
-export async function startGateway(_ctx: BenchContext): Promise<GatewayHandle | null> {
-  return null;
+export async function startGateway(ctx: BenchContext): Promise<GatewayHandle | null> {
+  const fixture = (f: string) => readFileSync(join(ctx.root, 'test/fixtures/healthvault', f), 'utf8');
+  const sim = await startSimulator(
+    { host: '127.0.0.1', logLevel: 'silent', applications: [{ appId: APP_ID, certificates: [fixture('test-app-cert.TEST-ONLY.pem')], actionUrl: `${PUBLIC_BASE}/redirect.aspx` }] },
+    { logger: pino({ level: 'silent' }) },
+  );
+  const port = await freePort();
+  const topic = benchTopic('gateway');
+  const origin = `http://127.0.0.1:${port}`;
+  const child = startNodeOnSut(
+    ctx,
+    'dist/server.js',
+    [],
+    {
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      KAFKA_BROKERS: ctx.brokers.join(','),
+      KAFKA_TOPIC: topic,
+      KAFKA_TOPIC_REPLICATION: '1',
+      KAFKA_STATE_TOPIC: benchTopic('gateway-state'),
+      KAFKA_STATE_REPLICATION: '1',
+      PUBLIC_BASE_URL: PUBLIC_BASE,
+      HV_MASTER_SECRET: SECRET,
+      ADMIN_TOKENS: TOKEN,
+      HV_APP_ID: APP_ID,
+      HV_APP_CERT: fixture('test-app-cert.TEST-ONLY.pem'),
+      HV_APP_PRIVATE_KEY: fixture('test-app-key.TEST-ONLY.pem'),
+      HV_DISCOVERY_URL: sim.instances[0]!.platformUrl,
+      HV_INSTANCE_FILTER: '1',
+      // the bench measures throughput, not the per-instance guard rail
+      NOTIFICATION_RATE_LIMIT: '10000000',
+    },
+    'gateway.log',
+  );
+  const stop = async () => {
+    await stopChild(child, 25_000);
+    await sim.close();
+  };
+  try {
+    await waitHttpOk(`${origin}/readyz`, 60_000, child);
+    const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
+    const put = await fetch(`${origin}/v1/subscriptions/${SUBSCRIPTION_NAME}`, { method: 'PUT', headers: auth, body: JSON.stringify({ typeIds: ['879e7c04-4e8a-4707-9ad3-b054df467ce4'] }) });
+    if (put.status !== 201 && put.status !== 200) throw new Error(`PUT subscription: ${put.status} ${await put.text()}`);
+    let hvId: string | null = null;
+    for (const end = Date.now() + 30_000; hvId === null && Date.now() < end; ) {
+      const view = (await (await fetch(`${origin}/v1/subscriptions/${SUBSCRIPTION_NAME}`, { headers: auth })).json()) as { status: { instanceId: string; state: string; hvSubscriptionId: string | null }[] };
+      const us = view.status.find((x) => x.instanceId === INSTANCE_ID);
+      if (us?.state === 'in-sync') hvId = us.hvSubscriptionId;
+      else await new Promise((r) => setTimeout(r, 200));
+    }
+    if (hvId === null) throw new Error('the bench subscription did not get in sync within 30 s');
+    const key = notificationKeyObject(new KeyDeriver(SECRET).key(INSTANCE_ID, SUBSCRIPTION_NAME, 1));
+    const subscriptionId = hvId;
+    return {
+      child,
+      pid: child.pid!,
+      origin,
+      topic,
+      subscriptionId,
+      path: () => `/notifications/${INSTANCE_ID}/${SUBSCRIPTION_NAME}`,
+      headers: (p) => ({ 'content-type': 'text/xml; charset=utf-8', authorization: signatureHeader(p.body, key, subscriptionId, 'v1') }),
+      stop,
+    };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
 }
+
+const SECRET = 'bench-master-secret-not-for-production-0123456789';
+const TOKEN = 'bench-admin-token-0123456789';
+const APP_ID = '7a9c3e51-2f4b-4d8e-9c61-0b5d2e8f4a13';
+const PUBLIC_BASE = 'https://gw.bench/hv';
 
 export const GATEWAY_NOT_WIRED = 'not wired yet: fill in startGateway() in bench/gateway.ts once POST /notifications/{instanceId}/{name} exists';
 

@@ -80,6 +80,12 @@ if [[ ",${BENCH_SCENARIOS:-H,P,K,B,G}," == *,B,* ]]; then
   fi
 fi
 
+# ---- 1b. the gateway as users run it: the tsc-built dist/ (G starts dist/server.js) ---------------
+if [[ ",${BENCH_SCENARIOS:-H,P,K,B,G}," == *,G,* ]]; then
+  log "building dist/ (npm run build)"
+  tsc -p tsconfig.build.json || { log 'build failed'; exit 1; }
+fi
+
 # ---- 2. a broker of our own on a free port pair, pinned to core 1 --------------------------------
 KAFKA_PORT=$(node -e '
 const net = require("node:net");

@@ -5,7 +5,7 @@
 // Close order (fastify): preClose hooks (draining on, reconciler stops after its current step),
 // then the server stops accepting and waits for in-flight requests (each answered after its
 // Kafka ack or 503), then onClose in reverse registration order (Kafka clients, pools).
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from './config.ts';
 import { isHvgError } from './errors.ts';
@@ -40,6 +40,16 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     requestTimeout: 30_000,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // Two info lines per notification cost more CPU than verifying it; see the onResponse hook.
+    logController: new LogController({ disableRequestLogging: true }),
+  });
+
+  // Request log: admin changes at info (an audit trail), failures at warn, the rest at debug.
+  app.addHook('onResponse', async (req, reply) => {
+    const status = reply.statusCode;
+    const level = status >= 500 ? 'warn' : req.method !== 'GET' && req.routeOptions.url?.startsWith('/v1/') ? 'info' : 'debug';
+    if (!(req.log as unknown as Logger).isLevelEnabled(level)) return;
+    req.log[level]({ method: req.method, url: req.url, status, ms: Math.round(reply.elapsedTime * 10) / 10 }, 'request completed');
   });
 
   // One error shape everywhere: { code, message } with a stable code.

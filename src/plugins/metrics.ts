@@ -21,8 +21,17 @@ export default fp(
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
       registers: [metrics.registry],
     });
+    // children bound per (method, route, status): route patterns and statuses are few
+    const children = new Map<string, ReturnType<typeof http.labels>>();
     app.addHook('onResponse', async (req, reply) => {
-      http.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+      const route = req.routeOptions.url ?? 'unmatched';
+      const key = `${req.method} ${reply.statusCode} ${route}`;
+      let child = children.get(key);
+      if (child === undefined) {
+        child = http.labels({ method: req.method, route, status: String(reply.statusCode) });
+        children.set(key, child);
+      }
+      child.observe(reply.elapsedTime / 1000);
     });
     app.get('/metrics', { schema: { hide: true }, logLevel: 'warn' }, async (_req, reply) => {
       reply.header('content-type', metrics.registry.contentType);

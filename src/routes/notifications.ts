@@ -4,7 +4,7 @@
 // instance's own retry queue (up to ~10 days) buffers.
 import rateLimit from '@fastify/rate-limit';
 import type { FastifyPluginAsync } from 'fastify';
-import { HvgError, isHvgError } from '../errors.ts';
+import { isHvgError } from '../errors.ts';
 import type { NotificationReceiver } from '../notifications/receiver.ts';
 
 export interface NotificationRouteOptions {
@@ -28,6 +28,9 @@ const notifications: FastifyPluginAsync<NotificationRouteOptions> = async (app, 
     global: false,
     // per instance: one noisy instance cannot starve the others
     keyGenerator: (req) => `instance:${(req.params as { instanceId?: string }).instanceId ?? ''}`,
+    // only Retry-After on a 429: three informational headers on every 200 cost more than they tell
+    addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
+    addHeaders: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false, 'retry-after': true },
     errorResponseBuilder: (_req, ctx) => ({ statusCode: 429, code: 'HVG_ERR_RATE_LIMITED', message: `more than ${ctx.max} notification requests in ${ctx.after} for this instance; retry later` }),
   });
 
@@ -77,10 +80,8 @@ const notifications: FastifyPluginAsync<NotificationRouteOptions> = async (app, 
     },
     async (req) => {
       const { instanceId, name } = req.params;
-      metrics.notificationsReceived.inc({ instance: receiver.instanceLabel(instanceId, name) });
       const body = req.body;
-      if (!Buffer.isBuffer(body) || body.length === 0) throw new HvgError('HVG_ERR_XML_MALFORMED', 'empty body: expected a notifications XML document');
-      return receiver.receive(instanceId, name, req.headers.authorization, body);
+      return receiver.receive(instanceId, name, req.headers.authorization, Buffer.isBuffer(body) ? body : Buffer.alloc(0));
     },
   );
 };
