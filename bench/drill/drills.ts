@@ -99,7 +99,7 @@ interface Ctx {
 const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 const ms = (since: number): number => Math.round(Date.now() - since);
 
-/** Delivered notifications so far, both instances: proof that load flows. */
+/** Delivered batches so far, both instances: proof that load flows. */
 const deliveredCount = (stack: DrillStack): number => INSTANCES.reduce((n, id) => n + stack.sim.instance(id).delivery.counts().delivered, 0);
 
 async function flowing(stack: DrillStack, what: string, withinMs = 20_000): Promise<void> {
