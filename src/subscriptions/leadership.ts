@@ -72,7 +72,12 @@ export class Leadership extends EventEmitter {
     } finally {
       await admin.disconnect().catch(() => {});
     }
-    await this.#join();
+    // Joining may wait a whole session timeout (a crashed predecessor's membership must expire
+    // first); receiving notifications needs no leadership, so start-up does not wait for it.
+    this.#join().catch((err: unknown) => {
+      this.#log.warn({ err: (err as Error).message }, 'cannot join the leadership group yet');
+      this.#rejoin(1);
+    });
   }
 
   /**
