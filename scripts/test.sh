@@ -33,6 +33,9 @@ cleanup() { [ "$started" = 1 ] && bash scripts/kafka.sh stop; }
 trap cleanup EXIT
 
 mkdir -p .tap
+# apply the plugin set of .taprc now: tap otherwise rebuilds it lazily, after a first run that
+# still uses the install's default set (with its TypeScript loader)
+tap build > .tap/build.log 2>&1 || { cat .tap/build.log; exit 1; }
 echo "== tap"
 tap --reporter=tap "$@" 2>&1 | tee .tap/output.tap
 status=${PIPESTATUS[0]}

@@ -30,6 +30,7 @@ export class Leadership extends EventEmitter {
   #leader = false;
   #memberId: string | null = null;
   #closed = false;
+  #joining: Promise<void> | null = null;
   #timer: NodeJS.Timeout | undefined;
 
   constructor(options: LeadershipOptions) {
@@ -74,10 +75,21 @@ export class Leadership extends EventEmitter {
     }
     // Joining may wait a whole session timeout (a crashed predecessor's membership must expire
     // first); receiving notifications needs no leadership, so start-up does not wait for it.
-    this.#join().catch((err: unknown) => {
-      this.#log.warn({ err: (err as Error).message }, 'cannot join the leadership group yet');
-      this.#rejoin(1);
-    });
+    this.#startJoin(0);
+  }
+
+  #startJoin(attempt: number): void {
+    const joining = this.#join();
+    this.#joining = joining;
+    joining
+      .catch((err: unknown) => {
+        if (this.#closed) return;
+        this.#log.warn({ err: (err as Error).message, attempt }, 'cannot join the leadership group yet');
+        this.#rejoin(attempt + 1);
+      })
+      .finally(() => {
+        if (this.#joining === joining) this.#joining = null;
+      });
   }
 
   /**
@@ -139,6 +151,8 @@ export class Leadership extends EventEmitter {
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#timer);
+    // a join still connecting would open sockets after our disconnect: let it settle first (bounded)
+    if (this.#joining) await Promise.race([this.#joining.catch(() => {}), new Promise<void>((r) => setTimeout(r, 5000).unref())]);
     const c = this.#consumer;
     this.#consumer = null;
     this.#set(false, 'closing');
