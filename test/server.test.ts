@@ -33,7 +33,8 @@ t.test('an unreachable Kafka exits 1 with a message naming the brokers', async (
 
 t.test('starts, serves, and exits 0 on SIGTERM', async (t) => {
   const port = await freePortPair();
-  const s = runServer({ KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC: uniqueTopic('server'), KAFKA_TOPIC_REPLICATION: '1', HOST: '127.0.0.1', PORT: String(port), LOG_LEVEL: 'info' });
+  const adminPort = await freePortPair();
+  const s = runServer({ KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC: uniqueTopic('server'), KAFKA_TOPIC_REPLICATION: '1', KAFKA_STATE_REPLICATION: '1', HOST: '127.0.0.1', PORT: String(port), ADMIN_PORT: String(adminPort), LOG_LEVEL: 'info' });
   const deadline = Date.now() + 30_000;
   let ready = false;
   while (!ready && Date.now() < deadline) {
@@ -41,6 +42,9 @@ t.test('starts, serves, and exits 0 on SIGTERM', async (t) => {
     if (!ready) await new Promise((r) => setTimeout(r, 200));
   }
   t.ok(ready, 'ready over HTTP');
+  const m = await request(`http://127.0.0.1:${adminPort}/metrics`);
+  t.equal(m.statusCode, 200, 'the admin port serves /metrics');
+  t.match(await m.body.text(), /hv_gateway_sink_ready 1/);
   s.child.kill('SIGTERM');
   t.equal(await s.exited, 0, 'clean exit');
   t.match(s.output(), /"msg":"closing"/);

@@ -32,6 +32,16 @@ export default fp<AdminOptions>(
     const separate = opts.adminPort > 0;
     const onAdminPort = (req: FastifyRequest) => req.socket.localPort === app.adminPort;
     app.decorate('adminPort', 0);
+    // the admin socket: the same app behind a second server, listened on by listenAll()
+    const server: Server | null = separate ? createServer((req, res) => app.routing(req, res)) : null;
+    app.decorate('adminServer', server);
+    if (server) {
+      app.addHook('onClose', async () => {
+        if (!server.listening) return;
+        server.closeAllConnections();
+        await new Promise<void>((r) => server.close(() => r()));
+      });
+    }
     app.addHook('onRequest', async (req) => {
       const url = req.routeOptions.url;
       if (separate) {
@@ -51,23 +61,20 @@ export default fp<AdminOptions>(
 declare module 'fastify' {
   interface FastifyInstance {
     adminPort: number;
+    adminServer: Server | null;
   }
 }
 
 /** Listen on the main port and, when configured, the admin port (same app, second socket). */
 export async function listenAll(app: FastifyInstance, host: string, port: number, adminPort: number): Promise<{ url: string; adminUrl: string }> {
   const url = await app.listen({ host, port });
-  if (adminPort <= 0) return { url, adminUrl: url };
-  const server: Server = createServer((req, res) => app.routing(req, res));
+  const server = app.adminServer;
+  if (adminPort <= 0 || server === null) return { url, adminUrl: url };
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(adminPort, host, () => resolve());
   });
   const actual = (server.address() as { port: number }).port;
   app.adminPort = actual;
-  app.addHook('onClose', async () => {
-    server.closeAllConnections();
-    await new Promise<void>((r) => server.close(() => r()));
-  });
   return { url, adminUrl: `http://${host.includes(':') ? `[${host}]` : host}:${actual}` };
 }
