@@ -57,7 +57,7 @@ trap 'exit 130' INT TERM
 
 # ---- 1. the bridge's jars (only when B runs) ----------------------------------------------------
 BRIDGE_VERSION=${BENCH_BRIDGE_VERSION:-0.33.1}
-if [[ ",${BENCH_SCENARIOS:-H,P,K,B,G}," == *,B,* ]]; then
+if [[ ",${BENCH_SCENARIOS:-H,P,K,B,G,S}," == *,B,* ]]; then
   libs="$ROOT/.cache/bridge/$BRIDGE_VERSION/libs"
   if [ -f "$libs/.complete" ]; then
     export BENCH_BRIDGE_LIBS="$libs"
@@ -81,7 +81,7 @@ if [[ ",${BENCH_SCENARIOS:-H,P,K,B,G}," == *,B,* ]]; then
 fi
 
 # ---- 1b. the gateway as users run it: the tsc-built dist/ (G starts dist/server.js) ---------------
-if [[ ",${BENCH_SCENARIOS:-H,P,K,B,G}," == *,G,* ]]; then
+if [[ ",${BENCH_SCENARIOS:-H,P,K,B,G,S}," == *,G,* || ",${BENCH_SCENARIOS:-H,P,K,B,G,S}," == *,S,* ]]; then
   log "building dist/ (npm run build)"
   tsc -p tsconfig.build.json || { log 'build failed'; exit 1; }
 fi
@@ -102,4 +102,13 @@ export BENCH_BROKER_PID
 export NODE_OPTIONS="${NODE_OPTIONS:-} --disable-warning=TimeoutNegativeWarning"
 taskset -c "$BENCH_LOAD_CPUS" node bench/run.ts &
 ORCH=$!
-wait "$ORCH"
+status=0
+wait "$ORCH" || status=$?
+
+# ---- 4. scaling: 1/2/4 instances posting at once; reconcile time for 25 subscriptions × 2/8/32 ----
+if [[ ",${BENCH_SCENARIOS:-H,P,K,B,G,S}," == *,S,* ]]; then
+  taskset -c "$BENCH_LOAD_CPUS" node bench/scaling.ts &
+  ORCH=$!
+  wait "$ORCH" || status=1
+fi
+exit "$status"
