@@ -22,4 +22,6 @@ EXPOSE 8080
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM
-CMD ["node", "--disable-warning=TimeoutNegativeWarning", "dist/server.js"]
+# --max-semi-space-size=16: a bounded young generation keeps RSS near 200 MB at ~11k notifications/s
+# on one core with no loss of throughput (bench: 302 → ~200 MB); see README "Performance".
+CMD ["node", "--disable-warning=TimeoutNegativeWarning", "--max-semi-space-size=16", "dist/server.js"]

@@ -16,7 +16,7 @@ import type { BenchContext } from './lib/context.ts';
 import type { HttpRequestSpec } from './lib/load.ts';
 import { runHttpScenario } from './lib/http-scenario.ts';
 import type { OpenPoint, ScenarioResult } from './lib/results.ts';
-import { runJsonScript, startNodeOnSut } from './lib/context.ts';
+import { nodeEnv, runJsonScript } from './lib/context.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -24,7 +24,7 @@ import { notificationKeyObject } from '../src/healthvault/index.ts';
 import { startSimulator } from '../src/simulator/simulator.ts';
 import { KeyDeriver } from '../src/subscriptions/keys.ts';
 import { benchTopic } from './lib/kafka.ts';
-import { freePort, stopChild, waitHttpOk } from './lib/proc.ts';
+import { freePort, startChild, stopChild, waitHttpOk } from './lib/proc.ts';
 import { INSTANCE_ID, SUBSCRIPTION_NAME, payloadPool, signatureHeader, type Payload } from './payloads.ts';
 import type { SinkJob, SinkResult } from './sink-bench.ts';
 
@@ -67,11 +67,11 @@ export async function startGateway(ctx: BenchContext): Promise<GatewayHandle | n
   const port = await freePort();
   const topic = benchTopic('gateway');
   const origin = `http://127.0.0.1:${port}`;
-  const child = startNodeOnSut(
-    ctx,
-    'dist/server.js',
-    [],
-    {
+  // started exactly as `npm start` does (same V8 flags: see package.json)
+  const child = startChild(process.execPath, [...PRODUCTION_NODE_FLAGS, join(ctx.root, 'dist/server.js')], {
+    cpus: ctx.sutCpus,
+    logFile: join(ctx.runDir, 'gateway.log'),
+    env: nodeEnv({
       HOST: '127.0.0.1',
       PORT: String(port),
       KAFKA_BROKERS: ctx.brokers.join(','),
@@ -89,9 +89,8 @@ export async function startGateway(ctx: BenchContext): Promise<GatewayHandle | n
       HV_INSTANCE_FILTER: '1',
       // the bench measures throughput, not the per-instance guard rail
       NOTIFICATION_RATE_LIMIT: '10000000',
-    },
-    'gateway.log',
-  );
+    }),
+  });
   const stop = async () => {
     await stopChild(child, 25_000);
     await sim.close();
@@ -127,6 +126,8 @@ export async function startGateway(ctx: BenchContext): Promise<GatewayHandle | n
   }
 }
 
+/** the V8 flags of `npm start` and the Docker image (package.json, Dockerfile) */
+export const PRODUCTION_NODE_FLAGS = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '--max-semi-space-size=16').split(' ').filter(Boolean);
 const SECRET = 'bench-master-secret-not-for-production-0123456789';
 const TOKEN = 'bench-admin-token-0123456789';
 const APP_ID = '7a9c3e51-2f4b-4d8e-9c61-0b5d2e8f4a13';
