@@ -40,7 +40,6 @@ export const ERRORS = {
   HVG_ERR_SUBSCRIPTION_MISMATCH: { status: 403, retriable: false },
   HVG_ERR_BODY_TOO_LARGE: { status: 413, retriable: false },
   HVG_ERR_RATE_LIMITED: { status: 429, retriable: true },
-  HVG_ERR_DRAINING: { status: 503, retriable: true },
   HVG_ERR_BAD_REQUEST: { status: 400, retriable: false },
   // HTTP API generic
   HVG_ERR_VALIDATION: { status: 400, retriable: false },

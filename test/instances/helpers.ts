@@ -2,7 +2,6 @@
 // the gateway's registry pointed at it, both torn down by tap.
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,11 +12,11 @@ import { InstanceRegistry } from '../../src/instances/registry.ts';
 import { INSTANCE_SETTINGS, checkInstanceSettings, type InstanceSettings } from '../../src/instances/settings.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.ts';
 import type { SimulatorConfig } from '../../src/simulator/config.ts';
+import { APP_CERT_PEM, APP_ID, APP_KEY_PEM } from '../helpers/env.ts';
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/healthvault/${name}`, import.meta.url), 'utf8');
-export const APP_ID = '7a9c3e51-2f4b-4d8e-9c61-0b5d2e8f4a13';
-export const CERT = fixture('test-app-cert.TEST-ONLY.pem');
-export const KEY = fixture('test-app-key.TEST-ONLY.pem');
+export { APP_ID } from '../helpers/env.ts';
+export const CERT = APP_CERT_PEM;
+export const KEY = APP_KEY_PEM;
 export const CAST = 'CreateAuthenticatedSessionToken';
 export const TYPE_A = '3d34d87e-7fc1-4153-800f-f56592cb0d17';
 export const TYPE_B = '879e7c04-4e8a-4707-9ad3-b054df467ce4';
