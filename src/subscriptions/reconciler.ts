@@ -9,6 +9,7 @@
 // them. Observations are rewritten only when something changed (or they grew stale), which keeps
 // a restart or an idle interval from churning the store.
 import type { Logger } from 'pino';
+import { HV_STATUS_SUBSCRIPTION_NOT_FOUND } from '../healthvault/index.ts';
 import type { Metrics } from '../metrics.ts';
 import { KeyDeriver, keyVersionId } from './keys.ts';
 import { targetInstances, type InstanceObservation, type InstanceReport } from './model.ts';
@@ -277,7 +278,12 @@ export class Reconciler {
             await platform.update(a.id, write, signal);
             ids.set(a.name, a.id);
           }
-        } else await platform.unsubscribe(a.id, signal);
+        } else {
+          // already gone (deleted meanwhile, or a retried call whose first attempt landed): converged
+          await platform.unsubscribe(a.id, signal).catch((err: unknown) => {
+            if ((err as { details?: { hvStatus?: unknown } }).details?.hvStatus !== HV_STATUS_SUBSCRIPTION_NOT_FOUND) throw err;
+          });
+        }
         applied++;
         m?.driftRepaired.inc({ instance: instanceId, kind: a.kind === 'delete' ? `delete-${a.reason}` : a.kind });
       } catch (err) {

@@ -126,3 +126,22 @@ t.test('two replicas: exactly one reconciles; when it stops the other takes over
     t.equal(new Set(urls).size, urls.length, `no duplicate subscription in instance ${id}`);
   }
 });
+
+t.test('a subscription that vanishes between listing and deleting counts as deleted', async (t) => {
+  const sim = await startSim(t);
+  const gw = await startGateway(t, sim, { RECONCILE_CONCURRENCY: '1' });
+  await gw.admin('PUT', '/v1/subscriptions/glucose', { typeIds: [GLUCOSE] });
+  await eventually('created', () => ours(sim, '1'), (l) => l.length === 1);
+  // a duplicate that the platform answers 132 for when we delete it: it is listed, then gone
+  const us1 = sim.instance('1');
+  const dup = us1.createSubscription({ appId: '7a9c3e51-2f4b-4d8e-9c61-0b5d2e8f4a13', url: ours(sim, '1')[0]!.url, keyVersionId: 'x9', typeIds: [[WEIGHT]] });
+  us1.setFaults({ slowMs: 300 });
+  const run = gw.admin('POST', '/v1/reconcile');
+  await new Promise((r) => setTimeout(r, 450)); // the listing is answered; the unsubscribe is on its way
+  us1.deleteSubscription(dup.id);
+  const res = await run;
+  us1.setFaults({ slowMs: 0 });
+  const us = res.json.results.find((r: { instanceId: string }) => r.instanceId === '1');
+  t.same([us.ok, us.error], [true, null], 'the pass succeeded');
+  t.equal(ours(sim, '1').length, 1);
+});
