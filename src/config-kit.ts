@@ -79,3 +79,12 @@ export const baseUrl = (raw: string): string => {
   return raw.replace(/\/+$/, '');
 };
 
+
+/** The parsed values of a group of settings (config.ts's Config, a module's own slice). */
+export type SettingValues<S extends Record<string, Setting<unknown>>> = { readonly [K in keyof S]: ReturnType<S[K]['parse']> };
+
+/** One configuration problem: the variable and a message that names it. */
+export interface SettingProblem {
+  readonly variable: string;
+  readonly message: string;
+}

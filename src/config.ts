@@ -3,7 +3,7 @@
 // variable's name, so a deployment is fixed in one round. The README's configuration table
 // is checked against CONFIG_SCHEMA by a test. Nothing here opens a resource.
 import { readFileSync } from 'node:fs';
-import { ConfigValueError, brokerList, int, oneOf, setting, text, type Env, type Setting } from './config-kit.ts';
+import { ConfigValueError, brokerList, int, oneOf, setting, text, type Env, type Setting, type SettingProblem, type SettingValues } from './config-kit.ts';
 import { ADMIN_SETTINGS } from './admin-settings.ts';
 import { HvgError } from './errors.ts';
 import { INSTANCE_SETTINGS, checkInstanceSettings } from './instances/settings.ts';
@@ -37,13 +37,8 @@ export const CONFIG_SCHEMA = {
   ...ADMIN_SETTINGS,
 } as const;
 
-type Schema = typeof CONFIG_SCHEMA;
-export type Config = { readonly [K in keyof Schema]: ReturnType<Schema[K]['parse']> };
-
-export interface ConfigProblem {
-  readonly variable: string;
-  readonly message: string;
-}
+export type Config = SettingValues<typeof CONFIG_SCHEMA>;
+export type ConfigProblem = SettingProblem;
 
 /** Raw value of a setting: VAR, or for secrets the contents of the file named by VAR_FILE. */
 function rawValue(s: Setting<unknown>, env: Env): string | undefined {

@@ -3,7 +3,7 @@
 // ConfigValueError; config.ts prefixes the variable name. Checks that need several variables at
 // once are in checkInstanceSettings(), which returns problems in the same { variable, message } form.
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { ConfigValueError, baseUrl, int, setting, text } from '../config-kit.ts';
+import { ConfigValueError, baseUrl, int, setting, text, type SettingProblem, type SettingValues } from '../config-kit.ts';
 
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /** string255nw (healthvault-protocol.md §3.1): ids are strings, never parsed as numbers. */
@@ -115,14 +115,9 @@ export const INSTANCE_SETTINGS = {
   hvSessionRenewBeforeSeconds: setting('HV_SESSION_RENEW_BEFORE_SECONDS', 'Renew the session token this long before its assumed expiry (in the background).', 600, int(0, 86_400)),
 } as const;
 
-type Schema = typeof INSTANCE_SETTINGS;
-/** Parsed values; config.ts's Config is assignable to it once INSTANCE_SETTINGS is composed in. */
-export type InstanceSettings = { readonly [K in keyof Schema]: ReturnType<Schema[K]['parse']> };
-
-export interface InstanceSettingsProblem {
-  readonly variable: string;
-  readonly message: string;
-}
+/** Parsed values; config.ts's Config is assignable to it (INSTANCE_SETTINGS is composed in). */
+export type InstanceSettings = SettingValues<typeof INSTANCE_SETTINGS>;
+export type InstanceSettingsProblem = SettingProblem;
 
 /** Checks across variables; an empty list means the settings are usable together. */
 export function checkInstanceSettings(s: InstanceSettings): InstanceSettingsProblem[] {

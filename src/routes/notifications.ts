@@ -18,7 +18,8 @@ export interface NotificationRouteOptions {
 const errorSchema = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } as const;
 
 const notifications: FastifyPluginAsync<NotificationRouteOptions> = async (app, opts) => {
-  const { receiver, metrics } = { receiver: opts.receiver, metrics: app.metrics };
+  const { receiver } = opts;
+  const { metrics } = app;
 
   // raw bytes for every content type (and none), in this scope only
   app.removeAllContentTypeParsers();
