@@ -6,7 +6,7 @@ import { loadConfig } from '../../src/config.ts';
 import { requiredEnv } from './env.ts';
 import { brokers, uniqueTopic } from './kafka.ts';
 
-export async function startApp(t: Test, env: Record<string, string> = {}): Promise<{ app: FastifyInstance; url: string; topic: string }> {
+export async function startApp(t: Test, env: Record<string, string> = {}): Promise<{ app: FastifyInstance; url: string; adminUrl: string; topic: string }> {
   const topic = env.KAFKA_TOPIC ?? uniqueTopic('app');
   const config = loadConfig({
     KAFKA_BROKERS: brokers.join(','),
@@ -22,5 +22,7 @@ export async function startApp(t: Test, env: Record<string, string> = {}): Promi
   const app = await buildApp(config);
   t.teardown(() => app.close());
   const url = await app.listen({ host: config.host, port: 0 });
-  return { app, url, topic };
+  // where /v1/*, /metrics and /openapi.json are served (the same listener until the admin port moves)
+  const adminUrl = url;
+  return { app, url, adminUrl, topic };
 }

@@ -37,6 +37,8 @@ export async function startSim(t: Test, over: SimulatorConfig = {}): Promise<Sim
 export interface Gateway {
   app: FastifyInstance;
   url: string;
+  /** where /v1/*, /metrics and /openapi.json are served; call admin routes through admin() */
+  adminUrl: string;
   topic: string;
   stateTopic: string;
   admin(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; json: any }>;
@@ -74,8 +76,9 @@ export async function startGateway(t: Test, sim: Simulator, env: Record<string, 
   t.teardown(close);
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   sim.setDeliveryRewrites([...sim.deliveryRewrites.filter((r) => r.from !== `${PUBLIC_BASE}/`), { from: `${PUBLIC_BASE}/`, to: `${url}/` }]);
+  const adminUrl = url;
   const admin: Gateway['admin'] = async (method, path, body, headers = {}) => {
-    const res = await request(`${url}${path}`, {
+    const res = await request(`${adminUrl}${path}`, {
       method: method as 'GET',
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -83,7 +86,7 @@ export async function startGateway(t: Test, sim: Simulator, env: Record<string, 
     const text = await res.body.text();
     return { status: res.statusCode, headers: res.headers, json: text ? JSON.parse(text) : null };
   };
-  return { app, url, topic, stateTopic, admin };
+  return { app, url, adminUrl, topic, stateTopic, admin };
 }
 
 export async function eventually<T>(what: string, fn: () => T | Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
