@@ -7,6 +7,7 @@ import { ConfigValueError, brokerList, int, oneOf, setting, text, type Env, type
 import { ADMIN_SETTINGS } from './admin-settings.ts';
 import { HvgError } from './errors.ts';
 import { INSTANCE_SETTINGS, checkInstanceSettings } from './instances/settings.ts';
+import { KAFKA_SECURITY_SETTINGS, checkKafkaSettings } from './kafka/settings.ts';
 import { NOTIFICATION_SETTINGS } from './notifications/settings.ts';
 import { SUBSCRIPTION_SETTINGS } from './subscriptions/settings.ts';
 
@@ -30,6 +31,7 @@ export const CONFIG_SCHEMA = {
   kafkaMaxBatchBytes: setting('KAFKA_MAX_BATCH_BYTES', 'Most bytes per produce request (micro-batching).', 900_000, int(1024, 64 * 1_048_576)),
   kafkaMaxQueuedRecords: setting('KAFKA_MAX_QUEUED_RECORDS', 'Records allowed to wait for the next send; beyond it publishes fail fast (backpressure).', 50_000, int(1, 10_000_000)),
   kafkaLogLevel: setting('KAFKA_LOG_LEVEL', 'Level of kafkajs logs bridged into pino.', 'warn', oneOf(['error', 'warn', 'info', 'debug'] as const)),
+  ...KAFKA_SECURITY_SETTINGS,
 
   ...INSTANCE_SETTINGS,
   ...SUBSCRIPTION_SETTINGS,
@@ -68,7 +70,7 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
   // checks across variables, once each variable is valid on its own
-  if (problems.length === 0) problems.push(...checkInstanceSettings(out as Config));
+  if (problems.length === 0) problems.push(...checkInstanceSettings(out as Config), ...checkKafkaSettings(out as Config));
   if (problems.length > 0) {
     throw new HvgError('HVG_ERR_CONFIG', `invalid configuration:\n  ${problems.map((p) => p.message).join('\n  ')}`, { details: { problems } });
   }

@@ -3,6 +3,7 @@
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import { kafkaSecurity } from '../kafka/index.ts';
 import { createKafkaSink, type Sink } from '../sink/kafka-sink.ts';
 
 declare module 'fastify' {
@@ -34,6 +35,8 @@ export default fp<SinkPluginOptions>(
         maxBatchBytes: config.kafkaMaxBatchBytes,
         maxQueuedRecords: config.kafkaMaxQueuedRecords,
         kafkaLogLevel: config.kafkaLogLevel,
+        security: kafkaSecurity(config),
+        createTopics: config.kafkaCreateTopics,
         // fastify's logger is pino at run time; its TS type is a narrower interface
         logger: app.log as unknown as Logger,
       }));

@@ -4,6 +4,7 @@
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
+import { kafkaSecurity } from '../kafka/index.ts';
 import type { Metrics } from '../metrics.ts';
 import { KeyDeriver } from '../subscriptions/keys.ts';
 import { Leadership } from '../subscriptions/leadership.ts';
@@ -36,6 +37,7 @@ export interface SubscriptionsPluginOptions {
 export default fp<SubscriptionsPluginOptions>(
   async (app, { config, directory, metrics }) => {
     const logger = app.log as unknown as Logger;
+    const security = kafkaSecurity(config);
     const store = new SubscriptionStore({
       brokers: config.kafkaBrokers,
       clientId: config.kafkaClientId,
@@ -46,6 +48,8 @@ export default fp<SubscriptionsPluginOptions>(
       keyOverlapMs: config.keyOverlapMs,
       kafkaLogLevel: config.kafkaLogLevel,
       logger,
+      security,
+      createTopics: config.kafkaCreateTopics,
     });
     await store.start();
     app.addHook('onClose', async () => store.close());
@@ -59,6 +63,9 @@ export default fp<SubscriptionsPluginOptions>(
       sessionTimeoutMs: config.leaderSessionTimeoutMs,
       kafkaLogLevel: config.kafkaLogLevel,
       logger,
+      security,
+      createTopics: config.kafkaCreateTopics,
+      connectTimeoutMs: config.kafkaConnectTimeoutMs,
     });
     const keys = new KeyDeriver(config.masterSecret);
     const supportedInstances = () => directory.instanceIds();

@@ -13,10 +13,10 @@
 //    the one that did land, and acknowledge records it never wrote;
 //  - while no producer is connected, publishes fail at once (fast 503) and a background loop
 //    reconnects with jittered backoff; readiness follows that state.
-import { Kafka, Partitioners, type Admin, type Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
-import { KAFKA_LOG_LEVELS, pinoLogCreator } from './kafka-log.ts';
+import { createKafkaClient, disconnectWithin, ensureTopics, PLAINTEXT, retryUntil, type KafkaLogLevel, type KafkaSecurity } from '../kafka/index.ts';
 import { recordBytes, type SinkRecord } from './record.ts';
 
 export interface KafkaSinkOptions {
@@ -31,8 +31,12 @@ export interface KafkaSinkOptions {
   maxBatchRecords: number;
   maxBatchBytes: number;
   maxQueuedRecords: number;
-  kafkaLogLevel: keyof typeof KAFKA_LOG_LEVELS;
+  kafkaLogLevel: KafkaLogLevel;
   logger: Logger;
+  /** TLS/SASL (default: plaintext) */
+  security?: KafkaSecurity;
+  /** KAFKA_CREATE_TOPICS (default true) */
+  createTopics?: boolean;
 }
 
 export type SinkState = 'starting' | 'ready' | 'reconnecting' | 'closing' | 'closed';
@@ -98,55 +102,48 @@ export class KafkaSink implements Sink {
     this.#o = options;
     this.#log = options.logger.child({ module: 'sink' });
     const requestTimeout = Math.max(1000, Math.min(options.publishTimeoutMs, 30_000));
-    this.#kafka = new Kafka({
-      clientId: options.clientId,
-      brokers: [...options.brokers],
-      connectionTimeout: Math.min(3000, options.connectTimeoutMs),
-      requestTimeout,
+    this.#kafka = createKafkaClient({
+      connection: { brokers: options.brokers, clientId: options.clientId, security: options.security ?? PLAINTEXT },
+      connectionTimeoutMs: Math.min(3000, options.connectTimeoutMs),
+      requestTimeoutMs: requestTimeout,
       // bounded: a send settles in bounded time; the producer is replaced after a failure
       retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
-      logLevel: KAFKA_LOG_LEVELS[options.kafkaLogLevel],
-      logCreator: pinoLogCreator(this.#log.child({ module: 'kafkajs' })),
+      logLevel: options.kafkaLogLevel,
+      logger: this.#log,
     });
   }
 
-  /** Connect, ensure the topic, connect the producer; rejects with HVG_ERR_KAFKA_UNREACHABLE within connectTimeoutMs. */
+  /**
+   * Ensure the topic, connect the producer; transient states of a starting cluster are retried
+   * quietly, and within connectTimeoutMs this resolves or rejects with a coded error
+   * (HVG_ERR_KAFKA_UNREACHABLE, or HVG_ERR_KAFKA_FATAL for credentials, ACLs, certificates).
+   */
   async start(): Promise<void> {
-    const admin = this.#kafka.admin();
+    const { topic, partitions, replicationFactor, connectTimeoutMs } = this.#o;
+    const deadline = Date.now() + connectTimeoutMs;
     const where = `${this.#o.brokers.join(',')} (KAFKA_BROKERS)`;
+    // a fatal error (credentials, ACL, certificate, topic) already says what to fix; anything else is "unreachable"
     const fail = (cause: unknown) =>
-      new HvgError('HVG_ERR_KAFKA_UNREACHABLE', `cannot reach Kafka at ${where} within ${this.#o.connectTimeoutMs} ms: ${messageOf(cause)}`, { cause });
+      cause instanceof HvgError && cause.code === 'HVG_ERR_KAFKA_FATAL'
+        ? cause
+        : new HvgError('HVG_ERR_KAFKA_UNREACHABLE', `cannot reach Kafka at ${where} within ${connectTimeoutMs} ms: ${messageOf(cause)}`, { cause });
     try {
-      await withTimeout(this.#ensureTopic(admin), this.#o.connectTimeoutMs, () => new Error('timed out'));
-      this.#producer = await withTimeout(this.#connectProducer(), this.#o.connectTimeoutMs, () => new Error('producer connect timed out'));
+      const topics = await withTimeout(
+        ensureTopics(this.#kafka, [{ topic, variable: 'KAFKA_TOPIC', partitions, replicationFactor }], { create: this.#o.createTopics ?? true, deadline, logger: this.#log }),
+        connectTimeoutMs + 1000,
+        () => new Error('timed out'),
+      );
+      const have = topics.get(topic)?.partitions ?? 0;
+      if (have !== partitions) this.#log.warn({ topic, partitions: have, configured: partitions }, 'topic exists with another partition count; keeping it');
+      this.#producer = await retryUntil('connecting the producer', deadline, this.#log, () =>
+        withTimeout(this.#connectProducer(), Math.max(1000, deadline - Date.now()), () => new Error('producer connect timed out')),
+      );
     } catch (err) {
       this.#state = 'closed';
-      await admin.disconnect().catch(() => {});
-      throw err instanceof HvgError ? err : fail(err);
+      throw fail(err);
     }
-    await admin.disconnect().catch(() => {});
     this.#state = 'ready';
-    this.#log.info({ topic: this.#o.topic, brokers: this.#o.brokers }, 'Kafka sink ready');
-  }
-
-  async #ensureTopic(admin: Admin): Promise<void> {
-    await admin.connect();
-    const { topic, partitions, replicationFactor } = this.#o;
-    try {
-      const created = await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: partitions, replicationFactor }] });
-      if (created) this.#log.info({ topic, partitions, replicationFactor }, 'created topic');
-    } catch (err) {
-      const e = err as { type?: string; errors?: { type?: string; message?: string }[] };
-      const inner = e.errors?.[0];
-      if (inner?.type === 'TOPIC_ALREADY_EXISTS' || e.type === 'TOPIC_ALREADY_EXISTS') return;
-      if (inner?.type === 'INVALID_REPLICATION_FACTOR' || e.type === 'INVALID_REPLICATION_FACTOR') {
-        throw new HvgError('HVG_ERR_KAFKA_FATAL', `cannot create topic ${topic}: replication factor ${replicationFactor} (KAFKA_TOPIC_REPLICATION) exceeds the brokers available`, { cause: err });
-      }
-      throw new HvgError('HVG_ERR_KAFKA_FATAL', `cannot create topic ${topic} (KAFKA_TOPIC): ${inner?.message ?? messageOf(err)}`, { cause: err });
-    }
-    const meta = await admin.fetchTopicMetadata({ topics: [topic] });
-    const have = meta.topics[0]?.partitions.length ?? 0;
-    if (have !== partitions) this.#log.warn({ topic, partitions: have, configured: partitions }, 'topic exists with another partition count; keeping it');
+    this.#log.info({ topic, brokers: this.#o.brokers }, 'Kafka sink ready');
   }
 
   async #connectProducer(): Promise<Producer> {
@@ -160,7 +157,7 @@ export class KafkaSink implements Sink {
     try {
       await producer.connect();
     } catch (err) {
-      await producer.disconnect().catch(() => {});
+      await disconnectWithin(producer);
       throw err;
     }
     return producer;
@@ -329,7 +326,7 @@ export class KafkaSink implements Sink {
     this.#queuedRecords = 0;
     const producer = this.#producer;
     this.#producer = null;
-    if (producer) await withTimeout(producer.disconnect(), 5000, () => new Error('disconnect timed out')).catch(() => {});
+    await disconnectWithin(producer);
     this.#log.info(this.stats(), 'Kafka sink closed');
   }
 }

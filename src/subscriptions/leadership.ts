@@ -6,10 +6,10 @@
 // replicas from reconciling at once except across a session timeout of a hung leader; the
 // reconciler's own actions converge anyway (duplicates are removed on the next pass).
 import { EventEmitter } from 'node:events';
-import { Kafka, type Consumer } from 'kafkajs';
+import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
-import { KAFKA_LOG_LEVELS, pinoLogCreator } from '../sink/kafka-log.ts';
+import { classifyKafkaError, createKafkaClient, disconnectWithin, ensureTopics, PLAINTEXT, type KafkaLogLevel, type KafkaSecurity } from '../kafka/index.ts';
 
 export interface LeadershipOptions {
   brokers: readonly string[];
@@ -18,8 +18,14 @@ export interface LeadershipOptions {
   groupId: string;
   replicationFactor: number;
   sessionTimeoutMs: number;
-  kafkaLogLevel: keyof typeof KAFKA_LOG_LEVELS;
+  kafkaLogLevel: KafkaLogLevel;
   logger: Logger;
+  /** TLS/SASL (default: plaintext) */
+  security?: KafkaSecurity;
+  /** KAFKA_CREATE_TOPICS (default true) */
+  createTopics?: boolean;
+  /** bound on preparing the topic at start (KAFKA_CONNECT_TIMEOUT_MS; default 15 s) */
+  connectTimeoutMs?: number;
 }
 
 export class Leadership extends EventEmitter {
@@ -37,13 +43,12 @@ export class Leadership extends EventEmitter {
     super();
     this.#o = options;
     this.#log = options.logger.child({ module: 'leadership' });
-    this.#kafka = new Kafka({
-      clientId: `${options.clientId}-leadership`,
-      brokers: [...options.brokers],
-      connectionTimeout: 3000,
+    this.#kafka = createKafkaClient({
+      connection: { brokers: options.brokers, clientId: options.clientId, security: options.security ?? PLAINTEXT },
+      clientIdSuffix: 'leadership',
       retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 3000 },
-      logLevel: KAFKA_LOG_LEVELS[options.kafkaLogLevel],
-      logCreator: pinoLogCreator(this.#log.child({ module: 'kafkajs' })),
+      logLevel: options.kafkaLogLevel,
+      logger: this.#log,
     });
   }
 
@@ -64,14 +69,16 @@ export class Leadership extends EventEmitter {
 
   async start(): Promise<void> {
     const { topic } = this.#o;
-    const admin = this.#kafka.admin();
+    const deadline = Date.now() + (this.#o.connectTimeoutMs ?? 15_000);
     try {
-      await admin.connect();
-      await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 1, replicationFactor: this.#o.replicationFactor }] });
+      await ensureTopics(this.#kafka, [{ topic, variable: 'KAFKA_STATE_TOPIC + ".leader"', partitions: 1, replicationFactor: this.#o.replicationFactor }], {
+        create: this.#o.createTopics ?? true,
+        deadline,
+        logger: this.#log,
+      });
     } catch (err) {
-      throw new HvgError('HVG_ERR_KAFKA_UNREACHABLE', `cannot prepare the leadership topic ${topic}: ${(err as Error).message}`, { cause: err });
-    } finally {
-      await admin.disconnect().catch(() => {});
+      const code = err instanceof HvgError && err.code === 'HVG_ERR_KAFKA_FATAL' ? err.code : 'HVG_ERR_KAFKA_UNREACHABLE';
+      throw new HvgError(code, `cannot prepare the leadership topic ${topic}: ${(err as Error).message}`, { cause: err });
     }
     // Joining may wait a whole session timeout (a crashed predecessor's membership must expire
     // first); receiving notifications needs no leadership, so start-up does not wait for it.
@@ -84,7 +91,7 @@ export class Leadership extends EventEmitter {
     joining
       .catch((err: unknown) => {
         if (this.#closed) return;
-        this.#log.warn({ err: (err as Error).message, attempt }, 'cannot join the leadership group yet');
+        this.#joinFailed(err, attempt, 'cannot join the leadership group yet');
         this.#rejoin(attempt + 1);
       })
       .finally(() => {
@@ -119,6 +126,7 @@ export class Leadership extends EventEmitter {
     consumer.on(CRASH, ({ payload }) => {
       this.#set(false, `consumer crashed: ${payload.error.message}`);
       if (this.#consumer !== consumer || this.#closed) return;
+      this.#joinFailed(payload.error, 1, 'the leadership membership stopped; rejoining');
       this.#consumer = null;
       void consumer.disconnect().catch(() => {});
       this.#rejoin(1);
@@ -130,9 +138,20 @@ export class Leadership extends EventEmitter {
       await consumer.run({ autoCommit: false, eachMessage: async () => {} });
     } catch (err) {
       this.#consumer = null;
-      await consumer.disconnect().catch(() => {});
+      await disconnectWithin(consumer);
       throw new HvgError('HVG_ERR_KAFKA_UNREACHABLE', `cannot join the leadership group ${this.#o.groupId}: ${(err as Error).message}`, { cause: err });
     }
+  }
+
+  /**
+   * A coordinator still loading is normal right after a broker starts: debug. A missing ACL
+   * never passes: error, with what to grant (the membership keeps retrying, so granting it
+   * later heals the replica without a restart).
+   */
+  #joinFailed(err: unknown, attempt: number, msg: string): void {
+    const f = classifyKafkaError(err, `the leadership group ${this.#o.groupId}`);
+    const level = f.kind === 'fatal' ? 'error' : attempt >= 5 ? 'warn' : 'debug';
+    this.#log[level]({ err: f.message, attempt }, msg);
   }
 
   #rejoin(attempt: number): void {
@@ -140,7 +159,7 @@ export class Leadership extends EventEmitter {
     const delay = Math.min(10_000, 500 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2);
     this.#timer = setTimeout(() => {
       this.#join().catch((err: unknown) => {
-        this.#log.warn({ err: (err as Error).message, attempt }, 'cannot rejoin the leadership group yet');
+        this.#joinFailed(err, attempt, 'cannot rejoin the leadership group yet');
         this.#rejoin(attempt + 1);
       });
     }, delay);
@@ -157,6 +176,6 @@ export class Leadership extends EventEmitter {
     this.#consumer = null;
     this.#set(false, 'closing');
     // bounded: with Kafka down, leaving the group must not hang shutdown (the session times out instead)
-    if (c) await Promise.race([c.disconnect().catch(() => {}), new Promise<void>((r) => setTimeout(r, 5000).unref())]);
+    await disconnectWithin(c);
   }
 }

@@ -10,10 +10,10 @@
 // the applied one), answers 412, and re-writes the winner's content with the next revision so
 // that log compaction (which keeps the *last* record of a key) can never resurrect the loser.
 import { randomBytes } from 'node:crypto';
-import { Kafka, Partitioners, type Consumer, type Producer } from 'kafkajs';
+import { Partitioners, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
-import { KAFKA_LOG_LEVELS, pinoLogCreator } from '../sink/kafka-log.ts';
+import { classifyKafkaError, createKafkaClient, disconnectWithin, ensureTopics, PLAINTEXT, retryUntil, type KafkaLogLevel, type KafkaSecurity } from '../kafka/index.ts';
 import { instanceReportKey, observationKey, specKey, type InstanceObservation, type InstanceReport, type SubscriptionSpec } from './model.ts';
 import { SubscriptionView } from './view.ts';
 
@@ -26,8 +26,12 @@ export interface SubscriptionStoreOptions {
   /** how long a write waits to be acknowledged and applied */
   writeTimeoutMs: number;
   keyOverlapMs: number;
-  kafkaLogLevel: keyof typeof KAFKA_LOG_LEVELS;
+  kafkaLogLevel: KafkaLogLevel;
   logger: Logger;
+  /** TLS/SASL (default: plaintext) */
+  security?: KafkaSecurity;
+  /** KAFKA_CREATE_TOPICS (default true) */
+  createTopics?: boolean;
 }
 
 const encode = (v: unknown): Buffer | null => (v === null ? null : Buffer.from(JSON.stringify(v)));
@@ -41,6 +45,7 @@ export class SubscriptionStore {
   #consumer: Consumer | null = null;
   #loaded = false;
   #consumerDown: string | null = null;
+  #downSince: number | null = null;
   #closed = false;
   #restartTimer: NodeJS.Timeout | undefined;
   #writes: Promise<unknown> = Promise.resolve();
@@ -49,14 +54,13 @@ export class SubscriptionStore {
     this.#o = options;
     this.#log = options.logger.child({ module: 'subscription-store' });
     this.view = new SubscriptionView(options.keyOverlapMs);
-    this.#kafka = new Kafka({
-      clientId: `${options.clientId}-store`,
-      brokers: [...options.brokers],
-      connectionTimeout: 3000,
-      requestTimeout: Math.max(options.writeTimeoutMs, 5000),
+    this.#kafka = createKafkaClient({
+      connection: { brokers: options.brokers, clientId: options.clientId, security: options.security ?? PLAINTEXT },
+      clientIdSuffix: 'store',
+      requestTimeoutMs: Math.max(options.writeTimeoutMs, 5000),
       retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2000 },
-      logLevel: KAFKA_LOG_LEVELS[options.kafkaLogLevel],
-      logCreator: pinoLogCreator(this.#log.child({ module: 'kafkajs' })),
+      logLevel: options.kafkaLogLevel,
+      logger: this.#log,
     });
   }
 
@@ -65,32 +69,31 @@ export class SubscriptionStore {
     const { topic, connectTimeoutMs } = this.#o;
     const deadline = Date.now() + connectTimeoutMs;
     const fail = (what: string, err: unknown) =>
-      new HvgError('HVG_ERR_KAFKA_UNREACHABLE', `subscription store (${topic}, KAFKA_STATE_TOPIC): ${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
-    const admin = this.#kafka.admin();
+      new HvgError(err instanceof HvgError && err.code === 'HVG_ERR_KAFKA_FATAL' ? 'HVG_ERR_KAFKA_FATAL' : 'HVG_ERR_KAFKA_UNREACHABLE', `subscription store (${topic}, KAFKA_STATE_TOPIC): ${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     let high: number;
+    const admin = this.#kafka.admin();
     try {
-      await admin.connect();
-      await admin
-        .createTopics({
-          waitForLeaders: true,
-          topics: [{ topic, numPartitions: 1, replicationFactor: this.#o.replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
-        })
-        .catch((err: { type?: string }) => {
-          if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
-        });
-      const offsets = await admin.fetchTopicOffsets(topic);
-      if (offsets.length !== 1) throw new Error(`topic has ${offsets.length} partitions; the store needs exactly 1`);
+      const topics = await ensureTopics(this.#kafka, [{ topic, variable: 'KAFKA_STATE_TOPIC', partitions: 1, replicationFactor: this.#o.replicationFactor, configs: { 'cleanup.policy': 'compact' } }], {
+        create: this.#o.createTopics ?? true,
+        deadline,
+        logger: this.#log,
+      });
+      const partitions = topics.get(topic)?.partitions ?? 0;
+      if (partitions !== 1) throw new HvgError('HVG_ERR_KAFKA_FATAL', `topic has ${partitions} partitions; the store needs exactly 1`);
+      await retryUntil('connecting to Kafka', deadline, this.#log, () => admin.connect());
+      const offsets = await retryUntil('reading the end offset', deadline, this.#log, () => admin.fetchTopicOffsets(topic));
       high = Number(offsets[0]!.high);
     } catch (err) {
       throw fail('cannot prepare the topic', err);
     } finally {
-      await admin.disconnect().catch(() => {});
+      await disconnectWithin(admin);
     }
 
     this.#producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     try {
-      await this.#producer.connect();
-      await this.#startConsumer();
+      const producer = this.#producer;
+      await retryUntil('connecting the store producer', deadline, this.#log, () => producer.connect());
+      await retryUntil('joining the store consumer group', deadline, this.#log, () => this.#startConsumer());
     } catch (err) {
       await this.close();
       throw fail('cannot connect', err);
@@ -120,12 +123,22 @@ export class SubscriptionStore {
       retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2000, restartOnFailure: async () => false },
     });
     this.#consumer = consumer;
+    // a crash while joining (run() awaits the join) is this call's failure, judged by the caller
+    let joining = true;
+    let joinError: Error | null = null;
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (this.#consumer !== consumer) return;
-      this.#consumerDown = payload.error.message;
-      this.#log.error({ err: payload.error }, 'store consumer stopped; restarting it');
       this.#consumer = null;
-      void consumer.disconnect().catch(() => {});
+      void disconnectWithin(consumer);
+      if (joining) {
+        joinError = payload.error;
+        return;
+      }
+      this.#consumerDown = payload.error.message;
+      this.#downSince ??= Date.now();
+      // a coordinator loading or moving passes by itself: restart quietly
+      const fatal = classifyKafkaError(payload.error, 'the store consumer').kind === 'fatal';
+      this.#log[fatal ? 'error' : 'debug']({ err: payload.error }, 'store consumer stopped; restarting it');
       this.#restartTimer = setTimeout(() => void this.#restartConsumer(1), 500);
       this.#restartTimer.unref();
     });
@@ -147,7 +160,10 @@ export class SubscriptionStore {
         this.view.apply(key, value, Number(message.offset));
       },
     });
+    joining = false;
+    if (joinError) throw joinError;
     this.#consumerDown = null;
+    this.#downSince = null;
   }
 
   async #restartConsumer(attempt: number): Promise<void> {
@@ -158,10 +174,13 @@ export class SubscriptionStore {
     } catch (err) {
       const c = this.#consumer;
       this.#consumer = null;
-      void c?.disconnect().catch(() => {});
+      void disconnectWithin(c);
       if (this.#closed) return;
       const delay = Math.min(10_000, 500 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2);
-      this.#log.warn({ err: (err as Error).message, attempt, retryInMs: Math.round(delay) }, 'store consumer restart failed');
+      // quiet while it may still be a starting cluster; an error once it outlasts the connect timeout
+      const f = classifyKafkaError(err, 'the store consumer');
+      const long = Date.now() - (this.#downSince ?? Date.now()) > this.#o.connectTimeoutMs;
+      this.#log[f.kind === 'fatal' || long ? 'error' : 'debug']({ err: f.message, attempt, retryInMs: Math.round(delay) }, 'store consumer restart failed');
       this.#restartTimer = setTimeout(() => void this.#restartConsumer(attempt + 1), delay);
       this.#restartTimer.unref();
     }
@@ -235,7 +254,6 @@ export class SubscriptionStore {
     this.#consumer = null;
     this.#producer = null;
     // bounded: leaving the group or flushing must not hang shutdown while Kafka is down
-    const bounded = (x: Promise<void> | undefined) => (x ? Promise.race([x.catch(() => {}), new Promise<void>((r) => setTimeout(r, 5000).unref())]) : undefined);
-    await Promise.all([bounded(c?.disconnect()), bounded(p?.disconnect())]);
+    await Promise.all([disconnectWithin(c), disconnectWithin(p)]);
   }
 }

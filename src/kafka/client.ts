@@ -1,0 +1,56 @@
+// The one place that builds a kafkajs client: brokers, TLS, SASL, timeouts, retries and the pino
+// log bridge. Sink, subscription store, leadership, scripts and test helpers all come through here.
+import { Kafka, logLevel, type KafkaConfig, type RetryOptions } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { KafkaConnection } from './connection.ts';
+import { KAFKA_LOG_LEVELS, pinoLogCreator, type KafkaLogLevel } from './log.ts';
+
+export interface KafkaClientOptions {
+  connection: KafkaConnection;
+  /** appended to the connection's client id ("hv-gateway-store") so broker logs tell the clients apart */
+  clientIdSuffix?: string;
+  /** no logger = kafkajs stays silent (scripts, test observers) */
+  logger?: Logger;
+  logLevel?: KafkaLogLevel;
+  connectionTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  retry?: RetryOptions;
+}
+
+/** The kafkajs configuration for a connection (exported for tests: what TLS/SASL turn into). */
+export function kafkajsConfig(o: KafkaClientOptions): KafkaConfig {
+  const { connection: c } = o;
+  const config: KafkaConfig = {
+    clientId: o.clientIdSuffix ? `${c.clientId}-${o.clientIdSuffix}` : c.clientId,
+    brokers: [...c.brokers],
+    connectionTimeout: o.connectionTimeoutMs ?? 3000,
+    // SASL handshakes over TLS on a loaded machine take longer than kafkajs' 1 s default
+    authenticationTimeout: 10_000,
+    logLevel: o.logger ? KAFKA_LOG_LEVELS[o.logLevel ?? 'warn'] : logLevel.NOTHING,
+  };
+  if (o.requestTimeoutMs !== undefined) config.requestTimeout = o.requestTimeoutMs;
+  if (o.retry) config.retry = o.retry;
+  if (o.logger) config.logCreator = pinoLogCreator(o.logger.child({ module: 'kafkajs' }));
+  const { tls, sasl } = c.security;
+  if (tls) {
+    // undefined ca = Node's bundled CAs; rejectUnauthorized stays on (Node's default)
+    const opts: NonNullable<Exclude<KafkaConfig['ssl'], boolean>> = {};
+    if (tls.ca !== undefined) opts.ca = [tls.ca];
+    if (tls.cert !== undefined) opts.cert = tls.cert;
+    if (tls.key !== undefined) opts.key = tls.key;
+    if (tls.servername !== undefined) opts.servername = tls.servername;
+    config.ssl = Object.keys(opts).length > 0 ? opts : true;
+  }
+  if (sasl) {
+    const { username, password } = sasl;
+    // spelled out per mechanism: kafkajs types each mechanism's options separately
+    if (sasl.mechanism === 'plain') config.sasl = { mechanism: 'plain', username, password };
+    else if (sasl.mechanism === 'scram-sha-256') config.sasl = { mechanism: 'scram-sha-256', username, password };
+    else config.sasl = { mechanism: 'scram-sha-512', username, password };
+  }
+  return config;
+}
+
+export function createKafkaClient(o: KafkaClientOptions): Kafka {
+  return new Kafka(kafkajsConfig(o));
+}

@@ -1,0 +1,72 @@
+// Settings of the Kafka connection's security and of topic creation (composed into src/config.ts).
+// The names are a contract with operators and deploy files (issue 12): KAFKA_SSL*, KAFKA_SASL_*,
+// KAFKA_CREATE_TOPICS. Checks across variables (a mechanism without credentials, a key without a
+// certificate, an unreadable PEM) are in checkKafkaSettings; each problem names its variable.
+import { readFileSync } from 'node:fs';
+import { bool, oneOf, setting, text, type SettingProblem, type SettingValues } from '../config-kit.ts';
+
+export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+const path = text(/^[^\0]{1,4096}$/, 'a file path');
+
+export const KAFKA_SECURITY_SETTINGS = {
+  kafkaSsl: setting('KAFKA_SSL', 'Connect to Kafka over TLS (true/false).', false, bool),
+  kafkaSslCaFile: setting('KAFKA_SSL_CA_FILE', 'PEM bundle of the CAs that sign the brokers\' certificates (needs KAFKA_SSL=true).', '', path, { defaultText: '(system CAs)' }),
+  kafkaSslCertFile: setting('KAFKA_SSL_CERT_FILE', 'PEM client certificate for mutual TLS (with KAFKA_SSL_KEY_FILE).', '', path, { defaultText: '(none)' }),
+  kafkaSslKeyFile: setting('KAFKA_SSL_KEY_FILE', 'PEM private key of KAFKA_SSL_CERT_FILE (unencrypted).', '', path, { defaultText: '(none)' }),
+  kafkaSslServername: setting('KAFKA_SSL_SERVERNAME', 'TLS server name (SNI and certificate check) when it differs from the broker host.', '', text(/^[A-Za-z0-9.-]{1,253}$/, 'a host name'), { defaultText: '(broker host)' }),
+  kafkaSaslMechanism: setting<SaslMechanism | ''>('KAFKA_SASL_MECHANISM', `SASL mechanism: ${SASL_MECHANISMS.join(', ')} (unset: no SASL).`, '', oneOf(SASL_MECHANISMS), { defaultText: '(none)' }),
+  kafkaSaslUsername: setting('KAFKA_SASL_USERNAME', 'SASL user name (with KAFKA_SASL_MECHANISM).', '', text(/^[^\0\n]{1,1024}$/, 'a user name'), { defaultText: '(none)' }),
+  kafkaSaslPassword: setting('KAFKA_SASL_PASSWORD', 'SASL password (with KAFKA_SASL_MECHANISM). Never logged.', '', (raw) => raw, { secret: true, defaultText: '(none)' }),
+  kafkaCreateTopics: setting('KAFKA_CREATE_TOPICS', 'Create missing topics at start (needs the Create ACL); false: a missing topic stops the start with an error naming it.', true, bool),
+} as const;
+
+export type KafkaSecurityValues = SettingValues<typeof KAFKA_SECURITY_SETTINGS>;
+
+type Reader = (file: string) => string;
+const readUtf8: Reader = (file) => readFileSync(file, 'utf8');
+
+/** Read a PEM file; a problem naming the variable when it cannot be read or holds no `what` block. */
+function pemProblem(variable: string, file: string, label: string, read: Reader): SettingProblem | null {
+  let pem: string;
+  try {
+    pem = read(file);
+  } catch (err) {
+    return { variable, message: `${variable} "${file}" cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})` };
+  }
+  if (!new RegExp(`-----BEGIN [A-Z ]*${label}-----`).test(pem)) return { variable, message: `${variable} "${file}" is not a PEM file with a ${label} block` };
+  if (/ENCRYPTED/.test(pem) && /PRIVATE KEY/.test(pem)) return { variable, message: `${variable} "${file}" holds an encrypted key; give an unencrypted one (mount it as a secret)` };
+  return null;
+}
+
+/** Checks across the Kafka security variables; an empty list when they fit together. */
+export function checkKafkaSettings(c: KafkaSecurityValues, read: Reader = readUtf8): SettingProblem[] {
+  const out: SettingProblem[] = [];
+  const p = (variable: string, message: string) => out.push({ variable, message: `${variable} ${message}` });
+  if (c.kafkaSaslMechanism !== '') {
+    if (c.kafkaSaslUsername === '') p('KAFKA_SASL_USERNAME', `is required with KAFKA_SASL_MECHANISM=${c.kafkaSaslMechanism}`);
+    if (c.kafkaSaslPassword === '') p('KAFKA_SASL_PASSWORD', `(or KAFKA_SASL_PASSWORD_FILE) is required with KAFKA_SASL_MECHANISM=${c.kafkaSaslMechanism}`);
+  } else {
+    if (c.kafkaSaslUsername !== '') p('KAFKA_SASL_MECHANISM', 'is required when KAFKA_SASL_USERNAME is set (plain, scram-sha-256 or scram-sha-512)');
+    else if (c.kafkaSaslPassword !== '') p('KAFKA_SASL_MECHANISM', 'is required when KAFKA_SASL_PASSWORD is set (plain, scram-sha-256 or scram-sha-512)');
+  }
+  const files = [
+    ['KAFKA_SSL_CA_FILE', c.kafkaSslCaFile, 'CERTIFICATE'],
+    ['KAFKA_SSL_CERT_FILE', c.kafkaSslCertFile, 'CERTIFICATE'],
+    ['KAFKA_SSL_KEY_FILE', c.kafkaSslKeyFile, 'PRIVATE KEY'],
+  ] as const;
+  if (!c.kafkaSsl) {
+    for (const [variable, file] of files) if (file !== '') p(variable, 'is set but KAFKA_SSL is not true; set KAFKA_SSL=true to use TLS');
+    if (c.kafkaSslServername !== '') p('KAFKA_SSL_SERVERNAME', 'is set but KAFKA_SSL is not true');
+    return out;
+  }
+  if (c.kafkaSslCertFile !== '' && c.kafkaSslKeyFile === '') p('KAFKA_SSL_KEY_FILE', 'is required with KAFKA_SSL_CERT_FILE (mutual TLS needs both)');
+  if (c.kafkaSslKeyFile !== '' && c.kafkaSslCertFile === '') p('KAFKA_SSL_CERT_FILE', 'is required with KAFKA_SSL_KEY_FILE (mutual TLS needs both)');
+  for (const [variable, file, label] of files) {
+    if (file === '') continue;
+    const problem = pemProblem(variable, file, label, read);
+    if (problem) out.push(problem);
+  }
+  return out;
+}
