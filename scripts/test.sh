@@ -19,15 +19,24 @@ echo "== typecheck and build (tests also run the built server, as npm start does
 tsc -p tsconfig.json --noEmit || exit 1
 rm -rf dist && tsc -p tsconfig.build.json || exit 1
 
+# One broker, two listeners: plaintext on KAFKA_PORT (its ANONYMOUS principal is a super user:
+# test observers and most tests) and SASL_SSL on KAFKA_PORT+2 with ACLs, where the e2e tests run
+# the gateway as a least-privilege principal. The secured listener's address, CA file and SCRAM
+# users reach the tests as HVG_KAFKA_* variables (scripts/kafka.sh env). With a reused
+# KAFKA_BROKERS, export those yourself to test over SASL_SSL (HVG_TEST_KAFKA_SECURITY=plaintext
+# forces plaintext e2e runs).
 started=0
 if [ -n "${KAFKA_BROKERS:-}" ] && node scripts/kafka-ready.mjs "$KAFKA_BROKERS" 5; then
-  echo "== using Kafka at $KAFKA_BROKERS"
+  echo "== using Kafka at $KAFKA_BROKERS${HVG_KAFKA_SASL_BROKERS:+ (SASL_SSL: $HVG_KAFKA_SASL_BROKERS)}"
 else
   export KAFKA_PORT=${HVG_TEST_KAFKA_PORT:-19092}
-  echo "== starting Kafka ${KAFKA_VERSION:-4.1.2} on 127.0.0.1:$KAFKA_PORT"
+  export KAFKA_SASL_PORT=$((KAFKA_PORT + 2))
+  echo "== starting Kafka ${KAFKA_VERSION:-4.1.2} on 127.0.0.1:$KAFKA_PORT (SASL_SSL on $KAFKA_SASL_PORT)"
   bash scripts/kafka.sh start || exit 1
   started=1
   export KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
+  eval "$(bash scripts/kafka.sh env)"
+  unset KAFKA_SASL_PORT # brokers the tests start themselves choose their own
 fi
 cleanup() { [ "$started" = 1 ] && bash scripts/kafka.sh stop; }
 trap cleanup EXIT

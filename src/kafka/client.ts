@@ -1,6 +1,6 @@
 // The one place that builds a kafkajs client: brokers, TLS, SASL, timeouts, retries and the pino
 // log bridge. Sink, subscription store, leadership, scripts and test helpers all come through here.
-import { Kafka, logLevel, type KafkaConfig, type RetryOptions } from 'kafkajs';
+import { Kafka, logLevel, type KafkaConfig, type logCreator, type RetryOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { KafkaConnection } from './connection.ts';
 import { KAFKA_LOG_LEVELS, pinoLogCreator, type KafkaLogLevel } from './log.ts';
@@ -15,6 +15,35 @@ export interface KafkaClientOptions {
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
   retry?: RetryOptions;
+  /** record causes kafkajs only logs at debug (consumers: why FindCoordinator failed) */
+  diagnostics?: KafkaDiagnostics;
+}
+
+/**
+ * kafkajs swallows the error of FindCoordinator and throws a bare "Failed to find group
+ * coordinator", the same for a coordinator still loading (passes by itself) and a missing group
+ * ACL (never does). Its debug log still carries the cause; this keeps the last one so explain()
+ * can give the real error back, and a missing ACL fails the start at once with its name.
+ */
+export class KafkaDiagnostics {
+  lastCoordinatorError: unknown = null;
+
+  explain(err: unknown): unknown {
+    const e = err as { name?: string } | null;
+    return e?.name === 'KafkaJSGroupCoordinatorNotFound' && this.lastCoordinatorError ? this.lastCoordinatorError : err;
+  }
+
+  wrap(inner: logCreator | undefined, level: logLevel): logCreator {
+    return (l) => {
+      const next = inner?.(l);
+      return (entry) => {
+        const extra = entry.log as { message?: string; error?: unknown };
+        if (extra.message === 'Tried to find group coordinator') this.lastCoordinatorError = extra.error ?? null;
+        if (extra.message === 'Found group coordinator') this.lastCoordinatorError = null;
+        if (next && entry.level <= level) next(entry);
+      };
+    };
+  }
 }
 
 /** The kafkajs configuration for a connection (exported for tests: what TLS/SASL turn into). */
@@ -31,6 +60,11 @@ export function kafkajsConfig(o: KafkaClientOptions): KafkaConfig {
   if (o.requestTimeoutMs !== undefined) config.requestTimeout = o.requestTimeoutMs;
   if (o.retry) config.retry = o.retry;
   if (o.logger) config.logCreator = pinoLogCreator(o.logger.child({ module: 'kafkajs' }));
+  if (o.diagnostics) {
+    // kafkajs must hand debug entries over; the configured level is applied after recording
+    config.logCreator = o.diagnostics.wrap(config.logCreator, config.logLevel ?? logLevel.NOTHING);
+    config.logLevel = logLevel.DEBUG;
+  }
   const { tls, sasl } = c.security;
   if (tls) {
     // undefined ca = Node's bundled CAs; rejectUnauthorized stays on (Node's default)

@@ -64,8 +64,11 @@ export function classifyKafkaError(err: unknown, who: string): KafkaFailure {
   }
   // kafkajs marks protocol errors; connection errors (a broker still booting) are retriable.
   // A "retries exceeded" wrapper is not itself a verdict: its cause decides.
+  // "Failed to find group coordinator" hides its cause (KafkaDiagnostics recovers it where it can):
+  // on a starting cluster it passes, so it is retried within the deadline.
   const retriable = e.retriable ?? top.retriable ?? true;
-  return { kind: retriable || e.name === 'KafkaJSNumberOfRetriesExceeded' ? 'retriable' : 'fatal', message: `${who}: ${message}` };
+  const waitable = retriable || e.name === 'KafkaJSNumberOfRetriesExceeded' || e.name === 'KafkaJSGroupCoordinatorNotFound';
+  return { kind: waitable ? 'retriable' : 'fatal', message: `${who}: ${message}` };
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());

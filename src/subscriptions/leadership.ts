@@ -9,7 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
-import { classifyKafkaError, createKafkaClient, disconnectWithin, ensureTopics, PLAINTEXT, type KafkaLogLevel, type KafkaSecurity } from '../kafka/index.ts';
+import { classifyKafkaError, createKafkaClient, disconnectWithin, ensureTopics, KafkaDiagnostics, PLAINTEXT, type KafkaLogLevel, type KafkaSecurity } from '../kafka/index.ts';
 
 export interface LeadershipOptions {
   brokers: readonly string[];
@@ -32,6 +32,7 @@ export class Leadership extends EventEmitter {
   readonly #o: LeadershipOptions;
   readonly #log: Logger;
   readonly #kafka: Kafka;
+  readonly #diagnostics = new KafkaDiagnostics();
   #consumer: Consumer | null = null;
   #leader = false;
   #memberId: string | null = null;
@@ -46,6 +47,7 @@ export class Leadership extends EventEmitter {
     this.#kafka = createKafkaClient({
       connection: { brokers: options.brokers, clientId: options.clientId, security: options.security ?? PLAINTEXT },
       clientIdSuffix: 'leadership',
+      diagnostics: this.#diagnostics,
       retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 3000 },
       logLevel: options.kafkaLogLevel,
       logger: this.#log,
@@ -149,7 +151,7 @@ export class Leadership extends EventEmitter {
    * later heals the replica without a restart).
    */
   #joinFailed(err: unknown, attempt: number, msg: string): void {
-    const f = classifyKafkaError(err, `the leadership group ${this.#o.groupId}`);
+    const f = classifyKafkaError(this.#diagnostics.explain(err), `the leadership group ${this.#o.groupId}`);
     const level = f.kind === 'fatal' ? 'error' : attempt >= 5 ? 'warn' : 'debug';
     this.#log[level]({ err: f.message, attempt }, msg);
   }

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { Partitioners, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
-import { classifyKafkaError, createKafkaClient, disconnectWithin, ensureTopics, PLAINTEXT, retryUntil, type KafkaLogLevel, type KafkaSecurity } from '../kafka/index.ts';
+import { classifyKafkaError, createKafkaClient, disconnectWithin, ensureTopics, KafkaDiagnostics, PLAINTEXT, retryUntil, type KafkaLogLevel, type KafkaSecurity } from '../kafka/index.ts';
 import { instanceReportKey, observationKey, specKey, type InstanceObservation, type InstanceReport, type SubscriptionSpec } from './model.ts';
 import { SubscriptionView } from './view.ts';
 
@@ -41,6 +41,7 @@ export class SubscriptionStore {
   readonly #o: SubscriptionStoreOptions;
   readonly #log: Logger;
   readonly #kafka: Kafka;
+  readonly #diagnostics = new KafkaDiagnostics();
   #producer: Producer | null = null;
   #consumer: Consumer | null = null;
   #loaded = false;
@@ -57,6 +58,7 @@ export class SubscriptionStore {
     this.#kafka = createKafkaClient({
       connection: { brokers: options.brokers, clientId: options.clientId, security: options.security ?? PLAINTEXT },
       clientIdSuffix: 'store',
+      diagnostics: this.#diagnostics,
       requestTimeoutMs: Math.max(options.writeTimeoutMs, 5000),
       retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2000 },
       logLevel: options.kafkaLogLevel,
@@ -137,7 +139,7 @@ export class SubscriptionStore {
       this.#consumerDown = payload.error.message;
       this.#downSince ??= Date.now();
       // a coordinator loading or moving passes by itself: restart quietly
-      const fatal = classifyKafkaError(payload.error, 'the store consumer').kind === 'fatal';
+      const fatal = classifyKafkaError(this.#diagnostics.explain(payload.error), 'the store consumer').kind === 'fatal';
       this.#log[fatal ? 'error' : 'debug']({ err: payload.error }, 'store consumer stopped; restarting it');
       this.#restartTimer = setTimeout(() => void this.#restartConsumer(1), 500);
       this.#restartTimer.unref();
@@ -161,7 +163,7 @@ export class SubscriptionStore {
       },
     });
     joining = false;
-    if (joinError) throw joinError;
+    if (joinError) throw this.#diagnostics.explain(joinError);
     this.#consumerDown = null;
     this.#downSince = null;
   }
@@ -178,7 +180,7 @@ export class SubscriptionStore {
       if (this.#closed) return;
       const delay = Math.min(10_000, 500 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2);
       // quiet while it may still be a starting cluster; an error once it outlasts the connect timeout
-      const f = classifyKafkaError(err, 'the store consumer');
+      const f = classifyKafkaError(this.#diagnostics.explain(err), 'the store consumer');
       const long = Date.now() - (this.#downSince ?? Date.now()) > this.#o.connectTimeoutMs;
       this.#log[f.kind === 'fatal' || long ? 'error' : 'debug']({ err: f.message, attempt, retryInMs: Math.round(delay) }, 'store consumer restart failed');
       this.#restartTimer = setTimeout(() => void this.#restartConsumer(attempt + 1), delay);

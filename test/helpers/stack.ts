@@ -10,7 +10,7 @@ import { loadConfig } from '../../src/config.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.ts';
 import type { SimulatorConfig } from '../../src/simulator/config.ts';
 import { ADMIN_TOKEN, APP_CERT_PEM, APP_ID, requiredEnv } from './env.ts';
-import { brokers, silentLogger, uniqueTopic } from './kafka.ts';
+import { brokers, e2eOverSaslSsl, securedGatewayEnv, securedListener, silentLogger, uniqueTopic } from './kafka.ts';
 
 export const PUBLIC_BASE = 'https://gw.test/hv';
 export const GLUCOSE = '879e7c04-4e8a-4707-9ad3-b054df467ce4';
@@ -44,14 +44,20 @@ export interface Gateway {
   admin(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; json: any }>;
 }
 
-/** A gateway replica; pass the same topics to build a second replica or a restart. */
+/**
+ * A gateway replica; pass the same topics to build a second replica or a restart. Without
+ * `opts.brokers` it connects to the suite's SASL_SSL listener as the least-privilege gateway
+ * principal when there is one (test/helpers/kafka.ts e2eOverSaslSsl), else to KAFKA_BROKERS.
+ */
 export async function startGateway(t: Test, sim: Simulator, env: Record<string, string> = {}, opts: { brokers?: string[] } = {}): Promise<Gateway> {
   const topic = env.KAFKA_TOPIC ?? uniqueTopic('events');
   const stateTopic = env.KAFKA_STATE_TOPIC ?? uniqueTopic('state');
+  const secured = opts.brokers === undefined && e2eOverSaslSsl && securedListener ? await securedGatewayEnv(securedListener, topic, stateTopic) : {};
   const config = loadConfig({
     ...requiredEnv(),
     HV_DISCOVERY_URL: sim.instances[0]!.platformUrl,
     KAFKA_BROKERS: (opts.brokers ?? brokers).join(','),
+    ...secured,
     KAFKA_TOPIC: topic,
     KAFKA_STATE_TOPIC: stateTopic,
     KAFKA_TOPIC_PARTITIONS: '3',
