@@ -2,18 +2,31 @@
 //   a real Kafka broker (scripts/kafka.sh) → the simulator (US "1", EU "2") → the gateway →
 //   a subscription created over REST → thing changes in both instances → the tagged events read
 //   back from the topic and shown. Everything stops at the end (--keep leaves it running).
+//   --secured: the broker gets its SASL_SSL listener; the gateway connects over it as the
+//     least-privilege principal `gateway` holding exactly the README's ACLs, the reader as `admin`.
+//   --early: the gateway starts while the broker is still booting (as compose and Kubernetes
+//     start them); it must ride through the broker's start quietly (plaintext only: the ACLs
+//     can only be granted once the broker runs).
 // The application identity is the throwaway TEST-ONLY fixture key pair: demo data only.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
-import { Kafka, logLevel } from 'kafkajs';
 import { pino } from 'pino';
 import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
+import { gatewayAcls, grantAcls } from '../src/kafka/acls.ts';
+import { createKafkaClient, kafkaConnectionFromEnv, PLAINTEXT, type KafkaSecurity } from '../src/kafka/index.ts';
 import { startSimulator } from '../src/simulator/simulator.ts';
 
-const { values } = parseArgs({ options: { keep: { type: 'boolean', default: false }, changes: { type: 'string', default: '3' } } });
+const { values } = parseArgs({
+  options: { keep: { type: 'boolean', default: false }, changes: { type: 'string', default: '3' }, secured: { type: 'boolean', default: false }, early: { type: 'boolean', default: false } },
+});
+if (values.secured && values.early) {
+  process.stderr.write('demo: --early is plaintext only (the ACLs of --secured are granted once the broker runs)\n');
+  process.exit(2);
+}
 const ROOT = new URL('..', import.meta.url).pathname;
 const fixture = (f: string) => readFileSync(`${ROOT}test/fixtures/healthvault/${f}`, 'utf8');
 const APP_ID = '7a9c3e51-2f4b-4d8e-9c61-0b5d2e8f4a13';
@@ -32,12 +45,12 @@ async function freePort(): Promise<number> {
         s.once('error', () => resolve(false));
         s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
       });
-    if ((await free(p)) && (await free(p + 1))) return p;
+    if ((await free(p)) && (await free(p + 1)) && (await free(p + 2))) return p;
   }
 }
 
 const kafkaPort = await freePort();
-const kafkaEnv = { ...process.env, KAFKA_PORT: String(kafkaPort) };
+const kafkaEnv = { ...process.env, KAFKA_PORT: String(kafkaPort), KAFKA_SASL_PORT: values.secured ? String(kafkaPort + 2) : '' };
 const stops: (() => Promise<void>)[] = [];
 const stopAll = async () => {
   for (const s of stops.reverse()) await s().catch(() => {});
@@ -45,9 +58,36 @@ const stopAll = async () => {
 process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
 
 try {
-  step(`Kafka: a real single-node broker on 127.0.0.1:${kafkaPort} (jars from Maven Central, cached in .cache/)`);
-  execFileSync('bash', [`${ROOT}scripts/kafka.sh`, 'start'], { env: kafkaEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+  step(`Kafka: a real single-node broker on 127.0.0.1:${kafkaPort}${values.secured ? ` with a SASL_SSL listener on ${kafkaPort + 2}` : ''} (jars from Maven Central, cached in .cache/)`);
+  const starting = spawn('bash', [`${ROOT}scripts/kafka.sh`, 'start'], { env: kafkaEnv, stdio: ['ignore', 'inherit', 'inherit'] });
+  const started = once(starting, 'exit').then(([code]) => {
+    if (code !== 0) throw new Error(`scripts/kafka.sh start exited ${code}`);
+  });
   stops.push(async () => void execFileSync('bash', [`${ROOT}scripts/kafka.sh`, 'stop'], { env: kafkaEnv, stdio: 'ignore' }));
+  if (values.early) say('  --early: not waiting for it; the gateway starts now and rides through the broker\'s start');
+  else await started;
+
+  // where the gateway and the reader connect, and as whom
+  let gatewayKafka: Record<string, string> = { KAFKA_BROKERS: `127.0.0.1:${kafkaPort}` };
+  let readerSecurity: KafkaSecurity = PLAINTEXT;
+  let readerBrokers = [`127.0.0.1:${kafkaPort}`];
+  if (values.secured) {
+    const vars = Object.fromEntries([...execFileSync('bash', [`${ROOT}scripts/kafka.sh`, 'env'], { env: kafkaEnv, encoding: 'utf8' }).matchAll(/^export (\w+)=(.*)$/gm)].map((m) => [m[1]!, m[2]!]));
+    gatewayKafka = {
+      KAFKA_BROKERS: vars.HVG_KAFKA_SASL_BROKERS!, KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: vars.HVG_KAFKA_CA_FILE!,
+      KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SASL_USERNAME: vars.HVG_KAFKA_GATEWAY_USERNAME!, KAFKA_SASL_PASSWORD: vars.HVG_KAFKA_GATEWAY_PASSWORD!,
+    };
+    const reader = kafkaConnectionFromEnv({ ...gatewayKafka, KAFKA_SASL_USERNAME: vars.HVG_KAFKA_ADMIN_USERNAME!, KAFKA_SASL_PASSWORD: vars.HVG_KAFKA_ADMIN_PASSWORD! }, 'hv-demo');
+    readerSecurity = reader.security;
+    readerBrokers = [...reader.brokers];
+    const acls = gatewayAcls({ eventsTopic: 'healthvault.events', stateTopic: 'hv-gateway.subscriptions', clientId: 'hv-gateway', createTopics: true });
+    const admin = createKafkaClient({ connection: { ...reader, clientId: 'hv-demo-acls' } }).admin();
+    await admin.connect();
+    await grantAcls(admin, acls, `User:${vars.HVG_KAFKA_GATEWAY_USERNAME}`);
+    await admin.disconnect();
+    say(`  SASL_SSL ${gatewayKafka.KAFKA_BROKERS}: the gateway connects as "${vars.HVG_KAFKA_GATEWAY_USERNAME}" with only these ACLs (README "Connecting to your Kafka"):`);
+    for (const a of acls) say(`    ${a.resource} ${a.name}${a.pattern === 'prefixed' ? '*' : ''}: ${a.operations.join(', ')}`);
+  }
 
   step('HealthVault simulator: US (instance "1") and EU (instance "2")');
   const sim = await startSimulator(
@@ -62,7 +102,9 @@ try {
     HOST: '127.0.0.1',
     PORT: '0',
     LOG_LEVEL: 'warn',
-    KAFKA_BROKERS: `127.0.0.1:${kafkaPort}`,
+    ...gatewayKafka,
+    // --early: the broker's own start (JVM, format, election) counts against this bound
+    KAFKA_CONNECT_TIMEOUT_MS: values.early ? '180000' : '30000',
     KAFKA_TOPIC: 'healthvault.events',
     KAFKA_TOPIC_REPLICATION: '1',
     KAFKA_STATE_REPLICATION: '1',
@@ -76,6 +118,7 @@ try {
   });
   const app = await buildApp(config, { waitForInstances: true });
   stops.push(() => app.close());
+  await started;
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   // HealthVault only calls https URLs; the simulator maps the public base to our loopback address
   sim.setDeliveryRewrites([{ from: 'https://gateway.example.com/hv/', to: `${url}/` }]);
@@ -108,7 +151,7 @@ try {
   }
 
   step(`Kafka topic "${config.kafkaTopic}": the events, each tagged with the instance it came from`);
-  const kafka = new Kafka({ clientId: 'hv-demo', brokers: [`127.0.0.1:${kafkaPort}`], logLevel: logLevel.NOTHING });
+  const kafka = createKafkaClient({ connection: { brokers: readerBrokers, clientId: 'hv-demo', security: readerSecurity } });
   const consumer = kafka.consumer({ groupId: `hv-demo-${Date.now()}` });
   await consumer.connect();
   await consumer.subscribe({ topic: config.kafkaTopic, fromBeginning: true });
@@ -133,7 +176,7 @@ try {
   const missing = [...expected.keys()].filter((th) => !seen.has(th));
   step(missing.length === 0 ? `All ${expected.size} changes arrived, tagged with their instance.` : `${missing.length} of ${expected.size} changes did not arrive`);
   if (values.keep) {
-    say(`\nStill running (Ctrl-C to stop): gateway ${url}, simulator control ${sim.controlUrl}/_sim, Kafka 127.0.0.1:${kafkaPort}`);
+    say(`\nStill running (Ctrl-C to stop): gateway ${url}, simulator control ${sim.controlUrl}/_sim, Kafka 127.0.0.1:${kafkaPort}${values.secured ? ` (SASL_SSL ${kafkaPort + 2}; scripts/kafka.sh env with KAFKA_PORT=${kafkaPort})` : ''}`);
     say(`  try: curl -H 'authorization: Bearer ${TOKEN}' ${url}/v1/consistency`);
     await new Promise(() => {});
   }
