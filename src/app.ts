@@ -40,6 +40,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     requestTimeout: 30_000,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
+    // The Kafka plugins bound their own start by KAFKA_CONNECT_TIMEOUT_MS (the sink, then the
+    // store, then leadership); fastify's default 10 s would cut a start that is still riding
+    // through a booting broker, and below the 15 s default of that setting.
+    pluginTimeout: 3 * config.kafkaConnectTimeoutMs + 30_000,
     // Two info lines per notification cost more CPU than verifying it; see the onResponse hook.
     logController: new LogController({ disableRequestLogging: true }),
   });

@@ -1,7 +1,9 @@
 // Kafka admin helpers for the correctness gate: fresh topics and the sum of high watermarks
-// (records ever appended), read before and after each measured run.
+// (records ever appended), read before and after each measured run. It connects like every
+// project client: the KAFKA_SSL*/KAFKA_SASL_* settings of the environment (src/kafka/).
 import { randomBytes } from 'node:crypto';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import type { Admin } from 'kafkajs';
+import { createKafkaClient, kafkaConnectionFromEnv, type KafkaSecurity } from '../../src/kafka/index.ts';
 
 export function benchTopic(name: string): string {
   return `bench.${name}.${Date.now().toString(36)}.${randomBytes(3).toString('hex')}`;
@@ -11,8 +13,8 @@ export class KafkaAdmin {
   readonly #admin: Admin;
   #connected = false;
 
-  constructor(brokers: readonly string[]) {
-    const kafka = new Kafka({ clientId: 'hvg-bench-admin', brokers: [...brokers], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100 } });
+  constructor(brokers: readonly string[], security: KafkaSecurity = kafkaConnectionFromEnv(process.env, 'hvg-bench-admin').security) {
+    const kafka = createKafkaClient({ connection: { brokers, clientId: 'hvg-bench-admin', security }, retry: { retries: 5, initialRetryTime: 100 } });
     this.#admin = kafka.admin();
   }
 
