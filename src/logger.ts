@@ -11,6 +11,10 @@ export const REDACT_PATHS = [
   '*.notificationKey',
   '*.privateKey',
   '*.token',
+  // Kafka SASL (src/kafka): never logged on purpose; this catches an accidental object dump
+  '*.password',
+  '*.kafkaSaslPassword',
+  '*.sasl.password',
 ];
 
 export function loggerOptions(level: string): LoggerOptions {

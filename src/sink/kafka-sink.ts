@@ -16,7 +16,7 @@
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
-import { createKafkaClient, disconnectWithin, ensureTopics, PLAINTEXT, retryUntil, type KafkaLogLevel, type KafkaSecurity } from '../kafka/index.ts';
+import { createKafkaClient, describeConnection, disconnectWithin, ensureTopics, PLAINTEXT, retryUntil, type KafkaLogLevel, type KafkaSecurity } from '../kafka/index.ts';
 import { recordBytes, type SinkRecord } from './record.ts';
 
 export interface KafkaSinkOptions {
@@ -143,7 +143,8 @@ export class KafkaSink implements Sink {
       throw fail(err);
     }
     this.#state = 'ready';
-    this.#log.info({ topic, brokers: this.#o.brokers }, 'Kafka sink ready');
+    // where and as whom (user name and mechanism only, never the password)
+    this.#log.info({ topic, ...describeConnection({ brokers: this.#o.brokers, clientId: this.#o.clientId, security: this.#o.security ?? PLAINTEXT }) }, 'Kafka sink ready');
   }
 
   async #connectProducer(): Promise<Producer> {
