@@ -53,6 +53,7 @@ export async function startGateway(t: Test, sim: Simulator, env: Record<string, 
   const topic = env.KAFKA_TOPIC ?? uniqueTopic('events');
   const stateTopic = env.KAFKA_STATE_TOPIC ?? uniqueTopic('state');
   const secured = opts.brokers === undefined && e2eOverSaslSsl && securedListener ? await securedGatewayEnv(securedListener, topic, stateTopic) : {};
+  t.comment(secured.KAFKA_BROKERS ? `gateway over SASL_SSL ${secured.KAFKA_BROKERS} as ${secured.KAFKA_SASL_USERNAME}` : `gateway over plaintext`);
   const config = loadConfig({
     ...requiredEnv(),
     HV_DISCOVERY_URL: sim.instances[0]!.platformUrl,
