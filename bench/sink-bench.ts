@@ -14,6 +14,7 @@
 // Gate: every run starts and ends with no publish pending, so acked == offset delta exactly.
 import pino from 'pino';
 import { createKafkaSink } from '../src/sink/kafka-sink.ts';
+import { kafkaConnectionFromEnv } from '../src/kafka/index.ts';
 import type { SinkRecord } from '../src/sink/record.ts';
 import { benchTopic, gate, KafkaAdmin } from './lib/kafka.ts';
 import { measureProcess, type Placement } from './lib/proc.ts';
@@ -66,6 +67,8 @@ const sink = await createKafkaSink({
   maxQueuedRecords: 50_000,
   kafkaLogLevel: 'error',
   logger: pino({ level: 'error' }),
+  // the same KAFKA_SSL*/KAFKA_SASL_* settings as every project client (README "Connecting to your Kafka")
+  security: kafkaConnectionFromEnv(process.env, 'hvg-bench-sink').security,
 });
 const admin = new KafkaAdmin(job.brokers);
 
