@@ -1,6 +1,8 @@
 // The TLS/SASL settings: names operators rely on, bad combinations refused at load time with the
 // variable named, secrets never in messages; and what they turn into for kafkajs.
 import t from 'tap';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,4 +83,20 @@ t.test('scripts and test helpers read the same settings from an environment', as
   t.same(c.brokers, ['a:1', 'b:2']);
   t.same(c.security, { tls: {}, sasl: { mechanism: 'plain', username: 'u', password: 'from-a-file' } });
   t.throws(() => kafkaConnectionFromEnv({ KAFKA_SASL_MECHANISM: 'plain' }, 'script'), /KAFKA_SASL_USERNAME is required/);
+});
+
+t.test('the server process (npm start) exits 1 on a bad combination, naming the variables, before connecting', async (t) => {
+  const child = spawn(process.execPath, [new URL('../../dist/server.js', import.meta.url).pathname], {
+    env: { PATH: process.env.PATH ?? '', ...requiredEnv(), KAFKA_BROKERS: '127.0.0.1:1', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SSL: 'true', KAFKA_SSL_KEY_FILE: KEY },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (out += d));
+  const [code] = await once(child, 'exit');
+  t.equal(code, 1);
+  t.match(out, /KAFKA_SASL_USERNAME is required/);
+  t.match(out, /KAFKA_SASL_PASSWORD \(or KAFKA_SASL_PASSWORD_FILE\) is required/);
+  t.match(out, /KAFKA_SSL_CERT_FILE is required with KAFKA_SSL_KEY_FILE/);
+  t.notMatch(out, /cannot reach Kafka/, 'stopped before any connection attempt');
 });
