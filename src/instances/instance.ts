@@ -13,7 +13,7 @@ import { buildAnonymousRequest, buildAuthenticatedRequest } from '../healthvault
 import type { ParsedResponse } from '../healthvault/response-envelope.ts';
 import { buildSelectInstanceInfo, parseSelectInstanceResponse, type PreferredLocation } from '../healthvault/select-instance.ts';
 import { buildGetServiceDefinitionInfo, parseGetServiceDefinitionResponse, type ServiceInstance } from '../healthvault/service-definition.ts';
-import { HV_STATUS_SESSION_EXPIRED } from '../healthvault/status-codes.ts';
+import { statusError, statusInfo } from '../healthvault/status-codes.ts';
 import type { ActualSubscription, InstancePlatform, SubscriptionWrite } from '../subscriptions/platform.ts';
 import { AppSession, type Session, type SessionStatus } from './app-session.ts';
 import { abortable, forInstance, instanceLabel, summarize, type ErrorSummary } from './instance-errors.ts';
@@ -221,11 +221,17 @@ export class HvInstance implements InstancePlatform {
       await this.ensureIdentity(signal);
       let session = await this.session.get(signal);
       let response = await this.sendAuthenticated(method, info, session, signal);
-      if (response.code === HV_STATUS_SESSION_EXPIRED) {
-        // §4.4: get a new token and resend once; a second 65 goes to the caller (retriable).
+      if (needsNewSession(response.code)) {
+        // §4.4: get a new token and resend once (65 expired, 8 unknown/forgotten, 7 credential
+        // expired). Concurrent callers share the one CAST. A second refusal goes to the caller
+        // (retriable) and shows as session state "rejected" until a call is accepted again.
         session = await this.session.renew(session, signal);
         response = await this.sendAuthenticated(method, info, session, signal);
+        if (needsNewSession(response.code)) {
+          this.session.rejected(session, forInstance(statusError(response.code, `${method.name} refused a freshly renewed session token`), this.label, this.instanceId));
+        }
       }
+      if (!needsNewSession(response.code)) this.session.accepted();
       let result: T;
       try {
         result = parse(response);
@@ -263,6 +269,11 @@ export class HvInstance implements InstancePlatform {
   private recordFailure(err: unknown): void {
     this.lastError = { error: err, at: this.now() };
   }
+}
+
+/** Statuses that mean our session token is no longer good (status table: "reauthenticate"). */
+function needsNewSession(code: number): boolean {
+  return code !== 0 && statusInfo(code).retry === 'reauthenticate';
 }
 
 /** The reconciler writes one flat type-id set; HealthVault gets it as one filter (§1.2). */
