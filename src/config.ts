@@ -8,7 +8,7 @@ import { ADMIN_SETTINGS } from './admin-settings.ts';
 import { HvgError } from './errors.ts';
 import { INSTANCE_SETTINGS, checkInstanceSettings } from './instances/settings.ts';
 import { NOTIFICATION_SETTINGS } from './notifications/settings.ts';
-import { SUBSCRIPTION_SETTINGS } from './subscriptions/settings.ts';
+import { SUBSCRIPTION_SETTINGS, checkSubscriptionSettings } from './subscriptions/settings.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -68,7 +68,7 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
   // checks across variables, once each variable is valid on its own
-  if (problems.length === 0) problems.push(...checkInstanceSettings(out as Config));
+  if (problems.length === 0) problems.push(...checkInstanceSettings(out as Config), ...checkSubscriptionSettings(out as Config));
   if (problems.length > 0) {
     throw new HvgError('HVG_ERR_CONFIG', `invalid configuration:\n  ${problems.map((p) => p.message).join('\n  ')}`, { details: { problems } });
   }

@@ -11,6 +11,7 @@
 import type { Logger } from 'pino';
 import { HV_STATUS_SUBSCRIPTION_NOT_FOUND } from '../healthvault/index.ts';
 import type { Metrics } from '../metrics.ts';
+import { nextConfirmations } from './key-acceptance.ts';
 import { KeyDeriver, keyVersionId } from './keys.ts';
 import { targetInstances, type InstanceObservation, type InstanceReport } from './model.ts';
 import { callbackUrl, planInstance, type InstancePlan, type PlanAction } from './plan.ts';
@@ -22,6 +23,8 @@ export interface ReconcilerOptions {
   directory: InstanceDirectory;
   keys: KeyDeriver;
   publicBaseUrl: string;
+  /** KEY_RETRY_HORIZON_MS: how long older keys stay accepted after an instance confirmed a newer one */
+  keyRetryHorizonMs: number;
   intervalMs: number;
   /** platform calls in flight per instance */
   concurrency: number;
@@ -311,13 +314,15 @@ export class Reconciler {
       const prev = view.observation(instanceId, spec.name);
       const err = plan === null ? passError : (errors.get(spec.name) ?? null);
       const id = ids.get(spec.name) ?? prev?.hvSubscriptionId ?? null;
+      const confirmed = err === null && id !== null; // the instance now holds spec.keyVersion
       const next: InstanceObservation = {
         instanceId,
         name: spec.name,
         hvSubscriptionId: id,
         knownIds: [...new Set([...(known.get(spec.name) ?? prev?.knownIds ?? []), ...(id ? [id] : [])])].sort(),
         state: err !== null ? 'error' : id !== null ? 'in-sync' : 'missing',
-        keyVersion: err === null && id !== null ? spec.keyVersion : (prev?.keyVersion ?? null),
+        keyVersion: confirmed ? spec.keyVersion : (prev?.keyVersion ?? null),
+        ...nextConfirmations(spec, prev, confirmed, this.#o.keyRetryHorizonMs, Date.now()),
         specRevision: err === null ? spec.revision : (prev?.specRevision ?? 0),
         lastError: err,
         lastSync: err === null ? now : (prev?.lastSync ?? null),

@@ -10,7 +10,7 @@ const options = (topic: string): SubscriptionStoreOptions => ({
   replicationFactor: 1,
   connectTimeoutMs: 20_000,
   writeTimeoutMs: 10_000,
-  keyOverlapMs: 60_000,
+  keyRetryHorizonMs: 60_000,
   kafkaLogLevel: 'error',
   logger: silentLogger,
 });
