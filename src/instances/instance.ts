@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { HvgError, isHvgError } from '../errors.ts';
 import {
   buildGetEventSubscriptionsInfo, buildSubscribeToEventInfo, buildUnsubscribeToEventInfo, buildUpdateEventSubscriptionInfo,
-  parseGetEventSubscriptionsResponse, parseSubscribeToEventResponse, parseUnsubscribeToEventResponse, parseUpdateEventSubscriptionResponse,
+  parseGetEventSubscriptionsListing, parseSubscribeToEventResponse, parseUnsubscribeToEventResponse, parseUpdateEventSubscriptionResponse,
 } from '../healthvault/eventing.ts';
 import { HV_METHODS, type MethodSpec } from '../healthvault/methods.ts';
 import { buildAnonymousRequest, buildAuthenticatedRequest } from '../healthvault/request-envelope.ts';
@@ -91,15 +91,21 @@ export class HvInstance implements InstancePlatform {
   // ---- InstancePlatform (src/subscriptions/platform.ts)
 
   async listSubscriptions(signal?: AbortSignal): Promise<ActualSubscription[]> {
-    const subs = await this.call(HV_METHODS.GetEventSubscriptions, buildGetEventSubscriptionsInfo, parseGetEventSubscriptionsResponse, signal);
-    return subs.map((s) => ({
+    // Tolerant: one entry we cannot read (another app's odd subscription) must not stop the
+    // management of ours; it comes back marked unreadable, with why (issue 13 point 2).
+    const { subscriptions: subs, unreadable } = await this.call(HV_METHODS.GetEventSubscriptions, buildGetEventSubscriptionsInfo, parseGetEventSubscriptionsListing, signal);
+    const odd = unreadable.map((u): ActualSubscription => ({
+      id: (u.id ?? '').toLowerCase(), url: u.url ?? '', typeIds: [], keyVersionId: '',
+      unreadable: `listing entry ${u.position}: ${u.reason}`,
+    }));
+    return subs.map((s): ActualSubscription => ({
       id: (s.id ?? '').toLowerCase(),
       url: s.url,
       // The reconciler compares one flat set; filters are an encoding detail (§1.1: any filter fires).
       typeIds: [...new Set(s.typeIds.flat().map((t) => t.toLowerCase()))].sort(),
       // Unkeyed listings still carry the version id (§1.4); '' only if the platform omitted it [I].
       keyVersionId: s.keyVersionId ?? '',
-    }));
+    })).concat(odd);
   }
 
   subscribe(s: SubscriptionWrite, signal?: AbortSignal): Promise<string> {

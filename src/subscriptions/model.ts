@@ -59,6 +59,8 @@ export interface InstanceObservation {
   readonly specRevision: number;
   readonly lastError: string | null;
   readonly lastSync: string | null;
+  /** a configuration refusal (133/11/134) for this spec revision: not retried until the spec changes or an operator asks */
+  readonly configError?: { readonly hvStatus: number; readonly specRevision: number } | null;
 }
 
 export interface KeyConfirmation {
