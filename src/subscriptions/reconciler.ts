@@ -69,6 +69,7 @@ export class Reconciler {
   #unsubscribe: (() => void) | undefined;
   #onApplied = (_offset: number, key: string) => {
     if (key === 'request/reconcile') this.#forceAll(); // an operator asked (through any replica)
+    if (key.startsWith('spec/')) this.#blocked.clear(); // a spec changed: listings refused for configuration are tried again
     if (key.startsWith('spec/') || key === 'request/reconcile') this.trigger();
   };
   /** instances whose next pass retries configuration refusals (an operator asked) */

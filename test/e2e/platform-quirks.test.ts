@@ -86,4 +86,18 @@ t.test('an application without the Eventing method group: one clear configuratio
   const n = lists();
   await new Promise((r) => setTimeout(r, 3500));
   t.equal(lists(), n, 'no listing retried by the interval');
+  await gw.admin('PUT', '/v1/subscriptions/glucose', { typeIds: [GLUCOSE, WEIGHT] });
+  await eventually('a spec change tries again', () => lists(), (x) => x > n);
+});
+
+t.test('134 (invalid data, here a URL outside the ActionURL root) is a configuration error too', async (t) => {
+  const sim = await startSim(t, { applications: [{ appId: APP_ID, certificates: [APP_CERT_PEM], actionUrl: 'https://elsewhere.test/app/redirect.aspx' }] });
+  const gw = await startGateway(t, sim, { RECONCILE_INTERVAL_MS: '1000' });
+  await gw.admin('PUT', '/v1/subscriptions/glucose', { typeIds: [GLUCOSE] });
+  const st = await eventually('error', () => gw.admin('GET', '/v1/subscriptions/glucose'), (r) => r.json.status.every((s: { state: string }) => s.state === 'error'));
+  t.match(st.json.status[0].lastError, /instance 1 refused the subscription as invalid \(status 134.*ActionURL root/);
+  const subscribes = () => writes(sim, '1').SubscribeToEvent;
+  const n = subscribes();
+  await new Promise((r) => setTimeout(r, 2500));
+  t.equal(subscribes(), n, 'not retried by the interval');
 });
