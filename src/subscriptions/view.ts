@@ -126,11 +126,12 @@ export class SubscriptionView extends EventEmitter {
   }
 
   /** What POST /notifications/{instanceId}/{name} accepts, or undefined when that URL is not one of ours. */
-  route(instanceId: string, name: string, now: number = Date.now()): NotificationRoute | undefined {
+  route(instanceId: string, name: string, at?: number): NotificationRoute | undefined {
     const spec = this.#specs.get(name);
     if (spec === undefined || (spec.instances !== null && !spec.instances.includes(instanceId))) return undefined;
+    const now = at ?? Date.now();
     const key = observationKey(instanceId, name);
-    const cached = this.#routes.get(key);
+    const cached = at === undefined ? this.#routes.get(key) : undefined; // an explicit time (tests, what-if) bypasses the cache
     if (cached !== undefined && now < cached.expires) return cached.route;
     const o = this.#observed.get(key);
     const accepted = acceptedKeys(spec, o, this.#keyHorizonMs, now);
@@ -138,7 +139,7 @@ export class SubscriptionView extends EventEmitter {
     const route: NotificationRoute = { spec, keyVersions: accepted.map((k) => k.version), subscriptionIds: ids };
     // Cached only for pairs the reconciler observed (a bounded set): a URL with a made-up instance
     // id must not grow this map. Valid until the first accepted version expires.
-    if (o !== undefined) this.#routes.set(key, { route, expires: Math.min(...accepted.map((k) => k.until ?? Infinity)) });
+    if (o !== undefined && at === undefined) this.#routes.set(key, { route, expires: Math.min(...accepted.map((k) => k.until ?? Infinity)) });
     return route;
   }
 }
