@@ -9,7 +9,7 @@ import { HvgError } from './errors.ts';
 import { INSTANCE_SETTINGS, checkInstanceSettings } from './instances/settings.ts';
 import { KAFKA_SECURITY_SETTINGS, checkKafkaSettings } from './kafka/settings.ts';
 import { NOTIFICATION_SETTINGS } from './notifications/settings.ts';
-import { SUBSCRIPTION_SETTINGS } from './subscriptions/settings.ts';
+import { SUBSCRIPTION_SETTINGS, checkSubscriptionSettings } from './subscriptions/settings.ts';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -70,7 +70,7 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
   // checks across variables, once each variable is valid on its own
-  if (problems.length === 0) problems.push(...checkInstanceSettings(out as Config), ...checkKafkaSettings(out as Config));
+  if (problems.length === 0) problems.push(...checkInstanceSettings(out as Config), ...checkSubscriptionSettings(out as Config), ...checkKafkaSettings(out as Config));
   if (problems.length > 0) {
     throw new HvgError('HVG_ERR_CONFIG', `invalid configuration:\n  ${problems.map((p) => p.message).join('\n  ')}`, { details: { problems } });
   }

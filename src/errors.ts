@@ -44,6 +44,7 @@ export const ERRORS = {
   // HTTP API generic
   HVG_ERR_VALIDATION: { status: 400, retriable: false },
   HVG_ERR_NOT_FOUND: { status: 404, retriable: false },
+  HVG_ERR_SUBSCRIPTION_LIMIT: { status: 409, retriable: false }, // a PUT would exceed HealthVault's 25 subscriptions in an instance
   HVG_ERR_INTERNAL: { status: 500, retriable: false },
   // instances: topology, platform client, app session (src/instances/)
   HVG_ERR_INSTANCE_UNREACHABLE: { status: 503, retriable: true }, // network error or timeout, retries spent

@@ -2,7 +2,7 @@
 // §1.3–1.6): request infos (plain `<info>`, §7.14) and responses, both directions, so the gateway
 // and the simulator share one codec.
 import type { XmlParseOptions } from './safe-xml.ts';
-import { childrenNamed, elementOf, expectRoot, guidText, requiredChild, unexpected } from './xml-query.ts';
+import { childrenNamed, elementOf, expectRoot, guidText, optionalChild, requiredChild, textOf, unexpected } from './xml-query.ts';
 import type { XmlInput } from './xml-query.ts';
 import { buildResponse, requiredInfo, successfulResponse } from './response-envelope.ts';
 import type { ResponseInput } from './response-envelope.ts';
@@ -86,6 +86,46 @@ export function parseGetEventSubscriptionsResponse(input: ResponseInput, limits?
     return sub;
   });
   return list;
+}
+
+/** A listing entry the strict reader refused, with whatever could be read of it. */
+export interface UnreadableSubscription {
+  /** 1-based position in the listing */
+  readonly position: number;
+  /** <common><id> text when there is one (not validated) */
+  readonly id: string | undefined;
+  /** the callback URL text when there is one (not validated) */
+  readonly url: string | undefined;
+  readonly reason: string;
+}
+
+/**
+ * Tolerant variant for the reconciler: every entry is read strictly on its own, and an entry the
+ * strict reader refuses (another application's http:// URL, a shape a future platform version
+ * sends, …) is returned as unreadable instead of failing the whole listing. The envelope and the
+ * list itself are still read strictly.
+ */
+export function parseGetEventSubscriptionsListing(input: ResponseInput, limits?: XmlParseOptions): { subscriptions: Subscription[]; unreadable: UnreadableSubscription[] } {
+  const info = requiredInfo(successfulResponse(input, LIST.responseInfo, limits), LIST.responseInfo);
+  const subscriptions: Subscription[] = [];
+  const unreadable: UnreadableSubscription[] = [];
+  childrenNamed(requiredChild(info, 'subscriptions'), 'subscription').forEach((el, i) => {
+    try {
+      const sub = parseSubscriptionElement(el, false);
+      if (sub.id === undefined) unexpected(el, 'listed subscription has no <common><id>');
+      subscriptions.push(sub);
+    } catch (err) {
+      const common = optionalChild(el, 'common');
+      const idEl = common && optionalChild(common, 'id');
+      const urlEl = common && optionalChild(common, 'notification-channel');
+      const http = urlEl && optionalChild(urlEl, 'http-notification-channel');
+      const url = http && optionalChild(http, 'url');
+      // platform text, bounded: it ends up in reports and logs
+      const cut = (v: string | undefined, n: number) => (v === undefined ? undefined : v.slice(0, n));
+      unreadable.push({ position: i + 1, id: cut(idEl && textOf(idEl), 64), url: cut(url && textOf(url), 2048), reason: cut(err instanceof Error ? err.message : String(err), 300)! });
+    }
+  });
+  return { subscriptions, unreadable };
 }
 
 // ---- UpdateEventSubscription (§1.5): the whole subscription again, identified by its id.

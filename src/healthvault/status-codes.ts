@@ -23,8 +23,10 @@ const TABLE: readonly (readonly [number, string, string, StatusRetry?])[] = [
   [4, 'BAD_SIG', 'signature validation failed'],
   [5, 'BAD_METHOD', 'no such method'],
   [6, 'INVALID_APP', 'app unknown, invalid or inactive, or calling IP invalid'],
-  [7, 'CREDENTIAL_TOKEN_EXPIRED', 'credential token expired'],
-  [8, 'INVALID_TOKEN', 'auth token malformed'],
+  [7, 'CREDENTIAL_TOKEN_EXPIRED', 'credential token expired', 'reauthenticate'],
+  // [I] 8 is also what a platform answers for a token it no longer knows (restart, failover):
+  // a new session is the only remedy, as for 65.
+  [8, 'INVALID_TOKEN', 'auth token malformed', 'reauthenticate'],
   [9, 'INVALID_PERSON', 'person missing or inactive'],
   [10, 'INVALID_RECORD', 'record id does not exist'],
   [11, 'ACCESS_DENIED', 'insufficient rights (likely also: Eventing method group not enabled [I])'],

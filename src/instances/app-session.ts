@@ -1,7 +1,8 @@
 // The application's session with one instance (healthvault-protocol.md §4.4): CAST v2 signed
 // with the app certificate's private key gives a token + shared secret that sign every eventing
 // call. One CAST in flight at a time, whatever the number of callers (no stampede after expiry);
-// renewal starts in the background before the assumed expiry; a 65 answer retires the token once.
+// renewal starts in the background before the assumed expiry; an answer that says the token is
+// no longer good (65, 8, 7: the platform expired or forgot it) retires the token once.
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HvgError, isHvgError } from '../errors.ts';
@@ -38,7 +39,8 @@ export interface Session {
   readonly expiresAt: number;
 }
 
-export type SessionState = 'none' | 'authenticating' | 'active' | 'failed';
+/** rejected = the platform refused even a freshly renewed token (7/8/65 twice in a row). */
+export type SessionState = 'none' | 'authenticating' | 'active' | 'failed' | 'rejected';
 
 export interface SessionStatus {
   readonly state: SessionState;
@@ -47,6 +49,8 @@ export interface SessionStatus {
   readonly lastError: ErrorSummary | null;
   /** CASTs this session started (attempts inside the transport are not counted here) */
   readonly casts: number;
+  /** answers that said our token was no longer good (7, 8, 65), each answered by one renewal */
+  readonly rejections: number;
 }
 
 export class AppSession {
@@ -55,7 +59,10 @@ export class AppSession {
   private current: Session | undefined;
   private inflight: Promise<Session> | undefined;
   private failure: { error: unknown; at: number } | undefined;
+  /** the platform refused a token we had just renewed; cleared by the next accepted call */
+  private rejection: { error: unknown; at: number } | undefined;
   private casts = 0;
+  private rejections = 0;
 
   constructor(options: AppSessionOptions) {
     this.o = options;
@@ -82,30 +89,55 @@ export class AppSession {
   }
 
   /**
-   * The platform answered 65 for `stale`. Renew unless that already happened: callers that all
-   * sent with the same expired token end up sharing one CAST.
+   * The platform answered 65, 8 or 7 for `stale`. Renew unless that already happened: callers
+   * that all sent with the same dead token end up sharing one CAST.
    */
   renew(stale: Session, signal?: AbortSignal): Promise<Session> {
-    if (this.current === stale) this.current = undefined;
+    if (this.current === stale) {
+      this.current = undefined;
+      this.rejections++;
+    }
     if (this.current !== undefined && this.now() < this.current.expiresAt) return Promise.resolve(this.current);
     return abortable(this.inflight ?? this.cast(), signal);
+  }
+
+  /**
+   * The platform refused `fresh` too, right after a renewal: the token is dropped (the next call
+   * casts again) and the state says so until a call is accepted.
+   */
+  rejected(fresh: Session, error: unknown): void {
+    if (this.current === fresh) {
+      this.current = undefined;
+      this.rejections++;
+    }
+    this.rejection = { error, at: this.now() };
+  }
+
+  /** A call with `session` was answered with something other than a session refusal. */
+  accepted(): void {
+    this.rejection = undefined;
   }
 
   status(): SessionStatus {
     const cur = this.current;
     const active = cur !== undefined && this.now() < cur.expiresAt;
-    const state: SessionState = this.inflight !== undefined && !active ? 'authenticating' : active ? 'active' : this.failure !== undefined ? 'failed' : 'none';
+    const rejected = this.rejection !== undefined && this.inflight === undefined;
+    const state: SessionState = rejected ? 'rejected' : this.inflight !== undefined && !active ? 'authenticating' : active ? 'active' : this.failure !== undefined ? 'failed' : 'none';
+    const last = this.rejection ?? this.failure;
     return {
       state,
       obtainedAt: active ? new Date(cur.obtainedAt).toISOString() : null,
       expiresAt: active ? new Date(cur.expiresAt).toISOString() : null,
-      lastError: this.failure === undefined ? null : summarize(this.failure.error, this.failure.at),
+      lastError: last === undefined ? null : summarize(last.error, last.at),
       casts: this.casts,
+      rejections: this.rejections,
     };
   }
 
   /** The refusal (not a network problem) that currently blocks this session, if any. */
   refusal(): HvgError | undefined {
+    const r = this.rejection?.error;
+    if (isHvgError(r)) return r;
     const e = this.failure?.error;
     return isHvgError(e) && e.code === 'HVG_ERR_INSTANCE_AUTH' ? e : undefined;
   }

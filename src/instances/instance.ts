@@ -6,14 +6,14 @@ import type { Logger } from 'pino';
 import { HvgError, isHvgError } from '../errors.ts';
 import {
   buildGetEventSubscriptionsInfo, buildSubscribeToEventInfo, buildUnsubscribeToEventInfo, buildUpdateEventSubscriptionInfo,
-  parseGetEventSubscriptionsResponse, parseSubscribeToEventResponse, parseUnsubscribeToEventResponse, parseUpdateEventSubscriptionResponse,
+  parseGetEventSubscriptionsListing, parseSubscribeToEventResponse, parseUnsubscribeToEventResponse, parseUpdateEventSubscriptionResponse,
 } from '../healthvault/eventing.ts';
 import { HV_METHODS, type MethodSpec } from '../healthvault/methods.ts';
 import { buildAnonymousRequest, buildAuthenticatedRequest } from '../healthvault/request-envelope.ts';
 import type { ParsedResponse } from '../healthvault/response-envelope.ts';
 import { buildSelectInstanceInfo, parseSelectInstanceResponse, type PreferredLocation } from '../healthvault/select-instance.ts';
 import { buildGetServiceDefinitionInfo, parseGetServiceDefinitionResponse, type ServiceInstance } from '../healthvault/service-definition.ts';
-import { HV_STATUS_SESSION_EXPIRED } from '../healthvault/status-codes.ts';
+import { statusError, statusInfo } from '../healthvault/status-codes.ts';
 import type { ActualSubscription, InstancePlatform, SubscriptionWrite } from '../subscriptions/platform.ts';
 import { AppSession, type Session, type SessionStatus } from './app-session.ts';
 import { abortable, forInstance, instanceLabel, summarize, type ErrorSummary } from './instance-errors.ts';
@@ -91,15 +91,21 @@ export class HvInstance implements InstancePlatform {
   // ---- InstancePlatform (src/subscriptions/platform.ts)
 
   async listSubscriptions(signal?: AbortSignal): Promise<ActualSubscription[]> {
-    const subs = await this.call(HV_METHODS.GetEventSubscriptions, buildGetEventSubscriptionsInfo, parseGetEventSubscriptionsResponse, signal);
-    return subs.map((s) => ({
+    // Tolerant: one entry we cannot read (another app's odd subscription) must not stop the
+    // management of ours; it comes back marked unreadable, with why (issue 13 point 2).
+    const { subscriptions: subs, unreadable } = await this.call(HV_METHODS.GetEventSubscriptions, buildGetEventSubscriptionsInfo, parseGetEventSubscriptionsListing, signal);
+    const odd = unreadable.map((u): ActualSubscription => ({
+      id: (u.id ?? '').toLowerCase(), url: u.url ?? '', typeIds: [], keyVersionId: '',
+      unreadable: `listing entry ${u.position}: ${u.reason}`,
+    }));
+    return subs.map((s): ActualSubscription => ({
       id: (s.id ?? '').toLowerCase(),
       url: s.url,
       // The reconciler compares one flat set; filters are an encoding detail (§1.1: any filter fires).
       typeIds: [...new Set(s.typeIds.flat().map((t) => t.toLowerCase()))].sort(),
       // Unkeyed listings still carry the version id (§1.4); '' only if the platform omitted it [I].
       keyVersionId: s.keyVersionId ?? '',
-    }));
+    })).concat(odd);
   }
 
   subscribe(s: SubscriptionWrite, signal?: AbortSignal): Promise<string> {
@@ -221,11 +227,17 @@ export class HvInstance implements InstancePlatform {
       await this.ensureIdentity(signal);
       let session = await this.session.get(signal);
       let response = await this.sendAuthenticated(method, info, session, signal);
-      if (response.code === HV_STATUS_SESSION_EXPIRED) {
-        // §4.4: get a new token and resend once; a second 65 goes to the caller (retriable).
+      if (needsNewSession(response.code)) {
+        // §4.4: get a new token and resend once (65 expired, 8 unknown/forgotten, 7 credential
+        // expired). Concurrent callers share the one CAST. A second refusal goes to the caller
+        // (retriable) and shows as session state "rejected" until a call is accepted again.
         session = await this.session.renew(session, signal);
         response = await this.sendAuthenticated(method, info, session, signal);
+        if (needsNewSession(response.code)) {
+          this.session.rejected(session, forInstance(statusError(response.code, `${method.name} refused a freshly renewed session token`), this.label, this.instanceId));
+        }
       }
+      if (!needsNewSession(response.code)) this.session.accepted();
       let result: T;
       try {
         result = parse(response);
@@ -263,6 +275,11 @@ export class HvInstance implements InstancePlatform {
   private recordFailure(err: unknown): void {
     this.lastError = { error: err, at: this.now() };
   }
+}
+
+/** Statuses that mean our session token is no longer good (status table: "reauthenticate"). */
+function needsNewSession(code: number): boolean {
+  return code !== 0 && statusInfo(code).retry === 'reauthenticate';
 }
 
 /** The reconciler writes one flat type-id set; HealthVault gets it as one filter (§1.2). */

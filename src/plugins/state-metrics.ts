@@ -37,6 +37,16 @@ export default fp(
         for (const i of app.instances.instances()) this.set({ instance: i.id }, i.session.state === 'active' ? 1 : 0);
       },
     });
+    new Gauge({
+      name: 'hv_gateway_instance_session_rejections',
+      help: 'Platform answers (status 7, 8 or 65) that retired the app session token since start; each leads to one new session',
+      labelNames: ['instance'],
+      registers,
+      collect() {
+        this.reset();
+        for (const i of app.instances.instances()) this.set({ instance: i.id }, i.session.rejections);
+      },
+    });
   },
   { name: 'hvg-state-metrics', dependencies: ['hvg-metrics', 'hvg-sink', 'hvg-instances'] },
 );

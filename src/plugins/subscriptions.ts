@@ -45,12 +45,18 @@ export default fp<SubscriptionsPluginOptions>(
       replicationFactor: config.stateReplication,
       connectTimeoutMs: config.kafkaConnectTimeoutMs,
       writeTimeoutMs: config.storeWriteTimeoutMs,
-      keyOverlapMs: config.keyOverlapMs,
+      keyRetryHorizonMs: config.keyRetryHorizonMs,
       kafkaLogLevel: config.kafkaLogLevel,
       logger,
       security,
       createTopics: config.kafkaCreateTopics,
     });
+    if (config.legacyKeyOverlapMs !== '') {
+      logger.warn({ variable: 'KEY_ROTATION_OVERLAP_MS' }, 'KEY_ROTATION_OVERLAP_MS is no longer used and is ignored: an older key stays accepted in an instance until that instance confirmed a newer one and KEY_RETRY_HORIZON_MS has passed');
+    }
+    if (!config.publicBaseUrl.startsWith('https://')) {
+      logger.warn({ publicBaseUrl: config.publicBaseUrl }, 'PUBLIC_BASE_URL is http (PUBLIC_BASE_URL_ALLOW_HTTP=true): HealthVault delivers only to https; development only');
+    }
     await store.start();
     app.addHook('onClose', async () => store.close());
 
@@ -74,6 +80,7 @@ export default fp<SubscriptionsPluginOptions>(
       directory,
       keys,
       publicBaseUrl: config.publicBaseUrl,
+      keyRetryHorizonMs: config.keyRetryHorizonMs,
       intervalMs: config.reconcileIntervalMs,
       concurrency: config.reconcileConcurrency,
       passTimeoutMs: config.reconcilePassTimeoutMs,

@@ -52,8 +52,9 @@ const listSchema = {
               session: {
                 type: 'object',
                 properties: {
-                  state: { type: 'string', enum: ['none', 'authenticating', 'active', 'failed'] },
+                  state: { type: 'string', enum: ['none', 'authenticating', 'active', 'failed', 'rejected'] },
                   obtainedAt: nullableString, expiresAt: nullableString, lastError: errorSummary, casts: { type: 'integer' },
+                  rejections: { type: 'integer', description: 'answers (7, 8, 65) that retired our token; each led to one new session' },
                 },
                 required: ['state', 'expiresAt', 'lastError'],
               },

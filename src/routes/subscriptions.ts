@@ -14,6 +14,11 @@ const instanceStateSchema = {
     hvSubscriptionId: nullableString,
     callbackUrl: { type: 'string' },
     keyVersion: { type: ['integer', 'null'] },
+    acceptedKeyVersions: {
+      type: 'array',
+      description: 'key versions this instance may sign with now, newest first; until = when it stops being accepted (null: until the instance confirms a newer one)',
+      items: { type: 'object', properties: { version: { type: 'integer' }, until: nullableString } },
+    },
     lastError: nullableString,
     lastSync: nullableString,
   },
@@ -27,6 +32,7 @@ const subscriptionSchema = {
     instances: { type: ['array', 'null'], items: { type: 'string' } },
     keyVersion: { type: 'integer' },
     previousKeyVersion: { type: ['integer', 'null'] },
+    keyVersionFloor: { type: 'integer', description: 'lowest key version that may still be accepted (raised by a revoke)' },
     keyRotatedAt: nullableString,
     revision: { type: 'integer' },
     etag: { type: 'string' },
@@ -45,10 +51,10 @@ const putBody = {
     eventType: { type: 'string', enum: ['record-item-changed'], description: 'the only HealthVault event type' },
     typeIds: { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string' }, description: 'thing type ids (GUIDs); a change of any of them notifies' },
     instances: { type: ['array', 'null'], minItems: 1, items: { type: 'string' }, description: 'limit to these instance ids; null or absent = every supported instance' },
-    keyVersion: { type: 'integer', minimum: 1, description: 'notification key version; a higher value rotates the key' },
+    keyVersion: { type: 'integer', minimum: 1, description: 'notification key version: omit it, or send current + 1 to rotate the key' },
   },
 } as const;
-const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 412: errorSchema, 503: errorSchema } as const;
+const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 412: errorSchema, 503: errorSchema } as const;
 
 const present = (v: SubscriptionView) => ({ ...v.spec, etag: v.etag, status: v.instances });
 
@@ -80,8 +86,18 @@ const routes: FastifyPluginAsync = async (app: FastifyInstance) => {
     return reply.code(204).send();
   });
 
-  app.post<NameReq>('/v1/subscriptions/:name/rotate-key', { schema: { tags: ['subscriptions'], summary: 'Rotate the notification key (the previous key stays valid for the overlap)', params: nameParams, headers: preconditionHeaders, response: { 200: subscriptionSchema, ...errors } } }, async (req, reply) =>
-    send(reply, await svc().rotateKey(req.params.name, { ifMatch: req.headers['if-match'] })),
+  app.post<NameReq & { Querystring: { revokePrevious?: boolean } }>(
+    '/v1/subscriptions/:name/rotate-key',
+    {
+      schema: {
+        tags: ['subscriptions'],
+        summary: 'Rotate the notification key: older versions stay accepted per instance until it confirmed the new one and KEY_RETRY_HORIZON_MS passed; revokePrevious=true refuses them at once (a leaked key)',
+        params: nameParams, headers: preconditionHeaders,
+        querystring: { type: 'object', properties: { revokePrevious: { type: 'boolean', default: false } } },
+        response: { 200: subscriptionSchema, ...errors },
+      },
+    },
+    async (req, reply) => send(reply, await svc().rotateKey(req.params.name, { ifMatch: req.headers['if-match'] }, { revokePrevious: req.query.revokePrevious === true })),
   );
 
   app.post<{ Querystring: { dryRun?: boolean } }>(

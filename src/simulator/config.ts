@@ -4,6 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import { HvgError } from '../errors.ts';
 import { certificateThumbprint, decodeBase64Strict, isGuid } from '../healthvault/index.ts';
 import { DEFAULT_COUNTRY_INSTANCES } from './countries.ts';
+import { DEFAULT_QUIRKS, quirkProblems, type SimQuirks } from './quirks.ts';
 
 /** Method groups an application may be granted (ACC "Methods" tab, healthvault-protocol.md §1.1). */
 export const METHOD_GROUPS = ['eventing'] as const;
@@ -69,6 +70,8 @@ export interface SimulatorConfig {
   /** Divides every retry duration (first interval, cap, horizon) so tests run fast. */
   readonly timeScale?: number;
   readonly deliveryRewrites?: readonly DeliveryRewrite[];
+  /** Behaviours of a strict platform, for every instance (quirks.ts; per instance via the control API). */
+  readonly quirks?: Partial<SimQuirks>;
 }
 
 export interface RegisteredApp {
@@ -108,6 +111,7 @@ export interface ResolvedConfig {
   readonly retryHorizonMs: number;
   readonly timeScale: number;
   readonly deliveryRewrites: readonly DeliveryRewrite[];
+  readonly quirks: Readonly<SimQuirks>;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
@@ -246,6 +250,8 @@ export function resolveConfig(input: SimulatorConfig = {}): ResolvedConfig {
   const timeScale = num(problems, 'timeScale', c.timeScale, 1, 0.001, 1e9, false);
   const scaled = (seconds: number): number => (seconds * 1000) / timeScale;
   const host = typeof c.host === 'string' ? c.host : '127.0.0.1';
+  const quirkIssues = c.quirks === undefined ? [] : quirkProblems(c.quirks, 'quirks');
+  problems.push(...quirkIssues);
   const resolved: ResolvedConfig = {
     host,
     advertisedHost: c.advertisedHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host),
@@ -275,6 +281,7 @@ export function resolveConfig(input: SimulatorConfig = {}): ResolvedConfig {
     retryHorizonMs: scaled(num(problems, 'retryHorizonSeconds', c.retryHorizonSeconds, 10 * 86400, 0, 1e8, false)),
     timeScale,
     deliveryRewrites: validateRewrites(c.deliveryRewrites ?? [], 'deliveryRewrites', problems),
+    quirks: { ...DEFAULT_QUIRKS, ...(quirkIssues.length === 0 ? c.quirks : {}) },
   };
   if (problems.length > 0) {
     throw new HvgError('HVG_ERR_CONFIG', `invalid simulator configuration: ${problems.join('; ')}`, { details: { problems } });

@@ -1,6 +1,8 @@
 // JSON schemas of the control API bodies. Value rules that belong to the protocol (GUIDs, key
 // length, key version pattern, https URL) are left to the codec, which names the bad field.
 
+import { ODD_SUBSCRIPTION_KINDS } from './quirks.ts';
+
 const typeIds = { type: 'array', minItems: 1, items: { type: 'array', minItems: 1, items: { type: 'string' } } } as const;
 
 export const CONTROL_SCHEMAS = {
@@ -76,6 +78,17 @@ export const CONTROL_SCHEMAS = {
       slowMs: { type: 'integer', minimum: 0, maximum: 600_000 },
       platform5xx: { anyOf: [{ type: 'boolean' }, { type: 'integer', minimum: 0 }] },
       dropNotifications: { type: 'boolean' },
+    },
+  },
+  quirks: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      unknownTokenStatus: { type: 'integer', enum: [65, 8] },
+      normaliseUrls: { type: 'boolean' },
+      signWithQueuedKey: { type: 'boolean' },
+      notificationEncodingDeclaration: { type: ['string', 'null'], pattern: '^[A-Za-z][A-Za-z0-9._-]{0,39}$' },
+      oddForeignSubscriptions: { type: 'array', items: { type: 'string', enum: [...ODD_SUBSCRIPTION_KINDS] } },
     },
   },
   rewrites: {

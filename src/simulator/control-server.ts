@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { isHvgError } from '../errors.ts';
 import type { DeliveryRewrite, InstanceSpec } from './config.ts';
 import type { PlatformFaults } from './platform-server.ts';
+import type { SimQuirks } from './quirks.ts';
 import type { SubscriptionInput, SubscriptionPatch } from './sim-instance.ts';
 import type { Simulator } from './simulator.ts';
 import { CONTROL_SCHEMAS as schemas } from './control-schemas.ts';
@@ -109,6 +110,11 @@ export async function startControlServer(sim: Simulator, logger: Logger, host: s
     return inst(req.params).setFaults(req.body ?? {});
   });
   app.post<{ Params: IdParams }>('/_sim/instances/:id/expire-tokens', async (req) => ({ expired: inst(req.params).expireTokens() }));
+  app.post<{ Params: IdParams }>('/_sim/instances/:id/forget-sessions', async (req) => ({ forgotten: inst(req.params).forgetSessions() }));
+
+  // ---- quirks: behaviours of a strict platform (docs/simulator.md)
+  app.get<{ Params: IdParams }>('/_sim/instances/:id/quirks', async (req) => inst(req.params).quirkView());
+  app.put<{ Params: IdParams; Body: Partial<SimQuirks> }>('/_sim/instances/:id/quirks', { schema: { body: schemas.quirks } }, async (req) => inst(req.params).setQuirks(req.body ?? {}));
 
   // ---- delivery rewrites (https subscription URL → local http receiver, applied at POST time)
   app.get('/_sim/delivery-rewrites', async () => sim.deliveryRewrites);

@@ -1,7 +1,8 @@
 // One instance's notification pipeline (healthvault-protocol.md §2): thing changes → one
 // notification per (subscription, record) → batches per destination URL within a short window →
-// body built by the codec, signed with the first subscription's *current* key → POST → retried on
-// anything but 200 with a doubling interval until a horizon after the first event (§2.7).
+// body built by the codec, signed with the first subscription's *current* key (or, with the quirk
+// signWithQueuedKey, the key current when the batch was queued) → POST → retried on anything but
+// 200 with a doubling interval until a horizon after the first event (§2.7).
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { buildNotificationBody, notificationAuthorizationFor } from '../healthvault/index.ts';
@@ -10,6 +11,7 @@ import type { ResolvedConfig } from './config.ts';
 import type { DeliveryClient } from './delivery-client.ts';
 import type { ThingChange } from './record-store.ts';
 import type { SubscriptionStore } from './subscription-store.ts';
+import { DEFAULT_QUIRKS, type SimQuirks } from './quirks.ts';
 import { batchView, MAX_TIMER_MS } from './delivery-log.ts';
 import type { Batch, BatchView } from './delivery-log.ts';
 
@@ -48,6 +50,9 @@ export class DeliveryQueue {
   readonly #subscriptions: SubscriptionStore;
   readonly #client: DeliveryClient;
   readonly #log: Logger;
+  readonly #quirks: Readonly<SimQuirks>;
+  /** batch id → the signer's key when the batch was queued (quirk signWithQueuedKey) */
+  readonly #queuedKeys = new Map<string, { readonly key: Buffer; readonly keyVersionId: string }>();
   readonly #open = new Map<string, OpenBatch>();
   readonly #batches = new Map<string, Batch>();
   readonly #ready: Batch[] = [];
@@ -58,7 +63,8 @@ export class DeliveryQueue {
   /** Set by the instance: the dropNotifications fault. */
   dropNotifications = false;
 
-  constructor(options: { instanceId: string; config: DeliveryConfig; subscriptions: SubscriptionStore; client: DeliveryClient; logger: Logger }) {
+  constructor(options: { instanceId: string; config: DeliveryConfig; subscriptions: SubscriptionStore; client: DeliveryClient; logger: Logger; quirks?: Readonly<SimQuirks> }) {
+    this.#quirks = options.quirks ?? DEFAULT_QUIRKS;
     this.#instanceId = options.instanceId;
     this.#config = options.config;
     this.#subscriptions = options.subscriptions;
@@ -108,14 +114,18 @@ export class DeliveryQueue {
     this.#open.delete(key);
     clearTimeout(open.timer);
     const notifications: RecordChangeNotification[] = [...open.notifications.values()];
+    const declaration = this.#quirks.notificationEncodingDeclaration;
     const batch: Batch = {
       id: randomUUID(), instanceId: this.#instanceId, subscriptionIds: open.subscriptionIds, url: open.url, notifications,
-      body: buildNotificationBody(notifications), state: 'pending', inFlight: false, attempts: 0, history: [],
+      // the declaration names an encoding; the bytes stay UTF-8 whatever it says (quirk notificationEncodingDeclaration)
+      body: `${declaration === null ? '' : `<?xml version="1.0" encoding="${declaration}"?>`}${buildNotificationBody(notifications)}`, state: 'pending', inFlight: false, attempts: 0, history: [],
       createdAt: Date.now(), firstEventAt: open.firstEventAt,
       lastAttemptAt: undefined, lastStatus: undefined, lastError: undefined, nextAttemptAt: Date.now(), deliveredAt: undefined,
       deliveredTo: undefined, timer: undefined,
     };
     this.stats.batches += 1;
+    const signer = this.#subscriptions.get(open.subscriptionIds[0] ?? '');
+    if (this.#quirks.signWithQueuedKey && signer !== undefined) this.#queuedKeys.set(batch.id, { key: signer.key, keyVersionId: signer.keyVersionId });
     this.#batches.set(batch.id, batch);
     this.#ready.push(batch);
     this.#pump();
@@ -150,8 +160,11 @@ export class DeliveryQueue {
     batch.inFlight = true;
     batch.nextAttemptAt = undefined;
     // Signed at every attempt with the current key: after a rotation retries carry the new key
-    // version, which §1.2 allows ("either the old or the new key").
-    const authorization = notificationAuthorizationFor(signer.id, signer.keyVersionId, signer.key, batch.body);
+    // version, which §1.2 allows ("either the old or the new key"). A platform may instead keep
+    // the key of when the notification was queued (quirk signWithQueuedKey).
+    const queued = this.#queuedKeys.get(batch.id);
+    const key = queued ?? signer;
+    const authorization = notificationAuthorizationFor(signer.id, key.keyVersionId, key.key, batch.body);
     const at = Date.now();
     const outcome = await this.#client.post(batch.url, authorization, batch.body);
     this.#inFlight -= 1;
@@ -163,7 +176,7 @@ export class DeliveryQueue {
     batch.lastStatus = outcome.status;
     batch.lastError = outcome.error ?? (outcome.status === 200 ? undefined : `HTTP ${outcome.status}`);
     batch.deliveredTo = outcome.target;
-    batch.history.push({ at, status: outcome.status, error: outcome.error, durationMs: Math.round(outcome.durationMs), keyVersionId: signer.keyVersionId });
+    batch.history.push({ at, status: outcome.status, error: outcome.error, durationMs: Math.round(outcome.durationMs), keyVersionId: key.keyVersionId });
     if (batch.history.length > 50) batch.history.shift();
     if (outcome.status === 200) this.#finish(batch, 'delivered', undefined);
     else this.#scheduleRetry(batch);
@@ -194,6 +207,7 @@ export class DeliveryQueue {
 
   #finish(batch: Batch, state: 'delivered' | 'failed', error: string | undefined): void {
     batch.state = state;
+    this.#queuedKeys.delete(batch.id);
     batch.nextAttemptAt = undefined;
     if (state === 'delivered') {
       batch.deliveredAt = Date.now();

@@ -2,6 +2,7 @@
 // code in an HTTP 200 answer (healthvault-protocol.md §4.1, §4.5).
 import type { ParsedRequest } from '../healthvault/index.ts';
 import type { RegisteredApp, ResolvedConfig } from './config.ts';
+import type { SimQuirks } from './quirks.ts';
 import type { Session, SessionStore } from './sessions.ts';
 import type { SubscriptionStore } from './subscription-store.ts';
 import type { Topology } from './topology.ts';
@@ -12,6 +13,10 @@ export interface PlatformContext {
   readonly topology: Topology;
   readonly sessions: SessionStore;
   readonly subscriptions: SubscriptionStore;
+  /** This instance's switches (quirks.ts); read at every request. */
+  readonly quirks: Readonly<SimQuirks>;
+  /** Raw `<subscription>` elements of odd foreign subscriptions listed for every app (quirks.ts). */
+  oddSubscriptions(): readonly string[];
   /** The app if it is configured in this instance (ACC is per instance, §1.1). */
   appFor(appId: string | undefined): RegisteredApp | undefined;
 }
@@ -56,6 +61,7 @@ export const S = {
   BAD_SIG: 4,
   BAD_METHOD: 5,
   INVALID_APP: 6,
+  INVALID_TOKEN: 8,
   ACCESS_DENIED: 11,
   REQUEST_TOO_LONG: 39,
   REQUEST_TIMED_OUT: 49,

@@ -51,9 +51,12 @@ export async function decodeBody(body: Buffer, contentEncoding: string | undefin
 /** The session's HMAC and info-hash over the received bytes, then expiry and msg-ttl (§4.2, §4.4). */
 function authenticate(ctx: PlatformContext, request: ParsedRequest, now: number): Caller {
   const session = ctx.sessions.get(request.authToken ?? '');
-  // [I] A token this instance never issued (another instance's, or one from before a simulator
-  // restart) is answered like an expired one, so SDK-style clients re-authenticate (§4.4).
-  if (session === undefined) fail(S.SESSION_EXPIRED, 'the authenticated session token is unknown or has been revoked');
+  // [I] A token this instance never issued (another instance's, or one it forgot in a restart)
+  // is answered like an expired one, so SDK-style clients re-authenticate (§4.4); the strict
+  // implementation answered 8 INVALID_TOKEN instead (quirk unknownTokenStatus).
+  if (session === undefined) {
+    fail(ctx.quirks.unknownTokenStatus === 8 ? S.INVALID_TOKEN : S.SESSION_EXPIRED, 'the authenticated session token is unknown or has been revoked');
+  }
   if (request.hmac === undefined) fail(S.BAD_SIG, 'authenticated methods need auth/hmac-data');
   if (request.hmac.algorithm !== session.hmacAlgorithm) {
     fail(S.BAD_SIG, `hmac-data algName ${JSON.stringify(request.hmac.algName)} is not the session's ${session.hmacAlgorithm}`);

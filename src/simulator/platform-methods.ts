@@ -1,7 +1,7 @@
 // The platform methods one instance answers, on top of the codec (healthvault-protocol.md §1.3–1.6
 // eventing, §3.2 GetServiceDefinition v2, §3.3 SelectInstance, §4.4 CAST v2).
 import {
-  buildGetEventSubscriptionsResponse, buildGetServiceDefinitionResponse, buildSelectInstanceResponse, buildStatusOnlyResponse,
+  buildResponse, buildSubscriptionXml, buildGetServiceDefinitionResponse, buildSelectInstanceResponse, buildStatusOnlyResponse,
   buildSubscribeToEventResponse, HV_METHODS, parseGetEventSubscriptionsInfo, parseGetServiceDefinitionInfo, parseSelectInstanceInfo,
   parseSubscribeToEventInfo, parseUnsubscribeToEventInfo, parseUpdateEventSubscriptionInfo,
 } from '../healthvault/index.ts';
@@ -10,6 +10,7 @@ import type { MethodGroup, RegisteredApp } from './config.ts';
 import { handleCast } from './cast.ts';
 import { fail, parseOr, S } from './platform-context.ts';
 import type { MethodHandler, PlatformContext } from './platform-context.ts';
+import { platformNormalisedUrl } from './quirks.ts';
 import { subscriptionSpec } from './subscription-store.ts';
 
 export interface PlatformMethod {
@@ -31,8 +32,10 @@ function checkUrl(ctx: PlatformContext, app: RegisteredApp, url: string): void {
   }
 }
 
-function fields(sub: KeyedSubscription) {
-  return { key: sub.key, keyVersionId: sub.keyVersionId, url: sub.url, typeIds: sub.typeIds };
+/** What is stored: the URL as sent, or normalised when the instance behaves that way (quirk normaliseUrls). */
+function fields(ctx: PlatformContext, sub: KeyedSubscription) {
+  const url = ctx.quirks.normaliseUrls ? platformNormalisedUrl(sub.url) : sub.url;
+  return { key: sub.key, keyVersionId: sub.keyVersionId, url, typeIds: sub.typeIds };
 }
 
 const subscribe: MethodHandler = (ctx, request, { app }) => {
@@ -41,17 +44,20 @@ const subscribe: MethodHandler = (ctx, request, { app }) => {
   const sub = parseOr(S.SUBSCRIPTION_INVALID, () => parseSubscribeToEventInfo(request.info));
   // Python-healthvault saw a supplied id rejected as invalid (134) [C] (§1.3).
   if (sub.id !== undefined) fail(S.SUBSCRIPTION_INVALID, 'common/id must not be sent: the platform assigns the subscription id');
-  checkUrl(ctx, app, sub.url);
-  if (ctx.subscriptions.countForApp(app.appId) >= ctx.config.subscriptionLimit) {
+  const f = fields(ctx, sub);
+  checkUrl(ctx, app, f.url);
+  if (ctx.subscriptions.countForApp(app.appId) + ctx.oddSubscriptions().length >= ctx.config.subscriptionLimit) {
     fail(S.SUBSCRIPTION_LIMIT_EXCEEDED, `the application already has ${ctx.config.subscriptionLimit} subscriptions in instance ${ctx.instanceId}`);
   }
-  return buildSubscribeToEventResponse(ctx.subscriptions.create(app.appId, fields(sub)).id);
+  return buildSubscribeToEventResponse(ctx.subscriptions.create(app.appId, f).id);
 };
 
 const list: MethodHandler = (ctx, request, { app }) => {
   parseOr(S.INVALID_XML, () => parseGetEventSubscriptionsInfo(request.info));
-  // All of the calling app's subscriptions in this instance (§1.4), keys echoed [I].
-  return buildGetEventSubscriptionsResponse(ctx.subscriptions.listForApp(app.appId).map(subscriptionSpec));
+  // All of the calling app's subscriptions in this instance (§1.4), keys echoed [I], then any odd
+  // ones the instance holds (quirk oddForeignSubscriptions), written raw: the codec would refuse them.
+  const items = ctx.subscriptions.listForApp(app.appId).map((s) => buildSubscriptionXml(subscriptionSpec(s)));
+  return buildResponse({ code: 0, info: { name: HV_METHODS.GetEventSubscriptions.responseInfo, inner: `<subscriptions>${[...items, ...ctx.oddSubscriptions()].join('')}</subscriptions>` } });
 };
 
 const update: MethodHandler = (ctx, request, { app }) => {
@@ -59,8 +65,9 @@ const update: MethodHandler = (ctx, request, { app }) => {
   const existing = ctx.subscriptions.get(sub.id);
   // Another app's subscription is as invisible as an unknown one [I].
   if (existing === undefined || existing.appId !== app.appId) fail(S.SUBSCRIPTION_NOT_FOUND, `subscription ${sub.id} not found`);
-  checkUrl(ctx, app, sub.url);
-  ctx.subscriptions.replace(existing, fields(sub));
+  const f = fields(ctx, sub);
+  checkUrl(ctx, app, f.url);
+  ctx.subscriptions.replace(existing, f);
   return buildStatusOnlyResponse();
 };
 

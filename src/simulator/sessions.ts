@@ -55,6 +55,13 @@ export class SessionStore {
     return n;
   }
 
+  /** Restart/failover: every token becomes unknown. */
+  forgetAll(): number {
+    const n = this.#sessions.size;
+    this.#sessions.clear();
+    return n;
+  }
+
   get size(): number {
     return this.#sessions.size;
   }

@@ -2,7 +2,7 @@
 // sessions, subscriptions, people/records/things and delivery queue; only the topology and the
 // application registrations are shared. The methods below are the control surface (the control
 // API and in-process tests call the same ones).
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
 import { requireGuid, validateSubscriptionSpec } from '../healthvault/index.ts';
@@ -17,6 +17,7 @@ import { PLATFORM_PATH, startPlatformServer } from './platform-server.ts';
 import type { PlatformFaults, PlatformServer } from './platform-server.ts';
 import { RecordStore } from './record-store.ts';
 import type { PersonView, ThingView } from './record-store.ts';
+import { checkQuirks, oddSubscriptionXml, type SimQuirks } from './quirks.ts';
 import { SessionStore } from './sessions.ts';
 import { SubscriptionStore, subscriptionView } from './subscription-store.ts';
 import type { SubscriptionView } from './subscription-store.ts';
@@ -78,6 +79,10 @@ export class SimInstance {
   readonly records: RecordStore;
   readonly delivery: DeliveryQueue;
   readonly faults: PlatformFaults = { down: false, slowMs: 0, platform5xx: false, dropNotifications: false };
+  /** This instance's switches (quirks.ts), starting from the config's. */
+  readonly quirks: SimQuirks;
+  /** Raw listing entries of the odd foreign subscriptions (quirk oddForeignSubscriptions). */
+  #odd: { readonly kind: string; readonly id: string; readonly xml: string }[] = [];
   readonly #requests: Record<string, Record<string, number>> = {};
   #server: PlatformServer | undefined;
   #info: InstanceInfo | undefined;
@@ -90,8 +95,10 @@ export class SimInstance {
     this.#log = options.logger;
     this.sessions = new SessionStore(options.config.tokenTtlMs);
     this.subscriptions = new SubscriptionStore(options.config.thingTypeFamilies);
+    this.quirks = { ...options.config.quirks, oddForeignSubscriptions: [...options.config.quirks.oddForeignSubscriptions] };
+    this.#refreshOdd();
     this.delivery = new DeliveryQueue({
-      instanceId: this.id, config: options.config, subscriptions: this.subscriptions, client: options.client, logger: options.logger,
+      instanceId: this.id, config: options.config, subscriptions: this.subscriptions, client: options.client, logger: options.logger, quirks: this.quirks,
     });
     this.records = new RecordStore((change) => this.delivery.onChange(change));
   }
@@ -100,6 +107,7 @@ export class SimInstance {
   async start(): Promise<InstanceInfo> {
     const context: PlatformContext = {
       instanceId: this.id, config: this.#config, topology: this.#topology, sessions: this.sessions, subscriptions: this.subscriptions,
+      quirks: this.quirks, oddSubscriptions: () => this.#odd.map((o) => o.xml),
       appFor: (appId) => this.appFor(appId),
     };
     this.#server = await startPlatformServer({
@@ -207,6 +215,30 @@ export class SimInstance {
   /** Every session token of this instance answers 65 from now on (§4.4). */
   expireTokens(): number {
     return this.sessions.expireAll();
+  }
+
+  /** The instance forgets every session, as after a restart or failover: old tokens are unknown (quirk unknownTokenStatus says 65 or 8). */
+  forgetSessions(): number {
+    return this.sessions.forgetAll();
+  }
+
+  /** Changes some switches; the rest stay. Odd foreign subscriptions are re-created with new ids. */
+  setQuirks(patch: Partial<SimQuirks>): SimQuirks {
+    checkQuirks(patch);
+    Object.assign(this.quirks, Object.fromEntries(Object.entries(patch).filter(([, v]) => v !== undefined)));
+    if (patch.oddForeignSubscriptions !== undefined) this.#refreshOdd();
+    return this.quirkView();
+  }
+
+  quirkView(): SimQuirks & { oddSubscriptionIds: string[] } {
+    return { ...this.quirks, oddForeignSubscriptions: [...this.quirks.oddForeignSubscriptions], oddSubscriptionIds: this.#odd.map((o) => o.id) };
+  }
+
+  #refreshOdd(): void {
+    this.#odd = this.quirks.oddForeignSubscriptions.map((kind) => {
+      const id = randomUUID();
+      return { kind, id, xml: oddSubscriptionXml(kind, id) };
+    });
   }
 
   stats(): InstanceStats {

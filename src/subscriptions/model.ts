@@ -16,11 +16,17 @@ export interface SubscriptionSpec {
   readonly typeIds: readonly string[];
   /** instance ids this subscription is limited to; null = every supported instance */
   readonly instances: readonly string[] | null;
-  /** current notification key version (integer, HealthVault id "v<n>") */
+  /** current notification key version (integer, HealthVault id "v<n>"); never reused for a name */
   readonly keyVersion: number;
-  /** the version before the last rotation, still accepted until keyRotatedAt + overlap */
+  /** the version before the last rotation (informational: acceptance follows the instances, key-acceptance.ts) */
   readonly previousKeyVersion: number | null;
   readonly keyRotatedAt: string | null;
+  /**
+   * Lowest key version that may still be accepted: the first version of this (re-)creation, or the
+   * current one after rotate-key?revokePrevious=true. Absent in records written before it existed
+   * (then previousKeyVersion ?? keyVersion).
+   */
+  readonly keyVersionFloor?: number;
   /** bumped by every write; the ETag is derived from it */
   readonly revision: number;
   readonly createdAt: string;
@@ -41,10 +47,25 @@ export interface InstanceObservation {
   readonly state: SyncState;
   /** key version registered in the instance (null when unknown) */
   readonly keyVersion: number | null;
+  /**
+   * When the instance first confirmed each key version (ascending): a version stays accepted until
+   * the horizon has passed since a newer one was confirmed. Entries whose horizon passed are folded
+   * into keyFloor. Absent in records written before it existed.
+   */
+  readonly keyConfirmations?: readonly KeyConfirmation[];
+  /** versions below this are no longer accepted in this instance (their horizon passed) */
+  readonly keyFloor?: number;
   /** spec revision this observation was made against */
   readonly specRevision: number;
   readonly lastError: string | null;
   readonly lastSync: string | null;
+  /** a configuration refusal (133/11/134) for this spec revision: not retried until the spec changes or an operator asks */
+  readonly configError?: { readonly hvStatus: number; readonly specRevision: number } | null;
+}
+
+export interface KeyConfirmation {
+  readonly version: number;
+  readonly at: string;
 }
 
 export const etagOf = (spec: Pick<SubscriptionSpec, 'name' | 'revision'>): string => `"${spec.name}-r${spec.revision}"`;
@@ -64,8 +85,8 @@ export interface InstanceReport {
   readonly lastPassAt: string | null;
   readonly lastPassOk: boolean;
   readonly lastError: string | null;
-  /** subscriptions of the application that are not ours (never touched) */
-  readonly foreign: readonly { readonly id: string; readonly url: string; readonly typeIds: readonly string[] }[];
+  /** subscriptions of the application that are not ours (never touched); `unreadable` says why an entry could not be read */
+  readonly foreign: readonly { readonly id: string; readonly url: string; readonly typeIds: readonly string[]; readonly unreadable?: string }[];
 }
 
 export const instanceReportKey = (instanceId: string): string => `instance/${encodeURIComponent(instanceId)}`;

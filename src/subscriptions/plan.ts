@@ -3,10 +3,15 @@
 //
 // Ownership: a subscription is ours when its URL starts with the gateway's notification root
 // ({publicBaseUrl}/notifications/). Ours are created, updated and deleted to converge; every
-// other subscription of the application is foreign: reported, never touched.
+// other subscription of the application is foreign: reported, never touched. URLs are compared
+// by meaning (url.ts): a platform that echoes them normalised causes no churn.
+// An entry the instance listed but we could not read is foreign (reported with why) unless its
+// URL is ours: then it is drift like any other and is deleted (and re-created) when it has an id.
+import { isGuid } from '../healthvault/validation.ts';
 import { keyVersionId } from './keys.ts';
 import { targetInstances, type SubscriptionSpec } from './model.ts';
 import type { ActualSubscription } from './platform.ts';
+import { comparableUrl } from './url.ts';
 
 export type PlanAction =
   | { readonly kind: 'create'; readonly name: string; readonly url: string; readonly typeIds: readonly string[]; readonly keyVersion: number }
@@ -20,7 +25,7 @@ export type PlanAction =
       /** what differs: 'type-ids', 'key-version' */
       readonly changes: readonly string[];
     }
-  | { readonly kind: 'delete'; readonly id: string; readonly url: string; readonly name: string | null; readonly reason: 'duplicate' | 'not-desired' };
+  | { readonly kind: 'delete'; readonly id: string; readonly url: string; readonly name: string | null; readonly reason: 'duplicate' | 'not-desired' | 'unreadable' };
 
 export interface InstancePlan {
   readonly instanceId: string;
@@ -49,23 +54,30 @@ export function planInstance(input: {
   publicBaseUrl: string;
 }): InstancePlan {
   const { instanceId, publicBaseUrl } = input;
-  const root = notificationRoot(publicBaseUrl);
+  const root = `${comparableUrl(notificationRoot(publicBaseUrl)) ?? notificationRoot(publicBaseUrl)}/`;
   const desired = input.specs.filter((s) => targetInstances(s, input.supportedInstances).includes(instanceId));
-  const byUrl = new Map(desired.map((s) => [callbackUrl(publicBaseUrl, instanceId, s.name), s]));
+  const byUrl = new Map(desired.map((s) => [comparableUrl(callbackUrl(publicBaseUrl, instanceId, s.name)), s]));
   const actions: PlanAction[] = [];
   const inSync: Record<string, string> = {};
   const foreign: ActualSubscription[] = [];
   const matches = new Map<string, ActualSubscription[]>();
 
   for (const a of input.actual) {
-    if (!a.url.startsWith(root)) {
+    const url = comparableUrl(a.url);
+    if (url === undefined || !url.startsWith(root)) {
       foreign.push(a);
       continue;
     }
-    const spec = byUrl.get(a.url);
+    if (a.unreadable !== undefined) {
+      // ours, but not what we register (our own entries are read strictly): replace it if we can address it
+      if (isGuid(a.id)) actions.push({ kind: 'delete', id: a.id, url: a.url, name: url.slice(root.length).split('/')[1] ?? null, reason: 'unreadable' });
+      else foreign.push(a);
+      continue;
+    }
+    const spec = byUrl.get(url);
     if (spec === undefined) {
       // ours, but no desired subscription has this URL here (deleted, narrowed, or another instance's path)
-      const name = a.url.slice(root.length).split('/')[1] ?? null;
+      const name = url.slice(root.length).split('/')[1] ?? null;
       actions.push({ kind: 'delete', id: a.id, url: a.url, name, reason: 'not-desired' });
       continue;
     }

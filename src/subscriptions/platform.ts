@@ -9,6 +9,11 @@ export interface ActualSubscription {
   /** every type id of every filter, lower-case */
   readonly typeIds: readonly string[];
   readonly keyVersionId: string;
+  /**
+   * Set when the instance listed an entry its strict reader refused: why. id and url are then
+   * whatever could be read ('' when nothing); such an entry is reported, never updated.
+   */
+  readonly unreadable?: string;
 }
 
 export interface SubscriptionWrite {

@@ -11,17 +11,23 @@
 import type { Logger } from 'pino';
 import { HV_STATUS_SUBSCRIPTION_NOT_FOUND } from '../healthvault/index.ts';
 import type { Metrics } from '../metrics.ts';
+import { configMessage, configStatus } from './config-errors.ts';
+import { nextConfirmations } from './key-acceptance.ts';
 import { KeyDeriver, keyVersionId } from './keys.ts';
 import { targetInstances, type InstanceObservation, type InstanceReport } from './model.ts';
 import { callbackUrl, planInstance, type InstancePlan, type PlanAction } from './plan.ts';
 import type { InstanceDirectory, InstancePlatform } from './platform.ts';
 import type { SubscriptionStore } from './store.ts';
+import { sameUrl } from './url.ts';
+import { bounded, InstanceWorker } from './instance-worker.ts';
 
 export interface ReconcilerOptions {
   store: SubscriptionStore;
   directory: InstanceDirectory;
   keys: KeyDeriver;
   publicBaseUrl: string;
+  /** KEY_RETRY_HORIZON_MS: how long older keys stay accepted after an instance confirmed a newer one */
+  keyRetryHorizonMs: number;
   intervalMs: number;
   /** platform calls in flight per instance */
   concurrency: number;
@@ -43,94 +49,17 @@ export interface InstanceStatus {
 
 export interface PassResult {
   instanceId: string;
+  /** false only for failures a retry may fix (configuration refusals are reported, not retried) */
   ok: boolean;
   error: string | null;
+  /** a configuration refusal (133/11/134) was reported or is still blocking */
+  configError?: boolean;
   plan: readonly PlanAction[];
   applied: number;
 }
 
 const STALE_OBSERVATION_MS = 5 * 60_000;
 const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
-
-/** Run `fn` over `items` with at most `limit` in flight. */
-async function bounded<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const lanes = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  });
-  await Promise.all(lanes);
-  return out;
-}
-
-class InstanceWorker {
-  readonly id: string;
-  readonly #r: Reconciler;
-  #running: Promise<PassResult> | null = null;
-  #dirty = false;
-  #timer: NodeJS.Timeout | undefined;
-  #abort = new AbortController();
-  failures = 0;
-  lastPassAt: string | null = null;
-  lastError: string | null = null;
-  nextRetryAt: number | null = null;
-
-  constructor(id: string, r: Reconciler) {
-    this.id = id;
-    this.#r = r;
-  }
-
-  get running(): boolean {
-    return this.#running !== null;
-  }
-
-  /** Ask for a pass; coalesces with one already running. Resolves with the pass that covers the request. */
-  request(): Promise<PassResult> {
-    if (this.#running) {
-      this.#dirty = true; // the running loop makes one more pass, which covers this request
-      return this.#running;
-    }
-    clearTimeout(this.#timer);
-    this.nextRetryAt = null;
-    this.#running = this.#loop().finally(() => (this.#running = null));
-    return this.#running;
-  }
-
-  async #loop(): Promise<PassResult> {
-    let result: PassResult;
-    do {
-      this.#dirty = false;
-      result = await this.#r.pass(this.id, this.#abort.signal);
-      this.lastPassAt = new Date().toISOString();
-      if (result.ok) {
-        this.failures = 0;
-        this.lastError = null;
-      } else {
-        this.failures++;
-        this.lastError = result.error;
-        // jittered exponential backoff for this instance only
-        const base = Math.min(this.#r.intervalMs, 1000 * 2 ** Math.min(this.failures, 8));
-        const delay = base / 2 + Math.random() * (base / 2);
-        this.nextRetryAt = Date.now() + delay;
-        clearTimeout(this.#timer);
-        this.#timer = setTimeout(() => void this.request().catch(() => {}), delay);
-        this.#timer.unref();
-        break;
-      }
-    } while (this.#dirty && this.#r.isLeader());
-    return result;
-  }
-
-  async stop(): Promise<void> {
-    clearTimeout(this.#timer);
-    this.#abort.abort(new Error('reconciler stopping'));
-    await this.#running?.catch(() => {});
-    this.#abort = new AbortController();
-  }
-}
 
 export class Reconciler {
   readonly #o: ReconcilerOptions;
@@ -139,8 +68,14 @@ export class Reconciler {
   #timer: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
   #onApplied = (_offset: number, key: string) => {
+    if (key === 'request/reconcile') this.#forceAll(); // an operator asked (through any replica)
+    if (key.startsWith('spec/')) this.#blocked.clear(); // a spec changed: listings refused for configuration are tried again
     if (key.startsWith('spec/') || key === 'request/reconcile') this.trigger();
   };
+  /** instances whose next pass retries configuration refusals (an operator asked) */
+  readonly #force = new Set<string>();
+  /** instances blocked by a configuration refusal of the listing itself (status 11): message */
+  readonly #blocked = new Map<string, string>();
   #stopped = true;
 
   constructor(options: ReconcilerOptions) {
@@ -189,8 +124,13 @@ export class Reconciler {
     for (const id of this.#o.directory.instanceIds()) void this.#worker(id).request().catch(() => {});
   }
 
-  /** Run a pass over every instance now and wait for the results (leader only). */
+  #forceAll(): void {
+    for (const id of this.#o.directory.instanceIds()) this.#force.add(id);
+  }
+
+  /** Run a pass over every instance now and wait for the results (leader only); retries configuration refusals. */
   async reconcileNow(): Promise<PassResult[]> {
+    this.#forceAll();
     return Promise.all(this.#o.directory.instanceIds().map((id) => this.#worker(id).request()));
   }
 
@@ -242,31 +182,54 @@ export class Reconciler {
     const endTimer = m?.reconcileDuration.startTimer({ instance: instanceId });
     const signal = AbortSignal.any([stopSignal, AbortSignal.timeout(this.#o.passTimeoutMs)]);
     const platform = this.#o.directory.platform(instanceId);
-    const result = platform ? await this.#pass(platform, signal) : { instanceId, ok: false, error: 'instance not available', plan: [], applied: 0 };
+    const forced = this.#force.delete(instanceId);
+    const blocked = this.#blocked.get(instanceId);
+    const skip = blocked !== undefined && !forced;
+    let result: PassResult;
+    if (skip) result = { instanceId, ok: true, configError: true, error: blocked, plan: [], applied: 0 };
+    else result = platform ? await this.#pass(platform, signal, forced) : { instanceId, ok: false, error: 'instance not available', plan: [], applied: 0 };
     endTimer?.();
-    m?.reconcilePasses.inc({ instance: instanceId, result: result.ok ? 'ok' : 'error' });
+    m?.reconcilePasses.inc({ instance: instanceId, result: skip ? 'blocked' : result.ok ? 'ok' : 'error' });
     if (!result.ok) this.#log.warn({ instanceId, error: result.error }, 'reconcile pass failed');
     return result;
   }
 
-  async #pass(platform: InstancePlatform, signal: AbortSignal): Promise<PassResult> {
+  async #pass(platform: InstancePlatform, signal: AbortSignal, forced: boolean): Promise<PassResult> {
     const { instanceId } = platform;
     const view = this.#o.store.view;
     const m = this.#o.metrics;
     let actual;
     try {
       actual = await platform.listSubscriptions(signal);
+      this.#blocked.delete(instanceId);
     } catch (err) {
-      const error = `cannot list subscriptions: ${errText(err)}`;
+      const status = configStatus(err);
+      const error = status === undefined ? `cannot list subscriptions: ${errText(err)}` : configMessage(status, instanceId, 'GetEventSubscriptions', errText(err));
+      if (status !== undefined) {
+        this.#blocked.set(instanceId, error);
+        this.#log.error({ instanceId, hvStatus: status }, error);
+      }
       await this.#record(instanceId, null, new Map(), new Map(), error).catch(() => {});
-      return { instanceId, ok: false, error, plan: [], applied: 0 };
+      return { instanceId, ok: status !== undefined, configError: status !== undefined, error, plan: [], applied: 0 };
     }
-    const plan = this.#plan(instanceId, actual);
+    const planned = this.#plan(instanceId, actual);
+    // creates/updates refused for a configuration reason at this spec revision wait for a change or an operator
+    const held = new Map<string, InstanceObservation>();
+    for (const a of planned.actions) {
+      const o = a.kind === 'delete' || forced ? undefined : view.observation(instanceId, a.name);
+      if (o?.configError != null && o.configError.specRevision === view.spec(o.name)?.revision) held.set(o.name, o);
+    }
+    const plan = held.size === 0 ? planned : { ...planned, actions: planned.actions.filter((a) => a.kind === 'delete' || !held.has(a.name)) };
     for (const a of plan.actions) m?.driftFound.inc({ instance: instanceId, kind: a.kind === 'delete' ? `delete-${a.reason}` : a.kind });
     if (plan.actions.length > 0) this.#log.info({ instanceId, actions: plan.actions.map((a) => ({ kind: a.kind, name: a.name })) }, 'drift found');
 
     const ids = new Map<string, string>(Object.entries(plan.inSync));
     const errors = new Map<string, string>();
+    const configErrors = new Map<string, number>();
+    for (const o of held.values()) {
+      errors.set(o.name, o.lastError ?? 'configuration refusal');
+      configErrors.set(o.name, o.configError!.hvStatus);
+    }
     let applied = 0;
     await bounded(plan.actions, this.#o.concurrency, async (a) => {
       if (signal.aborted || !this.#o.isLeader()) return;
@@ -287,22 +250,29 @@ export class Reconciler {
         applied++;
         m?.driftRepaired.inc({ instance: instanceId, kind: a.kind === 'delete' ? `delete-${a.reason}` : a.kind });
       } catch (err) {
-        if (a.name) errors.set(a.name, `${a.kind} failed: ${errText(err)}`);
+        const status = a.kind === 'delete' ? undefined : configStatus(err);
+        if (status !== undefined && a.name) {
+          const what = a.kind === 'create' ? 'SubscribeToEvent' : 'UpdateEventSubscription';
+          errors.set(a.name, configMessage(status, instanceId, `${what} of "${a.name}"`, errText(err)));
+          configErrors.set(a.name, status);
+          this.#log.error({ instanceId, name: a.name, hvStatus: status }, errors.get(a.name));
+        } else if (a.name) errors.set(a.name, `${a.kind} failed: ${errText(err)}`);
       }
     });
     const known = new Map<string, string[]>();
     for (const a of actual) {
       for (const spec of view.specs()) {
-        if (a.url === callbackUrl(this.#o.publicBaseUrl, instanceId, spec.name)) known.set(spec.name, [...(known.get(spec.name) ?? []), a.id]);
+        if (a.unreadable === undefined && sameUrl(a.url, callbackUrl(this.#o.publicBaseUrl, instanceId, spec.name))) known.set(spec.name, [...(known.get(spec.name) ?? []), a.id]);
       }
     }
     const error = errors.size > 0 ? [...errors.values()].join('; ') : null;
-    await this.#record(instanceId, plan, ids, errors, error, known).catch((err: unknown) => this.#log.warn({ err, instanceId }, 'cannot record the pass'));
-    return { instanceId, ok: error === null, error, plan: plan.actions, applied };
+    await this.#record(instanceId, plan, ids, errors, error, known, configErrors).catch((err: unknown) => this.#log.warn({ err, instanceId }, 'cannot record the pass'));
+    const retriable = [...errors.keys()].some((name) => !configErrors.has(name));
+    return { instanceId, ok: !retriable, error, plan: plan.actions, applied, ...(configErrors.size > 0 ? { configError: true } : {}) };
   }
 
   /** Write observations and the instance report where they changed. */
-  async #record(instanceId: string, plan: InstancePlan | null, ids: Map<string, string>, errors: Map<string, string>, passError: string | null, known = new Map<string, string[]>()): Promise<void> {
+  async #record(instanceId: string, plan: InstancePlan | null, ids: Map<string, string>, errors: Map<string, string>, passError: string | null, known = new Map<string, string[]>(), configErrors = new Map<string, number>()): Promise<void> {
     const { store } = this.#o;
     const view = store.view;
     const now = new Date().toISOString();
@@ -311,16 +281,19 @@ export class Reconciler {
       const prev = view.observation(instanceId, spec.name);
       const err = plan === null ? passError : (errors.get(spec.name) ?? null);
       const id = ids.get(spec.name) ?? prev?.hvSubscriptionId ?? null;
+      const confirmed = err === null && id !== null; // the instance now holds spec.keyVersion
       const next: InstanceObservation = {
         instanceId,
         name: spec.name,
         hvSubscriptionId: id,
         knownIds: [...new Set([...(known.get(spec.name) ?? prev?.knownIds ?? []), ...(id ? [id] : [])])].sort(),
         state: err !== null ? 'error' : id !== null ? 'in-sync' : 'missing',
-        keyVersion: err === null && id !== null ? spec.keyVersion : (prev?.keyVersion ?? null),
+        keyVersion: confirmed ? spec.keyVersion : (prev?.keyVersion ?? null),
+        ...nextConfirmations(spec, prev, confirmed, this.#o.keyRetryHorizonMs, Date.now()),
         specRevision: err === null ? spec.revision : (prev?.specRevision ?? 0),
         lastError: err,
         lastSync: err === null ? now : (prev?.lastSync ?? null),
+        configError: configErrors.has(spec.name) ? { hvStatus: configErrors.get(spec.name)!, specRevision: spec.revision } : null,
       };
       if (!prev || changed(prev, next) || (err === null && Date.parse(prev.lastSync ?? '0') < Date.now() - STALE_OBSERVATION_MS)) await store.writeObservation(next);
     }
@@ -334,7 +307,7 @@ export class Reconciler {
       lastPassAt: now,
       lastPassOk: passError === null,
       lastError: passError,
-      foreign: plan ? plan.foreign.map((f) => ({ id: f.id, url: f.url, typeIds: f.typeIds })) : (prevReport?.foreign ?? []),
+      foreign: plan ? plan.foreign.map((f) => ({ id: f.id, url: f.url, typeIds: f.typeIds, ...(f.unreadable === undefined ? {} : { unreadable: f.unreadable }) })) : (prevReport?.foreign ?? []),
     };
     if (!prevReport || JSON.stringify({ ...prevReport, lastPassAt: 0 }) !== JSON.stringify({ ...report, lastPassAt: 0 }) || Date.parse(prevReport.lastPassAt ?? '0') < Date.now() - STALE_OBSERVATION_MS) {
       await store.writeReport(report);

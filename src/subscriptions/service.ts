@@ -2,7 +2,9 @@
 // name the field, ETag/If-Match concurrency, key rotation, and the per-instance status that
 // combines the desired spec with the reconciler's observations.
 import { HvgError } from '../errors.ts';
+import { SUBSCRIPTION_LIMIT } from '../healthvault/eventing.ts';
 import { EVENT_TYPES, NAME_PATTERN, etagOf, targetInstances, type EventType, type InstanceObservation, type SubscriptionSpec, type SyncState } from './model.ts';
+import { specFloor } from './key-acceptance.ts';
 import { callbackUrl } from './plan.ts';
 import type { SubscriptionStore } from './store.ts';
 
@@ -16,6 +18,8 @@ export interface SubscriptionInput {
 export interface Preconditions {
   ifMatch?: string | undefined;
   ifNoneMatch?: string | undefined;
+  /** internal (rotateKey): the new version is the only one accepted from now on */
+  revokePrevious?: boolean;
 }
 
 export interface InstanceState {
@@ -24,6 +28,8 @@ export interface InstanceState {
   hvSubscriptionId: string | null;
   callbackUrl: string;
   keyVersion: number | null;
+  /** key versions this instance may sign with now, newest first; `until` null = until it confirms a newer one */
+  acceptedKeyVersions: { version: number; until: string | null }[];
   lastError: string | null;
   lastSync: string | null;
 }
@@ -86,6 +92,7 @@ export class SubscriptionService {
         hvSubscriptionId: o?.hvSubscriptionId ?? null,
         callbackUrl: callbackUrl(this.#publicBaseUrl, instanceId, spec.name),
         keyVersion: o?.keyVersion ?? null,
+        acceptedKeyVersions: view.acceptedKeys(spec, instanceId).map((k) => ({ version: k.version, until: k.until === null ? null : new Date(k.until).toISOString() })),
         lastError: o?.lastError ?? null,
         lastSync: o?.lastSync ?? null,
       };
@@ -98,7 +105,8 @@ export class SubscriptionService {
       throw new HvgError('HVG_ERR_PRECONDITION_FAILED', `subscription "${name}" already exists (If-None-Match: *)`);
     }
     if (p.ifMatch !== undefined) {
-      const tags = p.ifMatch.split(',').map((s) => s.trim().replace(/^W\//, ''));
+      // RFC 9110 §13.1.1: If-Match uses the strong comparison, so a weak tag (W/"…") never matches.
+      const tags = p.ifMatch.split(',').map((s) => s.trim());
       const ok = current !== undefined && (tags.includes('*') || tags.includes(etagOf(current)));
       if (!ok) {
         throw new HvgError('HVG_ERR_PRECONDITION_FAILED', current ? `subscription "${name}" changed: its ETag is now ${etagOf(current)}; re-read it and retry` : `subscription "${name}" does not exist (If-Match)`, {
@@ -108,7 +116,7 @@ export class SubscriptionService {
     }
   }
 
-  #parse(input: SubscriptionInput, current: SubscriptionSpec | undefined): { eventType: EventType; typeIds: string[]; instances: string[] | null; keyVersion: number } {
+  #parse(name: string, input: SubscriptionInput, current: SubscriptionSpec | undefined): { eventType: EventType; typeIds: string[]; instances: string[] | null; keyVersion: number } {
     const eventType = input.eventType ?? 'record-item-changed';
     if (!(EVENT_TYPES as readonly string[]).includes(eventType)) throw invalid('eventType', `must be one of ${EVENT_TYPES.join(', ')}, got "${String(eventType).slice(0, 80)}"`);
     const raw = input.typeIds;
@@ -128,14 +136,46 @@ export class SubscriptionService {
       });
       instances = [...new Set(input.instances as string[])].sort();
     }
-    const currentVersion = current?.keyVersion ?? 1;
-    let keyVersion = currentVersion;
+    // Version numbers of a name never restart and never jump (issue 11 point 8): a new name starts
+    // above every version it had before a deletion; an existing one moves by exactly one.
+    const next = current === undefined ? this.#firstKeyVersion(name) : current.keyVersion + 1;
+    let keyVersion = current?.keyVersion ?? next;
     if (input.keyVersion !== undefined) {
-      if (typeof input.keyVersion !== 'number' || !Number.isInteger(input.keyVersion) || input.keyVersion < 1 || input.keyVersion > 999_999_999) throw invalid('keyVersion', 'must be a positive integer');
-      if (input.keyVersion < currentVersion) throw invalid('keyVersion', `must not go back (current ${currentVersion}); use POST /v1/subscriptions/{name}/rotate-key to rotate`);
-      keyVersion = input.keyVersion;
+      if (input.keyVersion !== next) {
+        throw invalid('keyVersion', `may be omitted or ${next}${current === undefined ? ' (the first version of this name)' : ` (current ${current.keyVersion} + 1, which rotates the key)`}, got ${JSON.stringify(input.keyVersion)?.slice(0, 40)}`);
+      }
+      keyVersion = next;
     }
     return { eventType: eventType as EventType, typeIds, instances, keyVersion };
+  }
+
+  /** First key version of a (re-)created name: above every version a deletion marker remembers. */
+  #firstKeyVersion(name: string): number {
+    const last = this.#store.view.lastSpecWrite(name);
+    return (last?.deleted === true ? (last.keyVersion ?? 0) : 0) + 1;
+  }
+
+  /**
+   * HealthVault holds at most 25 subscriptions per application and instance [C] (§1.1): refuse up
+   * front a change that would add this one to an instance already at the limit (ours + foreign,
+   * as the last pass saw them), instead of failing with 133 in the reconciler later.
+   */
+  #checkLimit(name: string, current: SubscriptionSpec | undefined, instances: string[] | null): void {
+    const view = this.#store.view;
+    const supported = this.#instances();
+    const before = new Set(current ? targetInstances(current, supported) : []);
+    const specs = view.specs().filter((s) => s.name !== name);
+    for (const instanceId of instances === null ? supported : supported.filter((id) => instances.includes(id))) {
+      if (before.has(instanceId)) continue; // already there: no new subscription in that instance
+      const ours = specs.filter((s) => targetInstances(s, supported).includes(instanceId)).length;
+      const foreign = view.report(instanceId)?.foreign.length ?? 0;
+      if (ours + foreign + 1 > SUBSCRIPTION_LIMIT) {
+        throw new HvgError('HVG_ERR_SUBSCRIPTION_LIMIT',
+          `instance "${instanceId}" already holds ${ours + foreign} of the application's ${SUBSCRIPTION_LIMIT} subscriptions (${ours} of the gateway's, ${foreign} foreign); ` +
+          'delete one there, or limit this subscription to other instances with "instances"',
+          { details: { instanceId, count: ours + foreign, ours, foreign, limit: SUBSCRIPTION_LIMIT } });
+      }
+    }
   }
 
   /** Create or replace. Resolves once the change is stored and applied (read-your-writes). */
@@ -144,7 +184,8 @@ export class SubscriptionService {
     const view = this.#store.view;
     const current = view.spec(name);
     this.#check(name, current, p);
-    const v = this.#parse(input, current);
+    const v = this.#parse(name, input, current);
+    this.#checkLimit(name, current, v.instances);
     const now = this.#now().toISOString();
     const rotated = current !== undefined && v.keyVersion !== current.keyVersion;
     const next: SubscriptionSpec = {
@@ -152,6 +193,7 @@ export class SubscriptionService {
       ...v,
       previousKeyVersion: rotated ? current.keyVersion : (current?.previousKeyVersion ?? null),
       keyRotatedAt: rotated ? now : (current?.keyRotatedAt ?? null),
+      keyVersionFloor: p.revokePrevious === true ? v.keyVersion : current === undefined ? v.keyVersion : specFloor(current),
       revision: (view.lastSpecWrite(name)?.revision ?? 0) + 1,
       createdAt: current?.createdAt ?? now,
       updatedAt: now,
@@ -166,14 +208,20 @@ export class SubscriptionService {
     const current = this.#store.view.spec(name);
     if (!current) throw new HvgError('HVG_ERR_NOT_FOUND', `no subscription named "${name}"`);
     this.#check(name, current, p);
-    await this.#write(name, { name, deleted: true, revision: current.revision + 1 });
+    // the marker keeps the highest version, so every version of this name is revoked for good
+    await this.#write(name, { name, deleted: true, revision: current.revision + 1, keyVersion: current.keyVersion });
   }
 
-  /** New key version in every instance; the previous one stays valid for the overlap window. */
-  async rotateKey(name: string, p: Preconditions = {}): Promise<SubscriptionView> {
+  /**
+   * New key version in every instance. Older versions stay accepted per instance until it has
+   * confirmed the new one and the retry horizon passed (key-acceptance.ts); `revokePrevious`
+   * refuses them at once (a leaked key), at the price of losing what the platform still retries.
+   */
+  async rotateKey(name: string, p: Preconditions = {}, opts: { revokePrevious?: boolean } = {}): Promise<SubscriptionView> {
     const current = this.get(name).spec;
     this.#check(name, current, p);
-    return (await this.put(name, { eventType: current.eventType, typeIds: current.typeIds, instances: current.instances, keyVersion: current.keyVersion + 1 }, {})).view;
+    const input = { eventType: current.eventType, typeIds: current.typeIds, instances: current.instances, keyVersion: current.keyVersion + 1 };
+    return (await this.put(name, input, { revokePrevious: opts.revokePrevious === true })).view;
   }
 
   async #write(name: string, record: Parameters<SubscriptionStore['writeSpec']>[0]): Promise<void> {
@@ -185,5 +233,5 @@ export class SubscriptionService {
 }
 
 function sameContent(a: SubscriptionSpec, b: SubscriptionSpec): boolean {
-  return a.eventType === b.eventType && a.keyVersion === b.keyVersion && JSON.stringify(a.typeIds) === JSON.stringify(b.typeIds) && JSON.stringify(a.instances) === JSON.stringify(b.instances);
+  return a.eventType === b.eventType && a.keyVersion === b.keyVersion && specFloor(a) === specFloor(b) && JSON.stringify(a.typeIds) === JSON.stringify(b.typeIds) && JSON.stringify(a.instances) === JSON.stringify(b.instances);
 }

@@ -1,5 +1,5 @@
 // Settings of the control loop and the notification keys (composed into src/config.ts).
-import { ConfigValueError, baseUrl, int, setting, text } from '../config-kit.ts';
+import { ConfigValueError, baseUrl, bool, int, setting, text, type SettingProblem } from '../config-kit.ts';
 import { MASTER_SECRET_MIN_BYTES } from './keys.ts';
 
 const masterSecret = (raw: string): string => {
@@ -14,6 +14,7 @@ export const SUBSCRIPTION_SETTINGS = {
     undefined,
     baseUrl,
   ),
+  publicBaseUrlAllowHttp: setting('PUBLIC_BASE_URL_ALLOW_HTTP', 'Development only: allow an http:// PUBLIC_BASE_URL (HealthVault delivers only to https; logged at warn).', false, bool),
   masterSecret: setting('HV_MASTER_SECRET', 'Master secret from which every notification key is derived (HKDF-SHA256); at least 32 bytes. Never logged or stored.', undefined, masterSecret, { secret: true }),
   stateTopic: setting('KAFKA_STATE_TOPIC', 'Compacted single-partition topic holding desired subscriptions and their observed state.', 'hv-gateway.subscriptions', text(/^[A-Za-z0-9._-]{1,249}$/, 'a legal Kafka topic name')),
   stateReplication: setting('KAFKA_STATE_REPLICATION', 'Replication factor of the state and leadership topics when the gateway creates them (-1 = broker default).', -1, int(-1, 32)),
@@ -21,6 +22,21 @@ export const SUBSCRIPTION_SETTINGS = {
   reconcileIntervalMs: setting('RECONCILE_INTERVAL_MS', 'Reconcile every instance at least this often (drift repair).', 60_000, int(1000, 86_400_000)),
   reconcileConcurrency: setting('RECONCILE_CONCURRENCY', 'Platform calls in flight per instance during a pass.', 2, int(1, 25)),
   reconcilePassTimeoutMs: setting('RECONCILE_PASS_TIMEOUT_MS', 'Bound on one reconcile pass over one instance.', 120_000, int(1000, 3_600_000)),
-  keyOverlapMs: setting('KEY_ROTATION_OVERLAP_MS', 'After a key rotation, notifications signed with the previous key are accepted this long.', 86_400_000, int(0, 30 * 86_400_000)),
+  keyRetryHorizonMs: setting(
+    'KEY_RETRY_HORIZON_MS',
+    'An older key version stays accepted in an instance until that instance confirmed a newer one and this long has passed since (HealthVault retries for up to 10 days; default 11 days).',
+    11 * 86_400_000,
+    int(0, 365 * 86_400_000),
+  ),
+  legacyKeyOverlapMs: setting('KEY_ROTATION_OVERLAP_MS', 'No longer used: replaced by KEY_RETRY_HORIZON_MS. When set it is ignored and a warning is logged at start.', '', (raw) => raw, { defaultText: '(unset)' }),
   leaderSessionTimeoutMs: setting('LEADER_SESSION_TIMEOUT_MS', 'Kafka group session timeout of the leadership group: a dead leader is replaced within about this long.', 10_000, int(6000, 300_000)),
 } as const;
+
+/** Checks across the subscription settings (config.ts runs them once each value is valid on its own). */
+export function checkSubscriptionSettings(c: { readonly publicBaseUrl: string; readonly publicBaseUrlAllowHttp: boolean }): SettingProblem[] {
+  if (c.publicBaseUrl.startsWith('https://') || c.publicBaseUrlAllowHttp) return [];
+  return [{
+    variable: 'PUBLIC_BASE_URL',
+    message: `PUBLIC_BASE_URL must be an https:// URL (HealthVault delivers notifications only to https), got "${c.publicBaseUrl}"; for local development only, set PUBLIC_BASE_URL_ALLOW_HTTP=true`,
+  }];
+}

@@ -25,7 +25,8 @@ export interface SubscriptionStoreOptions {
   connectTimeoutMs: number;
   /** how long a write waits to be acknowledged and applied */
   writeTimeoutMs: number;
-  keyOverlapMs: number;
+  /** KEY_RETRY_HORIZON_MS, for the view's key acceptance */
+  keyRetryHorizonMs: number;
   kafkaLogLevel: KafkaLogLevel;
   logger: Logger;
   /** TLS/SASL (default: plaintext) */
@@ -54,7 +55,7 @@ export class SubscriptionStore {
   constructor(options: SubscriptionStoreOptions) {
     this.#o = options;
     this.#log = options.logger.child({ module: 'subscription-store' });
-    this.view = new SubscriptionView(options.keyOverlapMs);
+    this.view = new SubscriptionView(options.keyRetryHorizonMs);
     this.#kafka = createKafkaClient({
       connection: { brokers: options.brokers, clientId: options.clientId, security: options.security ?? PLAINTEXT },
       clientIdSuffix: 'store',
@@ -217,7 +218,7 @@ export class SubscriptionStore {
    * Write a spec (or a deletion marker) with revision = expected + 1. Resolves true when it won,
    * false when another replica's write for the same name got there first (the caller answers 412).
    */
-  async writeSpec(record: SubscriptionSpec | { name: string; deleted: true; revision: number }): Promise<boolean> {
+  async writeSpec(record: SubscriptionSpec | { name: string; deleted: true; revision: number; keyVersion?: number }): Promise<boolean> {
     const writeId = randomBytes(8).toString('hex');
     await this.#append(specKey(record.name), { ...record, writeId });
     const won = this.view.lastSpecWrite(record.name);

@@ -3,19 +3,25 @@
 // is applied here before answering (read-your-writes). The data path asks it which key
 // versions and HealthVault subscription ids a callback URL accepts.
 import { EventEmitter } from 'node:events';
+import { acceptedKeys, type AcceptedKey } from './key-acceptance.ts';
 import type { InstanceObservation, InstanceReport, SubscriptionSpec } from './model.ts';
 import { observationKey } from './model.ts';
 
 export interface NotificationRoute {
   readonly spec: SubscriptionSpec;
-  /** key versions whose keys may sign a notification now: current, plus previous within the overlap */
+  /** key versions whose keys may sign a notification in this instance now (key-acceptance.ts) */
   readonly keyVersions: readonly number[];
   /** HealthVault subscription ids (lower-case) that are ours for this (instance, name) */
   readonly subscriptionIds: ReadonlySet<string>;
 }
 
-/** What a `spec/<name>` record holds: the spec, or a deletion marker that keeps the revision. */
-export type SpecRecord = (SubscriptionSpec & { readonly deleted?: false; readonly writeId: string }) | { readonly name: string; readonly deleted: true; readonly revision: number; readonly writeId: string };
+/**
+ * What a `spec/<name>` record holds: the spec, or a deletion marker that keeps the revision and the
+ * highest key version the name had (a re-created name continues above it; absent in old markers).
+ */
+export type SpecRecord =
+  | (SubscriptionSpec & { readonly deleted?: false; readonly writeId: string })
+  | { readonly name: string; readonly deleted: true; readonly revision: number; readonly keyVersion?: number; readonly writeId: string };
 
 export class SubscriptionView extends EventEmitter {
   readonly #specs = new Map<string, SubscriptionSpec>();
@@ -23,13 +29,15 @@ export class SubscriptionView extends EventEmitter {
   readonly #lastWrite = new Map<string, SpecRecord>();
   readonly #observed = new Map<string, InstanceObservation>();
   readonly #reports = new Map<string, InstanceReport>();
-  readonly #keyOverlapMs: number;
+  readonly #keyHorizonMs: number;
   #appliedOffset = -1;
-  #ids = new Map<string, Set<string>>();
+  /** routes of (instance, name) pairs the reconciler has observed, valid until `expires` or the next change */
+  #routes = new Map<string, { route: NotificationRoute; expires: number }>();
 
-  constructor(keyOverlapMs: number) {
+  /** keyRetryHorizonMs: how long an older key stays accepted after an instance confirmed a newer one */
+  constructor(keyRetryHorizonMs: number) {
     super();
-    this.#keyOverlapMs = keyOverlapMs;
+    this.#keyHorizonMs = keyRetryHorizonMs;
   }
 
   get appliedOffset(): number {
@@ -54,10 +62,11 @@ export class SubscriptionView extends EventEmitter {
           this.#specs.set(name, spec);
         }
       }
+      this.#routes.clear(); // specs change rarely; every cached route may depend on this one
     } else if (key.startsWith('observed/')) {
       if (value === null) this.#observed.delete(key);
       else this.#observed.set(key, value as InstanceObservation);
-      this.#ids.delete(key);
+      this.#routes.delete(key);
     } else if (key.startsWith('instance/')) {
       const id = decodeURIComponent(key.slice(9));
       if (value === null) this.#reports.delete(id);
@@ -111,26 +120,26 @@ export class SubscriptionView extends EventEmitter {
     return [...this.#observed.values()];
   }
 
-  /** Key versions accepted for a spec at `now`: the current one, and the previous one during the overlap. */
-  acceptedKeyVersions(spec: SubscriptionSpec, now: number = Date.now()): number[] {
-    const versions = [spec.keyVersion];
-    if (spec.previousKeyVersion !== null && spec.keyRotatedAt !== null && now < Date.parse(spec.keyRotatedAt) + this.#keyOverlapMs) {
-      versions.push(spec.previousKeyVersion);
-    }
-    return versions;
+  /** Key versions `instanceId` may sign with for `spec` now, newest first, with when each stops being accepted. */
+  acceptedKeys(spec: SubscriptionSpec, instanceId: string, now: number = Date.now()): AcceptedKey[] {
+    return acceptedKeys(spec, this.#observed.get(observationKey(instanceId, spec.name)), this.#keyHorizonMs, now);
   }
 
   /** What POST /notifications/{instanceId}/{name} accepts, or undefined when that URL is not one of ours. */
-  route(instanceId: string, name: string, now: number = Date.now()): NotificationRoute | undefined {
+  route(instanceId: string, name: string, at?: number): NotificationRoute | undefined {
     const spec = this.#specs.get(name);
     if (spec === undefined || (spec.instances !== null && !spec.instances.includes(instanceId))) return undefined;
+    const now = at ?? Date.now();
     const key = observationKey(instanceId, name);
-    let ids = this.#ids.get(key);
-    if (ids === undefined) {
-      const o = this.#observed.get(key);
-      ids = new Set<string>([...(o?.knownIds ?? []), ...(o?.hvSubscriptionId ? [o.hvSubscriptionId] : [])].map((id) => id.toLowerCase()));
-      this.#ids.set(key, ids);
-    }
-    return { spec, keyVersions: this.acceptedKeyVersions(spec, now), subscriptionIds: ids };
+    const cached = at === undefined ? this.#routes.get(key) : undefined; // an explicit time (tests, what-if) bypasses the cache
+    if (cached !== undefined && now < cached.expires) return cached.route;
+    const o = this.#observed.get(key);
+    const accepted = acceptedKeys(spec, o, this.#keyHorizonMs, now);
+    const ids = new Set<string>([...(o?.knownIds ?? []), ...(o?.hvSubscriptionId ? [o.hvSubscriptionId] : [])].map((id) => id.toLowerCase()));
+    const route: NotificationRoute = { spec, keyVersions: accepted.map((k) => k.version), subscriptionIds: ids };
+    // Cached only for pairs the reconciler observed (a bounded set): a URL with a made-up instance
+    // id must not grow this map. Valid until the first accepted version expires.
+    if (o !== undefined && at === undefined) this.#routes.set(key, { route, expires: Math.min(...accepted.map((k) => k.until ?? Infinity)) });
+    return route;
   }
 }

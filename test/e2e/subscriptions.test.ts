@@ -24,6 +24,8 @@ t.test('PUT → identical in both instances; GET shows it in sync; DELETE → go
   // If-Match: a stale ETag is refused
   const stale = await gw.admin('PUT', '/v1/subscriptions/glucose', { typeIds: [GLUCOSE] }, { 'if-match': '"glucose-r0"' });
   t.same([stale.status, stale.json.code], [412, 'HVG_ERR_PRECONDITION_FAILED']);
+  const weak = await gw.admin('PUT', '/v1/subscriptions/glucose', { typeIds: [GLUCOSE] }, { 'if-match': `W/${put.headers.etag as string}` });
+  t.same([weak.status, weak.json.code], [412, 'HVG_ERR_PRECONDITION_FAILED'], 'a weak ETag never matches If-Match (RFC 9110 strong comparison)');
   const bad = await gw.admin('PUT', '/v1/subscriptions/glucose', { typeIds: ['not-a-guid'] });
   t.same([bad.status, bad.json.code], [400, 'HVG_ERR_VALIDATION']);
   t.match(bad.json.message, /typeIds\[0\]/);

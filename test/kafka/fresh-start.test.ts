@@ -20,7 +20,7 @@ t.test('sink, store and leadership started with a broker that is still booting: 
   const connectTimeoutMs = 170_000; // the broker's own start on a busy 2-core machine
   const booting = broker.start();
   const state = uniqueTopic('fresh-state');
-  const store = new SubscriptionStore({ brokers, clientId: 'hvg-fresh', topic: state, replicationFactor: 1, connectTimeoutMs, writeTimeoutMs: 10_000, keyOverlapMs: 1000, kafkaLogLevel: 'debug', logger });
+  const store = new SubscriptionStore({ brokers, clientId: 'hvg-fresh', topic: state, replicationFactor: 1, connectTimeoutMs, writeTimeoutMs: 10_000, keyRetryHorizonMs: 1000, kafkaLogLevel: 'debug', logger });
   const leadership = new Leadership({ brokers, clientId: 'hvg-fresh', topic: `${state}.leader`, groupId: `${state}.leader`, replicationFactor: 1, sessionTimeoutMs: 6000, kafkaLogLevel: 'debug', logger, connectTimeoutMs });
   t.teardown(() => Promise.all([store.close(), leadership.close()]));
   const sink = createKafkaSink({

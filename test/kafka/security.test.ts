@@ -104,7 +104,7 @@ t.test('a missing ACL stops the start with an error that names it', async (t) =>
   await grantGatewayAcls(l, { eventsTopic: uniqueTopic('unused'), stateTopic, clientId: `${clientId}-else`, createTopics: true });
   const store = new SubscriptionStore({
     brokers: l.brokers, clientId, topic: stateTopic, replicationFactor: 1, connectTimeoutMs: 3_600_000, writeTimeoutMs: 5000,
-    keyOverlapMs: 1000, kafkaLogLevel: 'error', logger: silentLogger, security: saslSecurity(l, l.gateway),
+    keyRetryHorizonMs: 1000, kafkaLogLevel: 'error', logger: silentLogger, security: saslSecurity(l, l.gateway),
   });
   t.teardown(() => store.close());
   const err = await store.start().then(() => null, (e: unknown) => e);

@@ -33,7 +33,7 @@ function prng(seed: number) {
 
 t.test('10,000 fuzzed requests: only coded 4xx answers, process up, memory bounded', async (t) => {
   const topic = uniqueTopic('fuzz');
-  const store = new SubscriptionStore({ brokers, clientId: 'hvg-test', topic: uniqueTopic('fuzz-state'), replicationFactor: 1, connectTimeoutMs: 20_000, writeTimeoutMs: 10_000, keyOverlapMs: 0, kafkaLogLevel: 'error', logger: silentLogger });
+  const store = new SubscriptionStore({ brokers, clientId: 'hvg-test', topic: uniqueTopic('fuzz-state'), replicationFactor: 1, connectTimeoutMs: 20_000, writeTimeoutMs: 10_000, keyRetryHorizonMs: 0, kafkaLogLevel: 'error', logger: silentLogger });
   await store.start();
   t.teardown(() => store.close());
   await store.writeSpec({ name: 'fz', eventType: 'record-item-changed', typeIds: [randomUUID()], instances: null, keyVersion: 1, previousKeyVersion: null, keyRotatedAt: null, revision: 1, createdAt: '', updatedAt: '' });

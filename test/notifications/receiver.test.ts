@@ -33,7 +33,7 @@ interface Harness { url: string; topic: string; store: SubscriptionStore; sink: 
 
 async function harness(t: Test, opts: { rateLimit?: number; bodyLimit?: number } = {}): Promise<Harness> {
   const topic = uniqueTopic('notif');
-  const store = new SubscriptionStore({ brokers, clientId: 'hvg-test', topic: uniqueTopic('state'), replicationFactor: 1, connectTimeoutMs: 20_000, writeTimeoutMs: 10_000, keyOverlapMs: 60_000, kafkaLogLevel: 'error', logger: silentLogger });
+  const store = new SubscriptionStore({ brokers, clientId: 'hvg-test', topic: uniqueTopic('state'), replicationFactor: 1, connectTimeoutMs: 20_000, writeTimeoutMs: 10_000, keyRetryHorizonMs: 60_000, kafkaLogLevel: 'error', logger: silentLogger });
   await store.start();
   t.teardown(() => store.close());
   const sink = await createKafkaSink({ brokers, clientId: 'hvg-test', topic, partitions: 3, replicationFactor: 1, connectTimeoutMs: 20_000, publishTimeoutMs: 5000, maxBatchRecords: 500, maxBatchBytes: 900_000, maxQueuedRecords: 50_000, kafkaLogLevel: 'error', logger: silentLogger });
@@ -154,15 +154,16 @@ t.test('unknown notification kinds are counted and skipped', async (t) => {
   t.match(text, /instance="1",kind="future-kind"} 1/);
 });
 
-t.test('key rotation: both versions verify during the overlap, the old one after it is refused', async (t) => {
+t.test('key rotation: both versions verify until the instance confirmed the new one and the retry horizon passed', async (t) => {
   const h = await harness(t);
   await h.store.writeSpec(spec({ keyVersion: 2, previousKeyVersion: 1, keyRotatedAt: new Date().toISOString(), revision: 2 }));
   const b = buildNotificationBody([notification(SUB_US)]);
   t.equal((await post(h.url, '/notifications/1/glucose', b, sign('1', SUB_US, b, 1))).status, 200, 'old key within the overlap');
   t.equal((await post(h.url, '/notifications/1/glucose', b, sign('1', SUB_US, b, 2))).status, 200, 'new key');
-  await h.store.writeSpec(spec({ keyVersion: 2, previousKeyVersion: 1, keyRotatedAt: new Date(Date.now() - 120_000).toISOString(), revision: 3 }));
+  // US confirmed v2 longer ago than the retry horizon (60 s here)
+  await h.store.writeObservation({ instanceId: '1', name: 'glucose', hvSubscriptionId: SUB_US, knownIds: [SUB_US], state: 'in-sync', keyVersion: 2, keyConfirmations: [{ version: 2, at: new Date(Date.now() - 120_000).toISOString() }], specRevision: 2, lastError: null, lastSync: null });
   const old = await post(h.url, '/notifications/1/glucose', b, sign('1', SUB_US, b, 1));
-  t.same([old.status, old.json.code], [401, 'HVG_ERR_AUTH_UNKNOWN_KEY_VERSION'], 'old key after the overlap');
+  t.same([old.status, old.json.code], [401, 'HVG_ERR_AUTH_UNKNOWN_KEY_VERSION'], 'old key after the horizon');
   t.equal((await post(h.url, '/notifications/1/glucose', b, sign('1', SUB_US, b, 2))).status, 200);
 });
 

@@ -60,3 +60,21 @@ t.test('instance subsets: a subscription limited to EU is created there and remo
   t.same(plan([eu], [], '2').actions.map((a) => a.kind), ['create']);
   t.same(plan([eu], [actual('x', 'eu-only')], '1').actions.map((a) => [a.kind, a.kind === 'delete' ? a.reason : '']), [['delete', 'not-desired']]);
 });
+
+t.test('URLs compared by meaning: a normalised echo of ours is ours and in sync', async (t) => {
+  const p = planInstance({
+    instanceId: '1', supportedInstances: ['1'], specs: [spec('a')], publicBaseUrl: 'https://GW.Example.com:443/h%76/',
+    actual: [{ id: 'id-a', url: 'https://gw.example.com/hv/notifications/1/a/', typeIds: [GLU], keyVersionId: 'v1' }],
+  });
+  t.same([p.actions, p.inSync, p.foreign], [[], { a: 'id-a' }, []]);
+});
+
+t.test('unreadable entries: foreign ones are reported with why, ours are replaced', async (t) => {
+  const ourId = '0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d';
+  const p = planInstance({ instanceId: '1', supportedInstances: ['1'], specs: [spec('a')], publicBaseUrl: BASE, actual: [
+    { id: 'f1', url: 'http://other.example/x', typeIds: [], keyVersionId: '', unreadable: 'must be an absolute https:// URL' },
+    { id: ourId, url: callbackUrl(BASE, '1', 'a'), typeIds: [], keyVersionId: '', unreadable: 'type-id: expected a GUID' },
+  ] });
+  t.same(p.foreign.map((f) => [f.id, f.unreadable]), [['f1', 'must be an absolute https:// URL']]);
+  t.same(p.actions.map((a) => [a.kind, a.kind === 'delete' ? a.reason : a.name]), [['delete', 'unreadable'], ['create', 'a']]);
+});

@@ -10,7 +10,7 @@ const options = (topic: string): SubscriptionStoreOptions => ({
   replicationFactor: 1,
   connectTimeoutMs: 20_000,
   writeTimeoutMs: 10_000,
-  keyOverlapMs: 60_000,
+  keyRetryHorizonMs: 60_000,
   kafkaLogLevel: 'error',
   logger: silentLogger,
 });
@@ -73,12 +73,15 @@ t.test('concurrent writes of one revision: exactly one wins and every replica ag
   t.same(c.view.spec('race')?.typeIds, [winner], 'a replica started later agrees (the winner is also the last record)');
 });
 
-t.test('key overlap: the previous version is accepted only within the window', async (t) => {
+t.test('key acceptance per instance: the previous version stays until the instance confirmed the new one and the horizon passed', async (t) => {
   const topic = uniqueTopic('store-keys');
   const a = await open(t, topic);
-  const rotatedAt = new Date(Date.now() - 30_000).toISOString();
-  await a.writeSpec({ ...spec('rot', 1), keyVersion: 2, previousKeyVersion: 1, keyRotatedAt: rotatedAt });
-  t.same(a.view.route('1', 'rot')!.keyVersions, [2, 1], 'within the 60 s overlap');
-  t.same(a.view.route('1', 'rot', Date.now() + 31_000)!.keyVersions, [2], 'after it');
+  await a.writeSpec({ ...spec('rot', 1), keyVersion: 2, previousKeyVersion: 1, keyRotatedAt: new Date(Date.now() - 3_600_000).toISOString() });
+  t.same(a.view.route('1', 'rot')!.keyVersions, [2, 1], 'no instance confirmed v2: v1 stays, however long ago the rotation was');
+  const confirmedAt = Date.now() - 30_000;
+  await a.writeObservation({ instanceId: '1', name: 'rot', hvSubscriptionId: null, knownIds: [], state: 'in-sync', keyVersion: 2, keyConfirmations: [{ version: 2, at: new Date(confirmedAt).toISOString() }], specRevision: 1, lastError: null, lastSync: null });
+  t.same(a.view.route('1', 'rot')!.keyVersions, [2, 1], 'instance 1 confirmed v2 30 s ago: within the 60 s horizon');
+  t.same(a.view.route('1', 'rot', confirmedAt + 60_001)!.keyVersions, [2], 'after it');
+  t.same(a.view.route('2', 'rot', confirmedAt + 60_001)!.keyVersions, [2, 1], 'instance 2 has not confirmed v2: still v1 there');
   t.equal(a.view.route('1', 'nope'), undefined);
 });
