@@ -3,7 +3,7 @@
 import t from 'tap';
 import { request } from 'undici';
 import { ADMIN_TOKEN } from '../helpers/env.ts';
-import { openBrowser, screenshot } from '../helpers/browser.ts';
+import { accessibilityProblems, openBrowser, screenshot } from '../helpers/browser.ts';
 import { eventually, GLUCOSE, ours, PUBLIC_BASE, startGateway, startSim, WEIGHT } from '../helpers/stack.ts';
 
 const cell = (name: string, instance: string) => `td[data-subscription="${name}"][data-instance="${instance}"]`;
@@ -31,6 +31,7 @@ t.test('the console shows the matrix, drift and its repair, the traffic, and ref
   t.equal(await page.evaluate('sessionStorage.length'), 0, 'the refused token is not kept');
   await page.getByLabel('Admin token').waitFor();
   await screenshot(page, 'console-wrong-token');
+  t.same(await accessibilityProblems(page), [], 'the login: AA contrast, every control named');
 
   // the token through the form: the matrix shows both instances in sync
   await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
@@ -85,6 +86,7 @@ t.test('the console shows the matrix, drift and its repair, the traffic, and ref
   t.match(await page.locator(`${cell('glucose', '2')} button`).getAttribute('title'), /cannot list subscriptions/, 'and on hover');
   await page.locator(`${field('2', 'last-pass')}`).filter({ hasText: 'failed' }).waitFor();
   await screenshot(page, 'console-drift');
+  t.same(await accessibilityProblems(page), [], 'with errors, a plan and details open: AA contrast, every control named');
 
   // EU is back: "reconcile now" (keyboard only) repairs it and the cell turns back to in-sync
   sim.instance('2').setFaults({ platform5xx: false });
@@ -106,6 +108,7 @@ t.test('the console shows the matrix, drift and its repair, the traffic, and ref
   await page.getByRole('dialog').getByRole('button', { name: 'Rotate key' }).click();
   for (const id of ['1', '2']) await page.locator(`${cell('weight', id)}[data-state="in-sync"]`).filter({ hasText: 'key v2' }).waitFor();
   await screenshot(page, 'console');
+  t.same(await accessibilityProblems(page), [], 'in sync: AA contrast, every control named');
 
   // a phone: nothing wider than the screen (the matrix scrolls inside its own region)
   await page.setViewportSize({ width: 390, height: 844 });

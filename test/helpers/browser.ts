@@ -31,3 +31,31 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+// Runs in the page: every visible text element's contrast against its effective background
+// (WCAG 2 relative luminance; the nearest ancestor with an opaque background), and every control
+// without an accessible name. Plain JS in a string: the test tsconfig has no DOM types.
+const AUDIT = `(() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }).reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const bg = (el) => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.length === 3 || c[3] === 1) return c.slice(0, 3); } return [255, 255, 255]; };
+  const problems = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (!el.checkVisibility() || ![...el.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim())) continue;
+    const fg = rgb(getComputedStyle(el).color).slice(0, 3);
+    const [a, b] = [lum(fg), lum(bg(el))].sort((x, y) => y - x);
+    const ratio = (a + 0.05) / (b + 0.05);
+    if (ratio < 4.5) problems.push(el.tagName + '.' + el.className + ' "' + el.textContent.trim().slice(0, 30) + '" contrast ' + ratio.toFixed(2));
+  }
+  for (const el of document.querySelectorAll('button, input, select, textarea')) {
+    if (!el.checkVisibility()) continue;
+    const name = el.getAttribute('aria-label') || (el.labels && [...el.labels].map((l) => l.textContent).join('')) || (el.tagName === 'BUTTON' ? el.textContent : '');
+    if (!name || !name.trim()) problems.push(el.tagName + '#' + el.id + ' has no accessible name');
+  }
+  return problems;
+})()`;
+
+/** Contrast below WCAG AA (4.5:1) and unnamed controls on the page as it is now. */
+export async function accessibilityProblems(page: Page): Promise<string[]> {
+  return page.evaluate(AUDIT) as Promise<string[]>;
+}

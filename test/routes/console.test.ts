@@ -1,8 +1,10 @@
 // GET /console: the page shell needs no token, holds no data, is served from a closed list of
 // files with a strict CSP, and lives only where /v1/* is served (the admin port when there is one).
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { request } from 'undici';
 import { buildApp } from '../../src/app.ts';
+import { CONSOLE_DIR } from '../../src/routes/console.ts';
 import { loadConfig } from '../../src/config.ts';
 import { listenAll } from '../../src/plugins/admin.ts';
 import { startApp } from '../helpers/app.ts';
@@ -49,4 +51,10 @@ t.test('with ADMIN_PORT the console is served on the admin port only', async (t)
   t.equal((await get(`${adminUrl}/console`)).status, 200, 'on the admin port');
   t.equal((await get(`${adminUrl}/console/main.js`)).status, 200);
   for (const path of ['/console', '/console/main.js']) t.equal((await get(`${url}${path}`)).status, 404, `${path} not on the public port`);
+});
+
+t.test('the image ships the console where dist/ looks for it', async (t) => {
+  t.match(CONSOLE_DIR.pathname, /\/src\/console\/$/, 'found relative to the package root, from src/ and dist/ alike');
+  const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
+  t.match(dockerfile, /^COPY --from=build \S* ?\/app\/src\/console \.\/src\/console$/m, 'the Dockerfile copies src/console next to dist/');
 });
