@@ -10,6 +10,7 @@ const cell = (name: string, instance: string) => `td[data-subscription="${name}"
 const field = (instance: string, f: string) => `article[data-instance="${instance}"] [data-field="${f}"]`;
 
 t.test('the console shows the matrix, drift and its repair, the traffic, and refuses a wrong token', async (t) => {
+  const context = await openBrowser(t); // first: without Chromium the test fails at once, saying what to install
   const sim = await startSim(t);
   // one platform attempt per call, so a failing instance shows up at once
   const gw = await startGateway(t, sim, { HV_MAX_RETRIES: '0', HV_REQUEST_TIMEOUT_MS: '3000' });
@@ -18,7 +19,6 @@ t.test('the console shows the matrix, drift and its repair, the traffic, and ref
   await gw.admin('POST', '/v1/reconcile'); // records the foreign subscription
   await eventually('in sync', () => gw.admin('GET', '/v1/consistency'), (r) => r.json.consistent === true && r.json.summary['in-sync'] === 4);
 
-  const context = await openBrowser(t);
   const page = await context.newPage();
   const consoleUrl = `${gw.adminUrl}/console?refresh=1`;
 
