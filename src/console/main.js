@@ -26,6 +26,7 @@ function showLogin(message) {
   $('main').hidden = last === null;
   $('forget').hidden = true;
   $('freshness').textContent = 'Not connected';
+  document.body.classList.remove('stale');
   if (message) showAlert(message);
   $('token').focus();
 }
@@ -40,6 +41,8 @@ function freshness() {
 }
 
 function render(s) {
+  // re-rendering replaces the matrix buttons: keep the keyboard focus where it was
+  const focusKey = document.activeElement?.getAttribute('data-key');
   renderSummary($('summary'), s);
   renderMatrix($('matrix'), s, {
     onCell: (sub, c) => {
@@ -55,6 +58,7 @@ function render(s) {
   else $('cell-detail').hidden = true;
   renderForeign($('foreign'), s);
   renderInstances($('instances'), s);
+  if (focusKey) document.querySelector(`[data-key="${CSS.escape(focusKey)}"]`)?.focus();
 }
 
 let inflight = null;
@@ -106,6 +110,7 @@ async function load() {
 function handleAuth(err) {
   if (!(err instanceof ApiError) || err.status !== 401) return false;
   clearToken();
+  last = null; // nothing stays on screen without a valid token
   showLogin(`The admin token was refused (${err.code}): ${err.message}. Enter one of the gateway's ADMIN_TOKENS.`);
   return true;
 }

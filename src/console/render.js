@@ -68,13 +68,13 @@ export function renderMatrix(table, s, { onCell, onRotate }) {
           { 'data-instance': id, 'data-subscription': sub.name, 'data-state': c.state },
           el(
             'button',
-            { type: 'button', class: `cell state-${c.state}`, title: c.lastError ?? `last sync ${c.lastSync ?? 'never'}`, 'aria-label': `${sub.name} in ${name(id)}: ${STATE_TEXT[c.state]}, ${line2}${c.lastError ? `, error: ${c.lastError}` : ''}`, onclick: () => onCell(sub, c) },
+            { type: 'button', class: `cell state-${c.state}`, 'data-key': `cell/${sub.name}/${id}`, title: c.lastError ?? `last sync ${c.lastSync ?? 'never'}`, 'aria-label': `${sub.name} in ${name(id)}: ${STATE_TEXT[c.state]}, ${line2}${c.lastError ? `, error: ${c.lastError}` : ''}`, onclick: () => onCell(sub, c) },
             el('span', { class: 'state' }, STATE_TEXT[c.state] ?? c.state),
             el('span', { class: 'meta' }, line2),
           ),
         );
       }),
-      el('td', {}, el('span', { class: 'muted' }, `v${sub.keyVersion} `), el('button', { type: 'button', class: 'quiet small', 'aria-label': `Rotate the key of ${sub.name}`, onclick: () => onRotate(sub) }, 'Rotate key…')),
+      el('td', {}, el('span', { class: 'muted' }, `v${sub.keyVersion} `), el('button', { type: 'button', class: 'quiet small', 'data-key': `rotate/${sub.name}`, 'aria-label': `Rotate the key of ${sub.name}`, onclick: () => onRotate(sub) }, 'Rotate key…')),
     ),
   );
   const empty = s.subscriptions.length === 0 ? el('tr', {}, el('td', { colspan: ids.length + 2 }, 'No subscriptions yet: PUT /v1/subscriptions/{name} creates one.')) : null;

@@ -99,6 +99,14 @@ t.test('the console shows the matrix, drift and its repair, the traffic, and ref
   t.equal(ours(sim, '2').filter((s) => s.url.endsWith('/glucose')).length, 1, 'recreated in EU');
   await page.locator('#cell-detail [data-field="state"]').filter({ hasText: 'in sync' }).waitFor(); // the open details follow the data
 
+  // keyboard focus survives the refreshes that re-render the matrix; Enter opens a cell's details
+  await page.locator(`${cell('weight', '1')} button`).focus();
+  const shown = await page.locator('#freshness').textContent();
+  await page.locator('#freshness').filter({ hasNotText: shown! }).waitFor(); // a refresh happened
+  t.equal(await page.evaluate('document.activeElement?.getAttribute("data-key")'), 'cell/weight/1', 'focus kept on the same cell');
+  await page.keyboard.press('Enter');
+  await page.locator('#cell-detail h3').filter({ hasText: 'weight in instance 1' }).waitFor();
+
   // rotate key behind a confirmation; Escape cancels, confirming rotates
   const rotate = page.getByRole('button', { name: 'Rotate the key of weight' });
   await rotate.click();
