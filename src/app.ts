@@ -19,9 +19,11 @@ import openapi from './plugins/openapi.ts';
 import sinkPlugin from './plugins/sink.ts';
 import stateMetrics from './plugins/state-metrics.ts';
 import subscriptionsPlugin from './plugins/subscriptions.ts';
+import consoleRoutes from './routes/console.ts';
 import health from './routes/health.ts';
 import instancesRoutes from './routes/instances.ts';
 import notificationsRoute from './routes/notifications.ts';
+import statusRoute from './routes/status.ts';
 import subscriptionRoutes from './routes/subscriptions.ts';
 import type { Sink } from './sink/kafka-sink.ts';
 
@@ -80,6 +82,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(health);
   await app.register(instancesRoutes);
   await app.register(subscriptionRoutes);
+  await app.register(statusRoute);
+  await app.register(consoleRoutes);
   const receiver = new NotificationReceiver({ view: app.subscriptions.store.view, keys: app.subscriptions.keys, sink: app.sink, metrics: app.metrics, acceptHexMac: config.notificationAcceptHexMac });
   await app.register(notificationsRoute, {
     receiver,

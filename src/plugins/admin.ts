@@ -17,6 +17,8 @@ export interface AdminOptions {
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 const isAdminRoute = (url: string | undefined): boolean => url !== undefined && (url.startsWith('/v1/') || url === '/openapi.json');
+// the operator console's page and assets: served where /v1/* is, without a token (its data calls send one)
+const isConsoleRoute = (url: string | undefined): boolean => url === '/console' || (url?.startsWith('/console/') ?? false);
 
 export function tokenMatches(presented: string, digests: readonly Buffer[]): boolean {
   const d = digest(presented);
@@ -46,7 +48,7 @@ export default fp<AdminOptions>(
       const url = req.routeOptions.url;
       if (separate) {
         const admin = onAdminPort(req);
-        if (!admin && (isAdminRoute(url) || url === '/metrics')) throw new HvgError('HVG_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);
+        if (!admin && (isAdminRoute(url) || isConsoleRoute(url) || url === '/metrics')) throw new HvgError('HVG_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);
         if (admin && url?.startsWith('/notifications/')) throw new HvgError('HVG_ERR_NOT_FOUND', 'notifications are not served on the admin port');
       }
       if (!isAdminRoute(url)) return;
