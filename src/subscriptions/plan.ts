@@ -4,6 +4,7 @@
 // Ownership: a subscription is ours when its URL starts with the gateway's notification root
 // ({publicBaseUrl}/notifications/). Ours are created, updated and deleted to converge; every
 // other subscription of the application is foreign: reported, never touched.
+import { trimTrailingSlashes } from '../config-kit.ts';
 import { keyVersionId } from './keys.ts';
 import { targetInstances, type SubscriptionSpec } from './model.ts';
 import type { ActualSubscription } from './platform.ts';
@@ -30,7 +31,7 @@ export interface InstancePlan {
   readonly foreign: readonly ActualSubscription[];
 }
 
-export const notificationRoot = (publicBaseUrl: string): string => `${publicBaseUrl.replace(/\/+$/, '')}/notifications/`;
+export const notificationRoot = (publicBaseUrl: string): string => `${trimTrailingSlashes(publicBaseUrl)}/notifications/`;
 
 export const callbackUrl = (publicBaseUrl: string, instanceId: string, name: string): string =>
   `${notificationRoot(publicBaseUrl)}${encodeURIComponent(instanceId)}/${name}`;

@@ -15,6 +15,7 @@ import { createKafkaSink } from '../../src/sink/kafka-sink.ts';
 import { KeyDeriver } from '../../src/subscriptions/keys.ts';
 import { SubscriptionStore } from '../../src/subscriptions/store.ts';
 import { brokers, silentLogger, topicEndOffset, uniqueTopic } from '../helpers/kafka.ts';
+import { servedInstances } from './helpers.ts';
 
 const SUB = '4f2d9b1e-8c3a-4e57-a1d6-93b7c0e5f218';
 const keys = new KeyDeriver('fuzz-test-master-secret-0123456789abcdefgh');
@@ -42,8 +43,8 @@ t.test('10,000 fuzzed requests: only coded 4xx answers, process up, memory bound
   t.teardown(() => sink.close());
   const app = Fastify({ logger: false });
   await app.register(metricsPlugin);
-  const receiver = new NotificationReceiver({ view: store.view, keys, sink, metrics: app.metrics, acceptHexMac: false });
-  await app.register(notificationsRoute, { receiver, bodyLimitBytes: 65_536, rateLimit: 1_000_000, rateWindowMs: 1000, retryAfterSeconds: 5 });
+  const receiver = new NotificationReceiver({ view: store.view, instances: servedInstances(t, ['1']), keys, sink, metrics: app.metrics, acceptHexMac: false, rateLimit: 1_000_000, authFailureLimit: 1_000_000, rateWindowMs: 1000 });
+  await app.register(notificationsRoute, { receiver, bodyLimitBytes: 65_536, retryAfterSeconds: 5 });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => app.close());
   const pool = new Pool(url, { connections: 16 });

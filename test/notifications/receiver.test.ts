@@ -14,6 +14,7 @@ import { KeyDeriver } from '../../src/subscriptions/keys.ts';
 import type { SubscriptionSpec } from '../../src/subscriptions/model.ts';
 import { SubscriptionStore } from '../../src/subscriptions/store.ts';
 import { brokers, readRecords, silentLogger, topicEndOffset, uniqueTopic } from '../helpers/kafka.ts';
+import { servedInstances } from './helpers.ts';
 
 const SECRET = 'receiver-test-master-secret-0123456789abcdef';
 const SUB_US = '4f2d9b1e-8c3a-4e57-a1d6-93b7c0e5f218';
@@ -29,9 +30,9 @@ const notification = (subscriptionId: string, things = 1): RecordChangeNotificat
   subscriptionId, personId: randomUUID(), recordId: randomUUID(), thingIds: Array.from({ length: things }, () => randomUUID()),
 });
 
-interface Harness { url: string; topic: string; store: SubscriptionStore; sink: KafkaSink; metrics: ReturnType<typeof createMetrics> }
+interface Harness { url: string; topic: string; store: SubscriptionStore; sink: KafkaSink; metrics: ReturnType<typeof createMetrics>; receiver: NotificationReceiver }
 
-async function harness(t: Test, opts: { rateLimit?: number; bodyLimit?: number } = {}): Promise<Harness> {
+async function harness(t: Test, opts: { rateLimit?: number; authFailureLimit?: number; bodyLimit?: number } = {}): Promise<Harness> {
   const topic = uniqueTopic('notif');
   const store = new SubscriptionStore({ brokers, clientId: 'hvg-test', topic: uniqueTopic('state'), replicationFactor: 1, connectTimeoutMs: 20_000, writeTimeoutMs: 10_000, keyOverlapMs: 60_000, kafkaLogLevel: 'error', logger: silentLogger });
   await store.start();
@@ -45,11 +46,14 @@ async function harness(t: Test, opts: { rateLimit?: number; bodyLimit?: number }
   await observe('2', SUB_EU);
   const app = Fastify({ logger: false });
   await app.register(metricsPlugin);
-  const receiver = new NotificationReceiver({ view: store.view, keys, sink, metrics: app.metrics, acceptHexMac: false });
-  await app.register(notificationsRoute, { receiver, bodyLimitBytes: opts.bodyLimit ?? 65_536, rateLimit: opts.rateLimit ?? 100_000, rateWindowMs: 1000, retryAfterSeconds: 7 });
+  const receiver = new NotificationReceiver({
+    view: store.view, instances: servedInstances(t, ['1', '2']), keys, sink, metrics: app.metrics, acceptHexMac: false,
+    rateLimit: opts.rateLimit ?? 100_000, authFailureLimit: opts.authFailureLimit ?? 100_000, rateWindowMs: 60_000,
+  });
+  await app.register(notificationsRoute, { receiver, bodyLimitBytes: opts.bodyLimit ?? 65_536, retryAfterSeconds: 7, basePath: '/hv' });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => app.close());
-  return { url, topic, store, sink, metrics: app.metrics };
+  return { url, topic, store, sink, metrics: app.metrics, receiver };
 }
 
 async function post(url: string, path: string, body: string | Buffer, authorization?: string) {
