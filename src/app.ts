@@ -5,14 +5,14 @@
 // Close order (fastify): preClose hooks (draining on, reconciler stops after its current step),
 // then the server stops accepting and waits for in-flight requests (each answered after its
 // Kafka ack or 503), then onClose in reverse registration order (Kafka clients, pools).
-import Fastify, { LogController, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { trimTrailingSlashes } from './config-kit.ts';
 import type { Config } from './config.ts';
 import { isHvgError } from './errors.ts';
 import { loggerOptions } from './logger.ts';
 import { NotificationReceiver } from './notifications/receiver.ts';
-import admin, { applyServerLimits, nodeServerOptions, type HttpLimits } from './plugins/admin.ts';
+import admin, { applyServerLimits, clientErrorHandler, nodeServerOptions, type HttpLimits } from './plugins/admin.ts';
 import instancesPlugin from './plugins/instances.ts';
 import lifecycle from './plugins/lifecycle.ts';
 import metricsPlugin from './plugins/metrics.ts';
@@ -33,6 +33,12 @@ export interface AppDeps {
   waitForInstances?: boolean;
 }
 
+/** The router's own refusals (a URL that does not decode, a path parameter over 100 characters) in our error shape. */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  void reply.code(status).send({ code: 'HVG_ERR_BAD_REQUEST', message: `the request was refused: ${err.message}` });
+}
+
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
   const limits: HttpLimits = {
     headersTimeoutMs: config.httpHeadersTimeoutMs, requestTimeoutMs: config.httpRequestTimeoutMs, keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
@@ -46,8 +52,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     connectionTimeout: limits.connectionTimeoutMs,
     http: nodeServerOptions(limits),
-    // the router's own refusals (a URL that does not decode, e.g. /notifications/%ZZ/x) in our error shape
-    frameworkErrors: (err, _req, reply: FastifyReply) => reply.code(400).send({ code: 'HVG_ERR_BAD_REQUEST', message: `the request was refused: ${err.message}` }),
+    frameworkErrors,
+    clientErrorHandler,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // Two info lines per notification cost more CPU than verifying it; see the onResponse hook.

@@ -7,7 +7,8 @@
 // routePlacement() below is the one place that decides it; a new route that is not listed lands
 // on the admin listener behind the token (the safe default).
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { createServer, type Server, type ServerOptions } from 'node:http';
+import { createServer, STATUS_CODES, type Server, type ServerOptions } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
@@ -55,6 +56,28 @@ export function applyServerLimits(server: Server, l: HttpLimits): void {
   server.headersTimeout = Math.min(l.headersTimeoutMs, l.requestTimeoutMs);
 }
 
+/**
+ * What node:http refuses before any route sees the request (a slow client past its timeout,
+ * oversized headers, unparseable HTTP), answered in our error shape on both listeners, then closed.
+ */
+export function clientErrorHandler(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  let status = 400;
+  let message = 'the request is not valid HTTP/1.1';
+  if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+    status = 408;
+    message = 'the request was not received completely in time (HTTP_HEADERS_TIMEOUT_MS / HTTP_REQUEST_TIMEOUT_MS)';
+  } else if (err.code === 'HPE_HEADER_OVERFLOW') {
+    status = 431;
+    message = 'the request headers are larger than 16 KB';
+  }
+  if (socket.writable) {
+    const body = JSON.stringify({ code: 'HVG_ERR_BAD_REQUEST', message });
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  }
+  socket.destroy();
+}
+
 export interface AdminOptions {
   tokens: readonly string[];
   adminPort: AdminPort;
@@ -85,6 +108,7 @@ export default fp<AdminOptions>(
     if (server) {
       applyServerLimits(server, opts.limits);
       server.on('connection', (s: Socket) => adminSockets.add(s));
+      server.on('clientError', clientErrorHandler);
       app.addHook('onClose', async () => {
         if (!server.listening) return;
         server.closeAllConnections();

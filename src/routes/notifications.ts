@@ -17,6 +17,8 @@ export interface NotificationRouteOptions {
   retryAfterSeconds: number;
   /** path of PUBLIC_BASE_URL ('' or e.g. '/hv'): the route is served there too */
   basePath?: string;
+  /** refusals logged at warn per window (default 20 per second) */
+  logBudget?: { perWindow: number; windowMs: number };
 }
 
 /** Path prefixes the notification route is served under: the root, and the public base path. */
@@ -30,8 +32,8 @@ const errorSchema = { type: 'object', properties: { code: { type: 'string' }, me
 const notifications: FastifyPluginAsync<NotificationRouteOptions> = async (app, opts) => {
   const { receiver } = opts;
   const { metrics } = app;
-  // refusals are logged at warn with their detail, at most 20 lines a second
-  const logBudget = new LogBudget(20, 1000);
+  // refusals are logged at warn with their detail, at most 20 lines a second: a flood cannot flood the log
+  const logBudget = new LogBudget(opts.logBudget?.perWindow ?? 20, opts.logBudget?.windowMs ?? 1000);
 
   // raw bytes for every content type (and none), in this scope only
   app.removeAllContentTypeParsers();
