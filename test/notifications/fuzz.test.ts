@@ -131,6 +131,11 @@ t.test('10,000 fuzzed requests: only coded 4xx answers, process up, memory bound
   const health = await pool.request({ path: '/notifications/1/fz', method: 'POST', body: good, headers: { authorization: notificationAuthorizationFor(SUB, 'v1', key, good) } });
   await health.body.dump();
   t.equal(health.statusCode, 200, 'still serving valid notifications afterwards');
+  // a signed body with a long inner whitespace run (the old edge-trim regex took seconds on it)
+  const spaced = good.replace(/<record-id>/, `<record-id>x${' '.repeat(60_000)}y`);
+  const slow = await pool.request({ path: '/notifications/1/fz', method: 'POST', body: spaced, headers: { authorization: notificationAuthorizationFor(SUB, 'v1', key, spaced) } });
+  t.equal(slow.statusCode, 400, 'answered (a record id with whitespace inside is not a GUID)');
+  t.match(await slow.body.text(), /HVG_ERR_XML_UNEXPECTED/);
   t.ok(heap2 - heap1 < 16, `heap after GC: ${heap1.toFixed(1)} MB after 5,000 requests, ${heap2.toFixed(1)} MB after 10,000 (bounded)`);
   t.comment(`rss ${(process.memoryUsage().rss / 1_048_576).toFixed(0)} MB`);
 });
