@@ -25,9 +25,8 @@ export class WindowBudget {
     return Math.max(1, Math.ceil(this.#windowMs / 1000));
   }
 
-  /** Counts one use; false when the key's budget for the current window is already spent. */
-  take(key: string): boolean {
-    const now = this.#now();
+  /** Counts one use; false when the key's budget for the current window is already spent. `now`: a clock read the caller already made. */
+  take(key: string, now: number = this.#now()): boolean {
     let c = this.#counts.get(key);
     if (c === undefined) {
       if (this.#counts.size >= this.#maxKeys) this.#counts.clear();

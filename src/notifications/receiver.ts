@@ -157,8 +157,10 @@ export class NotificationReceiver {
     m.received.inc();
     const auth = this.#authenticate(instanceId, name, route, authorization, body);
     m.verified.inc();
+    // one clock read for both the budget and ce_time (a clock read costs ~0.2 µs here)
+    const receivedAt = this.#now();
     // counted only once verified: junk (404s, bad signatures) cannot spend the instance's budget
-    if (!this.#verified.take(instanceId)) {
+    if (!this.#verified.take(instanceId, receivedAt.getTime())) {
       throw new HvgError('HVG_ERR_RATE_LIMITED', `more than ${this.#verified.limit} notification requests in this window for this instance; retry later`, { details: { retryAfterSeconds: this.#verified.retryAfterSeconds } });
     }
 
@@ -178,7 +180,6 @@ export class NotificationReceiver {
     }
     if (parsed.notifications.length === 0) return { produced: 0, skipped: parsed.skipped.length };
 
-    const receivedAt = this.#now();
     const records = parsed.notifications.map((n) =>
       toRecord({ instanceId, subscriptionName: name, subscriptionId: n.subscriptionId.toLowerCase(), keyVersion: auth.keyVersionId, personId: n.personId, recordId: n.recordId, thingIds: n.thingIds, receivedAt }),
     );
