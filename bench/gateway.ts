@@ -65,8 +65,11 @@ export async function startGateway(ctx: BenchContext): Promise<GatewayHandle | n
     { logger: pino({ level: 'silent' }) },
   );
   const port = await freePort();
+  const adminPort = await freePort();
   const topic = benchTopic('gateway');
   const origin = `http://127.0.0.1:${port}`;
+  // the admin API lives on its own listener (ADMIN_PORT), as in production
+  const adminOrigin = `http://127.0.0.1:${adminPort}`;
   // started exactly as `npm start` does (same V8 flags: see package.json)
   const child = startChild(process.execPath, [...PRODUCTION_NODE_FLAGS, join(ctx.root, 'dist/server.js')], {
     cpus: ctx.sutCpus,
@@ -74,6 +77,7 @@ export async function startGateway(ctx: BenchContext): Promise<GatewayHandle | n
     env: nodeEnv({
       HOST: '127.0.0.1',
       PORT: String(port),
+      ADMIN_PORT: String(adminPort),
       KAFKA_BROKERS: ctx.brokers.join(','),
       KAFKA_TOPIC: topic,
       KAFKA_TOPIC_REPLICATION: '1',
@@ -98,11 +102,11 @@ export async function startGateway(ctx: BenchContext): Promise<GatewayHandle | n
   try {
     await waitHttpOk(`${origin}/readyz`, 60_000, child);
     const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
-    const put = await fetch(`${origin}/v1/subscriptions/${SUBSCRIPTION_NAME}`, { method: 'PUT', headers: auth, body: JSON.stringify({ typeIds: ['879e7c04-4e8a-4707-9ad3-b054df467ce4'] }) });
+    const put = await fetch(`${adminOrigin}/v1/subscriptions/${SUBSCRIPTION_NAME}`, { method: 'PUT', headers: auth, body: JSON.stringify({ typeIds: ['879e7c04-4e8a-4707-9ad3-b054df467ce4'] }) });
     if (put.status !== 201 && put.status !== 200) throw new Error(`PUT subscription: ${put.status} ${await put.text()}`);
     let hvId: string | null = null;
     for (const end = Date.now() + 30_000; hvId === null && Date.now() < end; ) {
-      const view = (await (await fetch(`${origin}/v1/subscriptions/${SUBSCRIPTION_NAME}`, { headers: auth })).json()) as { status: { instanceId: string; state: string; hvSubscriptionId: string | null }[] };
+      const view = (await (await fetch(`${adminOrigin}/v1/subscriptions/${SUBSCRIPTION_NAME}`, { headers: auth })).json()) as { status: { instanceId: string; state: string; hvSubscriptionId: string | null }[] };
       const us = view.status.find((x) => x.instanceId === INSTANCE_ID);
       if (us?.state === 'in-sync') hvId = us.hvSubscriptionId;
       else await new Promise((r) => setTimeout(r, 200));

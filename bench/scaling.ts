@@ -51,13 +51,16 @@ async function stack(instances: number, extraEnv: Record<string, string> = {}) {
     { logger: pino({ level: 'silent' }) },
   );
   const port = await freePort();
+  const adminPort = await freePort();
   const origin = `http://127.0.0.1:${port}`;
+  // the admin API lives on its own listener (ADMIN_PORT), as in production
+  const adminOrigin = `http://127.0.0.1:${adminPort}`;
   const topic = benchTopic('scaling');
   const child = startChild(process.execPath, [join(ROOT, 'dist/server.js')], {
     cpus: sutCpus,
     logFile: join(runDir, `scaling-gateway-${instances}.log`),
     env: nodeEnv({
-      HOST: '127.0.0.1', PORT: String(port), KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC: topic, KAFKA_TOPIC_REPLICATION: '1',
+      HOST: '127.0.0.1', PORT: String(port), ADMIN_PORT: String(adminPort), KAFKA_BROKERS: brokers.join(','), KAFKA_TOPIC: topic, KAFKA_TOPIC_REPLICATION: '1',
       KAFKA_STATE_TOPIC: benchTopic('scaling-state'), KAFKA_STATE_REPLICATION: '1', PUBLIC_BASE_URL: PUBLIC_BASE, HV_MASTER_SECRET: SECRET,
       ADMIN_TOKENS: TOKEN, HV_APP_ID: APP_ID, HV_APP_CERT: fixture('test-app-cert.TEST-ONLY.pem'), HV_APP_PRIVATE_KEY: fixture('test-app-key.TEST-ONLY.pem'),
       HV_DISCOVERY_URL: sim.instances[0]!.platformUrl, NOTIFICATION_RATE_LIMIT: '10000000', RECONCILE_INTERVAL_MS: '3600000', ...extraEnv,
@@ -66,7 +69,7 @@ async function stack(instances: number, extraEnv: Record<string, string> = {}) {
   await waitHttpOk(`${origin}/readyz`, 60_000, child);
   // the registry discovers every instance; wait until it lists them all
   for (const end = Date.now() + 30_000; ; ) {
-    const r = (await (await fetch(`${origin}/v1/instances`, { headers: auth })).json()) as { instances: unknown[] };
+    const r = (await (await fetch(`${adminOrigin}/v1/instances`, { headers: auth })).json()) as { instances: unknown[] };
     if (r.instances.length === instances) break;
     if (Date.now() > end) throw new Error(`gateway sees ${r.instances.length} of ${instances} instances`);
     await new Promise((res) => setTimeout(res, 200));
@@ -75,16 +78,16 @@ async function stack(instances: number, extraEnv: Record<string, string> = {}) {
     await stopChild(child, 25_000);
     await sim.close();
   };
-  return { sim, child, origin, topic, stop };
+  return { sim, child, origin, adminOrigin, topic, stop };
 }
 
-async function waitInSync(origin: string, names: readonly string[], timeoutMs: number): Promise<Record<string, Record<string, string>>> {
+async function waitInSync(adminOrigin: string, names: readonly string[], timeoutMs: number): Promise<Record<string, Record<string, string>>> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const ids: Record<string, Record<string, string>> = {};
     let all = true;
     for (const name of names) {
-      const v = (await (await fetch(`${origin}/v1/subscriptions/${name}`, { headers: auth })).json()) as { status: { instanceId: string; state: string; hvSubscriptionId: string }[] };
+      const v = (await (await fetch(`${adminOrigin}/v1/subscriptions/${name}`, { headers: auth })).json()) as { status: { instanceId: string; state: string; hvSubscriptionId: string }[] };
       ids[name] = {};
       for (const s of v.status) {
         if (s.state !== 'in-sync') all = false;
@@ -103,8 +106,8 @@ interface S1Row { instances: number; rate: number; perInstance: number; cpuUs: n
 async function s1(n: number): Promise<S1Row> {
   const s = await stack(n);
   try {
-    await fetch(`${s.origin}/v1/subscriptions/bench`, { method: 'PUT', headers: auth, body: JSON.stringify({ typeIds: [GLUCOSE] }) });
-    const ids = (await waitInSync(s.origin, ['bench'], 60_000)).bench!;
+    await fetch(`${s.adminOrigin}/v1/subscriptions/bench`, { method: 'PUT', headers: auth, body: JSON.stringify({ typeIds: [GLUCOSE] }) });
+    const ids = (await waitInSync(s.adminOrigin, ['bench'], 60_000)).bench!;
     const deriver = new KeyDeriver(SECRET);
     const requests: HttpRequestSpec[] = [];
     for (let i = 1; i <= n; i++) {
@@ -142,8 +145,8 @@ async function s2(n: number, subs = 25, latencyMs = 50, concurrency = 2): Promis
   const s = await stack(n, { RECONCILE_CONCURRENCY: String(concurrency), HV_POOL_CONNECTIONS: '4' });
   try {
     const names = Array.from({ length: subs }, (_, i) => `s${String(i).padStart(2, '0')}`);
-    for (const name of names) await fetch(`${s.origin}/v1/subscriptions/${name}`, { method: 'PUT', headers: auth, body: JSON.stringify({ typeIds: [GLUCOSE] }) });
-    await waitInSync(s.origin, names, 120_000);
+    for (const name of names) await fetch(`${s.adminOrigin}/v1/subscriptions/${name}`, { method: 'PUT', headers: auth, body: JSON.stringify({ typeIds: [GLUCOSE] }) });
+    await waitInSync(s.adminOrigin, names, 120_000);
     // the measured pass: every subscription gone behind our back, 50 ms per platform answer
     for (const inst of s.sim.instances) {
       const sim = s.sim.instance(inst.id);
@@ -152,7 +155,7 @@ async function s2(n: number, subs = 25, latencyMs = 50, concurrency = 2): Promis
     }
     const calls0 = callCount(s.sim);
     const t0 = performance.now();
-    const res = await fetch(`${s.origin}/v1/reconcile`, { method: 'POST', headers: { authorization: auth.authorization } });
+    const res = await fetch(`${s.adminOrigin}/v1/reconcile`, { method: 'POST', headers: { authorization: auth.authorization } });
     const body = (await res.json()) as { results?: { ok: boolean }[] };
     const passMs = performance.now() - t0;
     const converged = res.status === 200 && (body.results ?? []).every((r) => r.ok) && s.sim.instances.every((i) => s.sim.instance(i.id).listSubscriptions().length === subs);

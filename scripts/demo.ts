@@ -18,6 +18,7 @@ import { buildApp } from '../src/app.ts';
 import { loadConfig } from '../src/config.ts';
 import { gatewayAcls, grantAcls } from '../src/kafka/acls.ts';
 import { createKafkaClient, kafkaConnectionFromEnv, PLAINTEXT, type KafkaSecurity } from '../src/kafka/index.ts';
+import { listenAll } from '../src/plugins/admin.ts';
 import { startSimulator } from '../src/simulator/simulator.ts';
 
 const { values } = parseArgs({
@@ -101,6 +102,7 @@ try {
   const config = loadConfig({
     HOST: '127.0.0.1',
     PORT: '0',
+    ADMIN_PORT: '0', // the admin API on a listener of its own, on a free port
     LOG_LEVEL: 'warn',
     ...gatewayKafka,
     // --early: the broker's own start (JVM, format, election) counts against this bound
@@ -119,18 +121,20 @@ try {
   const app = await buildApp(config, { waitForInstances: true });
   stops.push(() => app.close());
   await started;
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  // HealthVault only calls https URLs; the simulator maps the public base to our loopback address
-  sim.setDeliveryRewrites([{ from: 'https://gateway.example.com/hv/', to: `${url}/` }]);
-  say(`  listening on ${url}   (callbacks: https://gateway.example.com/hv/notifications/{instanceId}/{name})`);
+  const { url, adminUrl } = await listenAll(app, '127.0.0.1', 0, config.adminPort);
+  // HealthVault only calls https URLs; the simulator maps the public origin to our loopback address
+  // and keeps the path: the gateway serves /hv/notifications/… itself, as behind a plain TLS proxy
+  sim.setDeliveryRewrites([{ from: 'https://gateway.example.com/', to: `${url}/` }]);
+  say(`  notifications on ${url}   (callbacks: https://gateway.example.com/hv/notifications/{instanceId}/{name})`);
+  say(`  admin API on ${adminUrl}   (ADMIN_PORT; never on the public port)`);
 
   const admin = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${url}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    const res = await fetch(`${adminUrl}${path}`, { method, headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) });
     return { status: res.status, json: (await res.json()) as any };
   };
 
   step('REST: create one subscription — it is registered identically in every instance');
-  say(`  curl -X PUT ${url}/v1/subscriptions/glucose -H 'authorization: Bearer …' -d '{"typeIds":["${GLUCOSE}"]}'`);
+  say(`  curl -X PUT ${adminUrl}/v1/subscriptions/glucose -H 'authorization: Bearer …' -d '{"typeIds":["${GLUCOSE}"]}'`);
   const put = await admin('PUT', '/v1/subscriptions/glucose', { typeIds: [GLUCOSE] });
   say(`  → ${put.status}, ETag ${put.json.etag}`);
   let view;
@@ -176,8 +180,8 @@ try {
   const missing = [...expected.keys()].filter((th) => !seen.has(th));
   step(missing.length === 0 ? `All ${expected.size} changes arrived, tagged with their instance.` : `${missing.length} of ${expected.size} changes did not arrive`);
   if (values.keep) {
-    say(`\nStill running (Ctrl-C to stop): gateway ${url}, simulator control ${sim.controlUrl}/_sim, Kafka 127.0.0.1:${kafkaPort}${values.secured ? ` (SASL_SSL ${kafkaPort + 2}; scripts/kafka.sh env with KAFKA_PORT=${kafkaPort})` : ''}`);
-    say(`  try: curl -H 'authorization: Bearer ${TOKEN}' ${url}/v1/consistency`);
+    say(`\nStill running (Ctrl-C to stop): gateway ${url} (admin ${adminUrl}), simulator control ${sim.controlUrl}/_sim, Kafka 127.0.0.1:${kafkaPort}${values.secured ? ` (SASL_SSL ${kafkaPort + 2}; scripts/kafka.sh env with KAFKA_PORT=${kafkaPort})` : ''}`);
+    say(`  try: curl -H 'authorization: Bearer ${TOKEN}' ${adminUrl}/v1/consistency`);
     await new Promise(() => {});
   }
   await stopAll();

@@ -8,7 +8,12 @@ const tokens = (raw: string): string[] => {
   return list;
 };
 
+/** A port number (0 = a free port chosen at start), or 'shared' = everything on PORT. */
+export type AdminPort = number | 'shared';
+
+const adminPort = (raw: string): AdminPort => (raw.toLowerCase() === 'shared' ? 'shared' : int(0, 65535)(raw));
+
 export const ADMIN_SETTINGS = {
   adminTokens: setting('ADMIN_TOKENS', 'Bearer tokens accepted by the admin API (/v1/*, /openapi.json), comma-separated; more than one allows rotation.', undefined, tokens, { secret: true }),
-  adminPort: setting('ADMIN_PORT', 'Serve the admin API and /metrics on this port only (0 = on PORT with the notification route).', 0, int(0, 65535)),
+  adminPort: setting<AdminPort>('ADMIN_PORT', 'Port of the admin listener (/v1/*, /openapi.json, /metrics; /healthz and /readyz too): 0 = a free port chosen at start (logged), "shared" = everything on PORT, /metrics then also needs an admin token.', 9090, adminPort),
 } as const;

@@ -1,17 +1,18 @@
 // The gateway as one Fastify app built from plugins in dependency order. Tests build the real
 // app through buildApp(); server.ts only adds process concerns (signals, listen).
-//   lifecycle → metrics → admin auth → OpenAPI → Kafka sink → instances → subscriptions
+//   lifecycle → admin (listeners, tokens) → metrics → OpenAPI → Kafka sink → instances → subscriptions
 //   (store, leadership, reconciler) → routes (health, admin REST, notifications)
 // Close order (fastify): preClose hooks (draining on, reconciler stops after its current step),
 // then the server stops accepting and waits for in-flight requests (each answered after its
 // Kafka ack or 503), then onClose in reverse registration order (Kafka clients, pools).
-import Fastify, { LogController, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { trimTrailingSlashes } from './config-kit.ts';
 import type { Config } from './config.ts';
 import { isHvgError } from './errors.ts';
 import { loggerOptions } from './logger.ts';
 import { NotificationReceiver } from './notifications/receiver.ts';
-import admin from './plugins/admin.ts';
+import admin, { applyServerLimits, clientErrorHandler, nodeServerOptions, type HttpLimits } from './plugins/admin.ts';
 import instancesPlugin from './plugins/instances.ts';
 import lifecycle from './plugins/lifecycle.ts';
 import metricsPlugin from './plugins/metrics.ts';
@@ -34,12 +35,27 @@ export interface AppDeps {
   waitForInstances?: boolean;
 }
 
+/** The router's own refusals (a URL that does not decode, a path parameter over 100 characters) in our error shape. */
+export function frameworkErrors(err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void {
+  const status = err.statusCode !== undefined && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  void reply.code(status).send({ code: 'HVG_ERR_BAD_REQUEST', message: `the request was refused: ${err.message}` });
+}
+
 export async function buildApp(config: Config, deps: AppDeps = {}): Promise<FastifyInstance> {
+  const limits: HttpLimits = {
+    headersTimeoutMs: config.httpHeadersTimeoutMs, requestTimeoutMs: config.httpRequestTimeoutMs, keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
+    connectionTimeoutMs: config.httpConnectionTimeoutMs, maxConnections: config.httpMaxConnections,
+  };
   const app = Fastify({
     logger: loggerOptions(config.logLevel),
     bodyLimit: config.bodyLimitBytes,
-    // a client that sends slowly cannot hold a socket forever
-    requestTimeout: 30_000,
+    // a client that sends slowly or sits idle cannot hold a socket for long (HTTP_* settings)
+    requestTimeout: limits.requestTimeoutMs,
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    connectionTimeout: limits.connectionTimeoutMs,
+    http: nodeServerOptions(limits),
+    frameworkErrors,
+    clientErrorHandler,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
     // The Kafka plugins bound their own start by KAFKA_CONNECT_TIMEOUT_MS (the sink, then the
@@ -67,12 +83,14 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     if (status >= 500) req.log.error({ err }, 'request failed');
     return reply.code(status).send({ code: status >= 500 ? 'HVG_ERR_INTERNAL' : 'HVG_ERR_BAD_REQUEST', message: status >= 500 ? 'internal error' : e.message });
   });
+  applyServerLimits(app.server, limits);
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ code: 'HVG_ERR_NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
   const logger = app.log as unknown as Logger;
   await app.register(lifecycle);
+  // first: it places every route registered after it on its listener (plugins/admin.ts)
+  await app.register(admin, { tokens: config.adminTokens, adminPort: config.adminPort, limits });
   await app.register(metricsPlugin);
-  await app.register(admin, { tokens: config.adminTokens, adminPort: config.adminPort });
   await app.register(openapi);
   await app.register(sinkPlugin, deps.sink ? { config, sink: deps.sink } : { config });
   await app.register(instancesPlugin, { settings: config, logger, waitForFirstRefresh: deps.waitForInstances ?? false });
@@ -84,13 +102,24 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(subscriptionRoutes);
   await app.register(statusRoute);
   await app.register(consoleRoutes);
-  const receiver = new NotificationReceiver({ view: app.subscriptions.store.view, keys: app.subscriptions.keys, sink: app.sink, metrics: app.metrics, acceptHexMac: config.notificationAcceptHexMac });
+  const receiver = new NotificationReceiver({
+    view: app.subscriptions.store.view, instances: app.instances, keys: app.subscriptions.keys, sink: app.sink, metrics: app.metrics,
+    acceptHexMac: config.notificationAcceptHexMac,
+    rateLimit: config.notificationRateLimit, authFailureLimit: config.notificationAuthFailureLimit, rateWindowMs: config.notificationRateWindowMs,
+  });
+  app.decorate('notificationReceiver', receiver);
   await app.register(notificationsRoute, {
     receiver,
     bodyLimitBytes: config.notificationBodyLimitBytes,
-    rateLimit: config.notificationRateLimit,
-    rateWindowMs: config.notificationRateWindowMs,
     retryAfterSeconds: config.notificationRetryAfterSeconds,
+    basePath: trimTrailingSlashes(new URL(config.publicBaseUrl).pathname),
   });
   return app;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** the data path; tests read its state sizes */
+    notificationReceiver: NotificationReceiver;
+  }
 }

@@ -66,6 +66,13 @@ export const bool = (raw: string): boolean => {
   throw new ConfigValueError(`must be true or false, got "${raw}"`);
 };
 
+/** `s` without its trailing '/'s, in linear time (the regex /\/+$/ is quadratic on long runs of '/' followed by another character). */
+export function trimTrailingSlashes(s: string): string {
+  let end = s.length;
+  while (end > 0 && s.charCodeAt(end - 1) === 47 /* / */) end--;
+  return end === s.length ? s : s.slice(0, end);
+}
+
 /** an absolute http(s) URL without query or fragment; trailing slashes removed */
 export const baseUrl = (raw: string): string => {
   let u: URL;
@@ -76,7 +83,7 @@ export const baseUrl = (raw: string): string => {
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') throw new ConfigValueError(`must be an http or https URL, got "${raw}"`);
   if (u.search !== '' || u.hash !== '') throw new ConfigValueError(`must not have a query or fragment, got "${raw}"`);
-  return raw.replace(/\/+$/, '');
+  return trimTrailingSlashes(raw);
 };
 
 

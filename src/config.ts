@@ -15,7 +15,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 export const CONFIG_SCHEMA = {
   host: setting('HOST', 'Address the HTTP server binds to.', '0.0.0.0', text(/^[0-9A-Za-z.:[\]-]+$/, 'an address or host name')),
-  port: setting('PORT', 'HTTP port (notifications and admin API).', 8080, int(0, 65535)),
+  port: setting('PORT', 'HTTP port of the public listener (notifications, /healthz, /readyz); the admin API is on ADMIN_PORT.', 8080, int(0, 65535)),
   logLevel: setting('LOG_LEVEL', 'pino log level.', 'info', oneOf(LOG_LEVELS)),
   bodyLimitBytes: setting('HTTP_BODY_LIMIT_BYTES', 'Largest request body accepted, in bytes.', 1_048_576, int(1024, 64 * 1_048_576)),
   shutdownGraceMs: setting('SHUTDOWN_GRACE_MS', 'Time allowed to drain in-flight work on SIGTERM before the process exits anyway.', 20_000, int(100, 600_000)),

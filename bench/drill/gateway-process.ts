@@ -15,6 +15,8 @@ export const NODE_BIN = existsSync(join(ROOT, 'node_modules/.bin/node')) ? join(
 
 export interface GatewayProcessOptions {
   port: number;
+  /** the admin listener (ADMIN_PORT), fixed too so the admin URL survives restarts */
+  adminPort: number;
   env: Record<string, string>;
   /** log files are `${logPrefix}-<n>.log` (n = start number) */
   logPrefix: string;
@@ -24,6 +26,8 @@ export interface GatewayProcessOptions {
 export class GatewayProcess {
   readonly port: number;
   readonly url: string;
+  /** where /v1/* and /metrics are served */
+  readonly adminUrl: string;
   readonly #o: GatewayProcessOptions;
   #child: ChildProcess | undefined;
   #exited: Promise<void> = Promise.resolve();
@@ -38,6 +42,7 @@ export class GatewayProcess {
     this.#o = o;
     this.port = o.port;
     this.url = `http://127.0.0.1:${o.port}`;
+    this.adminUrl = `http://127.0.0.1:${o.adminPort}`;
   }
 
   get pid(): number | undefined {
@@ -58,7 +63,7 @@ export class GatewayProcess {
     const fd = openSync(log, 'w');
     const t0 = performance.now();
     const child = spawn(NODE_BIN, ['--disable-warning=TimeoutNegativeWarning', SERVER_ENTRY], {
-      env: { PATH: process.env.PATH ?? '', ...this.#o.env, HOST: '127.0.0.1', PORT: String(this.port) },
+      env: { PATH: process.env.PATH ?? '', ...this.#o.env, HOST: '127.0.0.1', PORT: String(this.port), ADMIN_PORT: String(this.#o.adminPort) },
       stdio: ['ignore', fd, fd],
       cwd: ROOT,
     });

@@ -92,6 +92,7 @@ export class DrillStack {
     const stateTopic = uniqueTopic(`drill-${o.name}-state`);
     const gateway = new GatewayProcess({
       port,
+      adminPort: await freePort(),
       cleanup: o.cleanup,
       logPrefix: join(o.runDir, `gateway-${o.name}`),
       env: {
@@ -117,7 +118,7 @@ export class DrillStack {
   }
 
   async admin(method: string, path: string, body?: unknown): Promise<AdminAnswer> {
-    const res = await fetch(`${this.gateway.url}${path}`, {
+    const res = await fetch(`${this.gateway.adminUrl}${path}`, {
       method,
       headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -168,7 +168,7 @@ async function dryRun() {
 }
 
 async function rotate(sub) {
-  const text = `Registers key v${sub.keyVersion + 1} for "${sub.name}" in every instance. Notifications signed with v${sub.keyVersion} stay accepted during the overlap (KEY_ROTATION_OVERLAP_MS).`;
+  const text = `Registers key v${sub.keyVersion + 1} for "${sub.name}" in every instance. Notifications signed with v${sub.keyVersion} stay accepted in each instance until it has confirmed the new key and KEY_RETRY_HORIZON_MS has passed.`;
   if (!(await confirmAction(`Rotate the key of ${sub.name}?`, text, 'Rotate key'))) return;
   await act('Rotate key', async () => {
     const { body } = await api('POST', `v1/subscriptions/${encodeURIComponent(sub.name)}/rotate-key`, { headers: { 'if-match': sub.etag } });

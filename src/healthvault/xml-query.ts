@@ -67,11 +67,20 @@ export function requiredChild(element: XmlElement, local: string): XmlElement {
   return optionalChild(element, local) ?? unexpected(element, `missing <${local}>`);
 }
 
-const EDGE_SPACE = /^[ \t\r\n]+|[ \t\r\n]+$/g;
+const isXmlSpace = (c: number): boolean => c === 32 || c === 9 || c === 13 || c === 10;
 
-/** The element's text with XML whitespace trimmed at both ends. */
+/**
+ * The element's text with XML whitespace trimmed at both ends, in linear time: the regex
+ * /[ \t\r\n]+$/ retried the whole run from each of its positions, so one long inner run of
+ * whitespace cost quadratic time (a 60 KB notification blocked the event loop for seconds).
+ */
 export function textOf(element: XmlElement): string {
-  return element.text.replace(EDGE_SPACE, '');
+  const t = element.text;
+  let start = 0;
+  let end = t.length;
+  while (start < end && isXmlSpace(t.charCodeAt(start))) start++;
+  while (end > start && isXmlSpace(t.charCodeAt(end - 1))) end--;
+  return start === 0 && end === t.length ? t : t.slice(start, end);
 }
 
 export function requiredText(element: XmlElement, local: string): string {

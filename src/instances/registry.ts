@@ -118,6 +118,11 @@ export class InstanceRegistry implements InstanceDirectory {
     return e?.supported ? e.instance : undefined;
   }
 
+  /** false until the first view of the instances (always true with HV_INSTANCES); the data path asks */
+  hasView(): boolean {
+    return this.viewAt !== undefined;
+  }
+
   onChange(listener: () => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);

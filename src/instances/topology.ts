@@ -1,6 +1,7 @@
 // Topology discovery (healthvault-protocol.md §3.2): the anonymous GetServiceDefinition v2 call
 // for the topology section, and the choice of instances to support from its answer. Pure apart
 // from the one request, so the registry only has to apply the result.
+import { trimTrailingSlashes } from '../config-kit.ts';
 import { HvgError, isHvgError } from '../errors.ts';
 import { HV_METHODS } from '../healthvault/methods.ts';
 import { buildAnonymousRequest } from '../healthvault/request-envelope.ts';
@@ -92,7 +93,7 @@ function isHttpUrl(value: string): boolean {
 }
 
 export function sameUrl(a: string, b: string): boolean {
-  return a.replace(/\/+$/, '').toLowerCase() === b.replace(/\/+$/, '').toLowerCase();
+  return trimTrailingSlashes(a).toLowerCase() === trimTrailingSlashes(b).toLowerCase();
 }
 
 export function sameInstance(a: ServiceInstance, b: ServiceInstance): boolean {

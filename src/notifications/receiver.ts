@@ -1,5 +1,5 @@
 // The data path, Fastify-free: raw bytes in, verified and tagged Kafka records out.
-//   path (instance, name) → which subscription, which key versions → strict Authorization parse →
+//   path (instance, name) → served instance? (registry) → which subscription, which key versions → strict Authorization parse →
 //   derive the key → constant-time HMAC check over the raw bytes → only then parse the XML →
 //   every notification must belong to this URL's subscription → one record per notification →
 //   resolve only after Kafka acknowledged all of them.
@@ -7,20 +7,38 @@
 // instance's key fails the HMAC); nothing in the body can change it.
 import type { KeyObject } from 'node:crypto';
 import { HvgError } from '../errors.ts';
-import { notificationKeyObject, parseNotificationAuthorization, parseNotificationBody, verifyNotification } from '../healthvault/index.ts';
+import { notificationKeyObject, parseNotificationAuthorization, parseNotificationBody, verifyNotification, type NotificationAuthorization } from '../healthvault/index.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Sink } from '../sink/kafka-sink.ts';
 import { toRecord } from '../sink/record.ts';
 import { parseKeyVersionId, type KeyDeriver } from '../subscriptions/keys.ts';
-import type { SubscriptionView } from '../subscriptions/view.ts';
+import type { NotificationRoute, SubscriptionView } from '../subscriptions/view.ts';
+import { WindowBudget } from './budget.ts';
+
+/**
+ * Which instance ids have a notification route at all: the instance registry (InstanceRegistry
+ * satisfies it). Asked before anything is keyed by the id from the URL.
+ */
+export interface SupportedInstances {
+  /** false until the registry has had its first view of the instances (discovery pending) */
+  hasView(): boolean;
+  /** defined only for an instance the gateway serves */
+  platform(instanceId: string): object | undefined;
+}
 
 export interface ReceiverOptions {
   view: SubscriptionView;
+  instances: SupportedInstances;
   keys: KeyDeriver;
   sink: Sink;
   metrics: Metrics;
   /** also accept a hex MAC (the encoding is inferred; healthvault-protocol.md §7.1) */
   acceptHexMac: boolean;
+  /** verified notification requests per instance per window (429 above it) */
+  rateLimit: number;
+  /** failed authentications per instance per window; above it failures answer 429 instead of 401 */
+  authFailureLimit: number;
+  rateWindowMs: number;
   now?: () => Date;
 }
 
@@ -43,20 +61,35 @@ function instanceMetrics(m: Metrics, instance: string) {
   };
 }
 
+const AUTH_CODES: ReadonlySet<string> = new Set(['HVG_ERR_AUTH_MISSING', 'HVG_ERR_AUTH_MALFORMED', 'HVG_ERR_AUTH_UNKNOWN_KEY_VERSION', 'HVG_ERR_AUTH_BAD_SIGNATURE']);
+
 export class NotificationReceiver {
   readonly #o: ReceiverOptions;
   readonly #metrics = new Map<string, ReturnType<typeof instanceMetrics>>();
   readonly #keyObjects = new Map<string, KeyObject>();
   readonly #now: () => Date;
+  // Two budgets per instance, so junk can never spend what genuine deliveries need: verified
+  // requests count against one, failed authentications against the other (by outcome, not by
+  // client address: behind the TLS proxy every client has the proxy's address, and a forwarded-for
+  // header is whatever the caller writes).
+  readonly #verified: WindowBudget;
+  readonly #failures: WindowBudget;
 
   constructor(options: ReceiverOptions) {
     this.#o = options;
     this.#now = options.now ?? (() => new Date());
+    this.#verified = new WindowBudget(options.rateLimit, options.rateWindowMs);
+    this.#failures = new WindowBudget(options.authFailureLimit, options.rateWindowMs);
   }
 
-  /** Metric label for an instance id from a URL: only ids we serve, so a scan cannot grow the label set. */
-  instanceLabel(instanceId: string, name: string): string {
-    return this.#o.view.route(instanceId, name) ? instanceId : 'unknown';
+  /** Metric label for an instance id from a URL: only ids the registry serves, so a scan cannot grow the label set. */
+  instanceLabel(instanceId: string): string {
+    return this.#o.instances.platform(instanceId) === undefined ? 'unknown' : instanceId;
+  }
+
+  /** Sizes of every map keyed (after the route check) by request data: tests prove they stay bounded. */
+  stateSizes(): { metricChildren: number; keyObjects: number; verifiedBudgets: number; failureBudgets: number } {
+    return { metricChildren: this.#metrics.size, keyObjects: this.#keyObjects.size, verifiedBudgets: this.#verified.size, failureBudgets: this.#failures.size };
   }
 
   #m(instance: string): ReturnType<typeof instanceMetrics> {
@@ -80,31 +113,56 @@ export class NotificationReceiver {
     return k;
   }
 
+  /**
+   * The route for (instance, name), or a refusal before anything is keyed by those strings: an
+   * instance the registry does not serve (or an empty/odd id) is a 404 like an unknown name; until
+   * the registry has its first view, 503 so the platform retries.
+   */
+  #route(instanceId: string, name: string): NotificationRoute {
+    const route = this.#o.instances.platform(instanceId) === undefined ? undefined : this.#o.view.route(instanceId, name);
+    if (route !== undefined) return route;
+    this.#o.metrics.notificationsReceived.inc({ instance: 'unknown' });
+    if (!this.#o.instances.hasView()) throw new HvgError('HVG_ERR_TOPOLOGY_UNAVAILABLE', 'the gateway has not discovered its instances yet; retry later');
+    // one message for "no such instance" and "no such subscription": a scan learns nothing more
+    throw new HvgError('HVG_ERR_UNKNOWN_SUBSCRIPTION', 'no notification route for this instance and subscription name');
+  }
+
+  /** Header parse, key version and HMAC; a failure counts against the failure budget only. */
+  #authenticate(instanceId: string, name: string, route: NotificationRoute, authorization: string | undefined, body: Buffer): NotificationAuthorization {
+    try {
+      if (authorization === undefined || authorization === '') throw new HvgError('HVG_ERR_AUTH_MISSING', 'missing Authorization: HVEventingSharedKey <subscription-id>:<key-version-id>:<hmac>');
+      let auth;
+      try {
+        auth = parseNotificationAuthorization(authorization, { acceptHex: this.#o.acceptHexMac });
+      } catch (err) {
+        throw new HvgError('HVG_ERR_AUTH_MALFORMED', (err as Error).message, { cause: err });
+      }
+      const version = parseKeyVersionId(auth.keyVersionId);
+      // the accepted versions are not named: that is the inside (they are in the admin API)
+      if (version === undefined || !route.keyVersions.includes(version)) throw new HvgError('HVG_ERR_AUTH_UNKNOWN_KEY_VERSION', `key version "${auth.keyVersionId}" is not accepted for this subscription now`);
+      if (!verifyNotification(auth, this.#key(instanceId, name, version), body)) throw new HvgError('HVG_ERR_AUTH_BAD_SIGNATURE', 'the HMAC does not match the body for this instance, subscription and key version');
+      return auth;
+    } catch (err) {
+      if (err instanceof HvgError && AUTH_CODES.has(err.code) && !this.#failures.take(instanceId)) {
+        throw new HvgError('HVG_ERR_RATE_LIMITED', `more than ${this.#failures.limit} failed authentications in this window for this instance; retry later`, { cause: err, details: { retryAfterSeconds: this.#failures.retryAfterSeconds } });
+      }
+      throw err;
+    }
+  }
+
   /** Throws HvgError with a stable code for every refusal; resolves once Kafka holds every record. */
   async receive(instanceId: string, name: string, authorization: string | undefined, body: Buffer): Promise<Received> {
-    const route = this.#o.view.route(instanceId, name);
-    if (route === undefined) {
-      this.#o.metrics.notificationsReceived.inc({ instance: 'unknown' });
-      throw new HvgError('HVG_ERR_UNKNOWN_SUBSCRIPTION', `no subscription "${name.slice(0, 80)}" for instance "${instanceId.slice(0, 80)}"`);
-    }
+    const route = this.#route(instanceId, name);
     const m = this.#m(instanceId);
     m.received.inc();
-
-    if (authorization === undefined || authorization === '') throw new HvgError('HVG_ERR_AUTH_MISSING', 'missing Authorization: HVEventingSharedKey <subscription-id>:<key-version-id>:<hmac>');
-    let auth;
-    try {
-      auth = parseNotificationAuthorization(authorization, { acceptHex: this.#o.acceptHexMac });
-    } catch (err) {
-      throw new HvgError('HVG_ERR_AUTH_MALFORMED', (err as Error).message, { cause: err });
-    }
-    const version = parseKeyVersionId(auth.keyVersionId);
-    if (version === undefined || !route.keyVersions.includes(version)) {
-      throw new HvgError('HVG_ERR_AUTH_UNKNOWN_KEY_VERSION', `key version "${auth.keyVersionId}" is not accepted for this subscription (accepted: ${route.keyVersions.map((v) => `v${v}`).join(', ')})`);
-    }
-    if (!verifyNotification(auth, this.#key(instanceId, name, version), body)) {
-      throw new HvgError('HVG_ERR_AUTH_BAD_SIGNATURE', 'the HMAC does not match the body for this instance, subscription and key version');
-    }
+    const auth = this.#authenticate(instanceId, name, route, authorization, body);
     m.verified.inc();
+    // one clock read for both the budget and ce_time (a clock read costs ~0.2 µs here)
+    const receivedAt = this.#now();
+    // counted only once verified: junk (404s, bad signatures) cannot spend the instance's budget
+    if (!this.#verified.take(instanceId, receivedAt.getTime())) {
+      throw new HvgError('HVG_ERR_RATE_LIMITED', `more than ${this.#verified.limit} notification requests in this window for this instance; retry later`, { details: { retryAfterSeconds: this.#verified.retryAfterSeconds } });
+    }
 
     const headerId = auth.subscriptionId.toLowerCase();
     if (!route.subscriptionIds.has(headerId)) {
@@ -122,7 +180,6 @@ export class NotificationReceiver {
     }
     if (parsed.notifications.length === 0) return { produced: 0, skipped: parsed.skipped.length };
 
-    const receivedAt = this.#now();
     const records = parsed.notifications.map((n) =>
       toRecord({ instanceId, subscriptionName: name, subscriptionId: n.subscriptionId.toLowerCase(), keyVersion: auth.keyVersionId, personId: n.personId, recordId: n.recordId, thingIds: n.thingIds, receivedAt }),
     );

@@ -93,6 +93,7 @@ t.test('the compose file runs Kafka, the simulator and the gateway with settings
   const sim = resolveConfig(loadConfigFile(new URL('../../deploy/compose/simulator.json', import.meta.url).pathname));
   t.same(sim.instances.map((i) => i.port), [7001, 7002]);
   t.ok(env.HV_DISCOVERY_URL!.includes(':7001/platform/wildcat.ashx'));
-  t.same(sim.deliveryRewrites, [{ from: `${env.PUBLIC_BASE_URL}/`, to: `http://gateway:${env.PORT}/` }], 'deliveries reach the gateway service');
+  // only the origin is rewritten: the gateway serves /hv/notifications/… itself, as behind a plain TLS proxy
+  t.same(sim.deliveryRewrites, [{ from: `${new URL(env.PUBLIC_BASE_URL!).origin}/`, to: `http://gateway:${env.PORT}/` }], 'deliveries reach the gateway service');
   t.ok([...sim.applications.keys()].includes(env.HV_APP_ID!), 'the gateway app is registered in the simulator');
 });

@@ -15,6 +15,7 @@ const entry = new URL('../../dist/server.js', import.meta.url).pathname;
 t.test('SIGTERM during a stream: 200 or 503 only, every 200 in the topic, exit 0, no secret in the log', async (t) => {
   const sim = await startSim(t);
   const port = await freePortPair();
+  const adminPort = await freePortPair();
   const topic = uniqueTopic('shutdown');
   const child = spawn(process.execPath, ['--disable-warning=TimeoutNegativeWarning', entry], {
     env: {
@@ -28,6 +29,7 @@ t.test('SIGTERM during a stream: 200 or 503 only, every 200 in the topic, exit 0
       KAFKA_STATE_REPLICATION: '1',
       HOST: '127.0.0.1',
       PORT: String(port),
+      ADMIN_PORT: String(adminPort),
       LOG_LEVEL: 'debug',
       SHUTDOWN_GRACE_MS: '15000',
     },
@@ -41,7 +43,7 @@ t.test('SIGTERM during a stream: 200 or 503 only, every 200 in the topic, exit 0
   const url = `http://127.0.0.1:${port}`;
   sim.setDeliveryRewrites([{ from: `${PUBLIC_BASE}/`, to: `${url}/` }]);
   const admin = (method: string, path: string, body?: unknown) =>
-    request(`${url}${path}`, { method: method as 'GET', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) }).then(async (r) => ({ status: r.statusCode, json: (await r.body.json()) as any }));
+    request(`http://127.0.0.1:${adminPort}${path}`, { method: method as 'GET', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, ...(body ? { body: JSON.stringify(body) } : {}) }).then(async (r) => ({ status: r.statusCode, json: (await r.body.json()) as any }));
   await eventually('gateway ready', () => request(`${url}/readyz`).then((r) => r.body.dump().then(() => r.statusCode), () => 0), (s) => s === 200, 30_000);
   t.equal((await admin('PUT', '/v1/subscriptions/glucose', { typeIds: [GLUCOSE] })).status, 201);
   await eventually('in sync', () => admin('GET', '/v1/subscriptions/glucose'), (r) => r.json.status?.every((s: { state: string }) => s.state === 'in-sync'), 20_000);

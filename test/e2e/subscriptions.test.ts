@@ -63,7 +63,7 @@ t.test('drift behind our back is repaired and reported; foreign subscriptions ar
   const report = await gw.admin('GET', '/v1/consistency');
   t.equal(report.json.consistent, true);
   t.same(report.json.instances.find((i: { instanceId: string }) => i.instanceId === '1').foreign.map((f: { id: string }) => f.id), [foreign.id], 'and reported as foreign');
-  const metrics = await (await fetch(`${gw.url}/metrics`)).text();
+  const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
   t.match(metrics, /hv_gateway_reconcile_drift_found_total\{instance="1",kind="create"\} [1-9]/);
   t.match(metrics, /hv_gateway_reconcile_drift_repaired_total\{instance="2",kind="update"\} [1-9]/);
   t.match(metrics, /hv_gateway_reconcile_drift_repaired_total\{instance="2",kind="delete-duplicate"\} [1-9]/);

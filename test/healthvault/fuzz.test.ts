@@ -191,3 +191,23 @@ t.test('entity bombs and pathological inputs are handled quickly', async (t) => 
     t.ok(ms < 500, `${name} handled in ${ms.toFixed(1)} ms`);
   }
 });
+
+// Linear-time text handling (issue 11): inputs on which the old regexes (/[ \t\r\n]+$/ for the
+// edge trim, /\/+$/ for trailing slashes) backtracked quadratically — at these sizes that is hours
+// of CPU, so a regression shows as a test that never finishes rather than a timed assertion.
+t.test('pathological whitespace and slash runs are handled in linear time', async (t) => {
+  const run = 1_000_000;
+  const el = hv.parseXml(`<r>a${' \t'.repeat(run / 2)}b${' '.repeat(run)}</r>`, { maxBytes: 4_000_000 });
+  t.equal(hv.textOf(el).length, run + 2, 'inner whitespace kept, edges trimmed');
+  t.equal(hv.textOf(hv.parseXml(`<r>${' '.repeat(run)}</r>`, { maxBytes: 2_000_000 })), '', 'all whitespace');
+  t.equal(hv.textOf(hv.parseXml(`<r>${'\n'.repeat(run)}x${'\n'.repeat(run)}</r>`, { maxBytes: 4_000_000 })), 'x');
+  const { trimTrailingSlashes } = await import('../../src/config-kit.ts');
+  const { sameUrl } = await import('../../src/instances/topology.ts');
+  const { notificationRoot } = await import('../../src/subscriptions/plan.ts');
+  const slashes = `https://x/${'/'.repeat(run)}a`;
+  t.equal(trimTrailingSlashes(slashes), slashes, 'a run of slashes not at the end stays');
+  t.equal(trimTrailingSlashes(`https://x/a${'/'.repeat(run)}`), 'https://x/a');
+  t.notOk(sameUrl(slashes, `${slashes}b`));
+  t.ok(sameUrl(`https://X/a${'/'.repeat(run)}`, 'https://x/a'));
+  t.equal(notificationRoot(slashes), `${slashes}/notifications/`);
+});

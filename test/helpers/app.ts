@@ -3,6 +3,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Test } from 'tap';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
+import { listenAll } from '../../src/plugins/admin.ts';
 import { requiredEnv } from './env.ts';
 import { brokers, uniqueTopic } from './kafka.ts';
 
@@ -21,8 +22,7 @@ export async function startApp(t: Test, env: Record<string, string> = {}): Promi
   });
   const app = await buildApp(config);
   t.teardown(() => app.close());
-  const url = await app.listen({ host: config.host, port: 0 });
-  // where /v1/*, /metrics and /openapi.json are served (the same listener until the admin port moves)
-  const adminUrl = url;
+  // /v1/*, /metrics and /openapi.json on the admin listener (ADMIN_PORT=0: a free port), unless the test sets ADMIN_PORT=shared
+  const { url, adminUrl } = await listenAll(app, config.host, 0, config.adminPort);
   return { app, url, adminUrl, topic };
 }

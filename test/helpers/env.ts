@@ -18,5 +18,7 @@ export const requiredEnv = (over: Record<string, string> = {}): Record<string, s
   HV_APP_CERT: APP_CERT_PEM,
   HV_APP_PRIVATE_KEY: APP_KEY_PEM,
   HV_DISCOVERY_URL: 'https://platform.invalid/platform/wildcat.ashx',
+  // a separate admin listener on a free port: tests run in parallel, 9090 would collide
+  ADMIN_PORT: '0',
   ...over,
 });

@@ -7,6 +7,7 @@ import type { Test } from 'tap';
 import { request } from 'undici';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
+import { listenAll } from '../../src/plugins/admin.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.ts';
 import type { SimulatorConfig } from '../../src/simulator/config.ts';
 import { ADMIN_TOKEN, APP_CERT_PEM, APP_ID, requiredEnv } from './env.ts';
@@ -81,9 +82,8 @@ export async function startGateway(t: Test, sim: Simulator, env: Record<string, 
     }
   };
   t.teardown(close);
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
+  const { url, adminUrl } = await listenAll(app, '127.0.0.1', 0, config.adminPort);
   sim.setDeliveryRewrites([...sim.deliveryRewrites.filter((r) => r.from !== `${PUBLIC_BASE}/`), { from: `${PUBLIC_BASE}/`, to: `${url}/` }]);
-  const adminUrl = url;
   const admin: Gateway['admin'] = async (method, path, body, headers = {}) => {
     const res = await request(`${adminUrl}${path}`, {
       method: method as 'GET',

@@ -15,6 +15,7 @@ import { createKafkaSink } from '../../src/sink/kafka-sink.ts';
 import { KeyDeriver } from '../../src/subscriptions/keys.ts';
 import { SubscriptionStore } from '../../src/subscriptions/store.ts';
 import { brokers, silentLogger, topicEndOffset, uniqueTopic } from '../helpers/kafka.ts';
+import { servedInstances } from './helpers.ts';
 
 const SUB = '4f2d9b1e-8c3a-4e57-a1d6-93b7c0e5f218';
 const keys = new KeyDeriver('fuzz-test-master-secret-0123456789abcdefgh');
@@ -42,8 +43,8 @@ t.test('10,000 fuzzed requests: only coded 4xx answers, process up, memory bound
   t.teardown(() => sink.close());
   const app = Fastify({ logger: false });
   await app.register(metricsPlugin);
-  const receiver = new NotificationReceiver({ view: store.view, keys, sink, metrics: app.metrics, acceptHexMac: false });
-  await app.register(notificationsRoute, { receiver, bodyLimitBytes: 65_536, rateLimit: 1_000_000, rateWindowMs: 1000, retryAfterSeconds: 5 });
+  const receiver = new NotificationReceiver({ view: store.view, instances: servedInstances(t, ['1']), keys, sink, metrics: app.metrics, acceptHexMac: false, rateLimit: 1_000_000, authFailureLimit: 1_000_000, rateWindowMs: 1000 });
+  await app.register(notificationsRoute, { receiver, bodyLimitBytes: 65_536, retryAfterSeconds: 5 });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => app.close());
   const pool = new Pool(url, { connections: 16 });
@@ -130,6 +131,11 @@ t.test('10,000 fuzzed requests: only coded 4xx answers, process up, memory bound
   const health = await pool.request({ path: '/notifications/1/fz', method: 'POST', body: good, headers: { authorization: notificationAuthorizationFor(SUB, 'v1', key, good) } });
   await health.body.dump();
   t.equal(health.statusCode, 200, 'still serving valid notifications afterwards');
+  // a signed body with a long inner whitespace run (the old edge-trim regex took seconds on it)
+  const spaced = good.replace(/<record-id>/, `<record-id>x${' '.repeat(60_000)}y`);
+  const slow = await pool.request({ path: '/notifications/1/fz', method: 'POST', body: spaced, headers: { authorization: notificationAuthorizationFor(SUB, 'v1', key, spaced) } });
+  t.equal(slow.statusCode, 400, 'answered (a record id with whitespace inside is not a GUID)');
+  t.match(await slow.body.text(), /HVG_ERR_XML_UNEXPECTED/);
   t.ok(heap2 - heap1 < 16, `heap after GC: ${heap1.toFixed(1)} MB after 5,000 requests, ${heap2.toFixed(1)} MB after 10,000 (bounded)`);
   t.comment(`rss ${(process.memoryUsage().rss / 1_048_576).toFixed(0)} MB`);
 });

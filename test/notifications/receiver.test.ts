@@ -1,64 +1,9 @@
 // The receiver route over real HTTP against the real broker (store and sink), with bodies built
 // and signed by the codec. End-to-end with the simulator lives in test/e2e/.
-import t, { type Test } from 'tap';
-import Fastify from 'fastify';
-import { randomUUID } from 'node:crypto';
-import { request } from 'undici';
-import { buildNotificationBody, notificationAuthorizationFor, type RecordChangeNotification } from '../../src/healthvault/index.ts';
-import { createMetrics } from '../../src/metrics.ts';
-import { NotificationReceiver } from '../../src/notifications/receiver.ts';
-import metricsPlugin from '../../src/plugins/metrics.ts';
-import notificationsRoute from '../../src/routes/notifications.ts';
-import { createKafkaSink, type KafkaSink } from '../../src/sink/kafka-sink.ts';
-import { KeyDeriver } from '../../src/subscriptions/keys.ts';
-import type { SubscriptionSpec } from '../../src/subscriptions/model.ts';
-import { SubscriptionStore } from '../../src/subscriptions/store.ts';
-import { brokers, readRecords, silentLogger, topicEndOffset, uniqueTopic } from '../helpers/kafka.ts';
-
-const SECRET = 'receiver-test-master-secret-0123456789abcdef';
-const SUB_US = '4f2d9b1e-8c3a-4e57-a1d6-93b7c0e5f218';
-const SUB_EU = 'c81e4a70-5d29-4b3f-8e0a-6f14d2b97c35';
-const keys = new KeyDeriver(SECRET);
-
-const spec = (over: Partial<SubscriptionSpec> = {}): SubscriptionSpec => ({
-  name: 'glucose', eventType: 'record-item-changed', typeIds: ['879e7c04-4e8a-4707-9ad3-b054df467ce4'], instances: null,
-  keyVersion: 1, previousKeyVersion: null, keyRotatedAt: null, revision: 1, createdAt: '', updatedAt: '', ...over,
-});
-
-const notification = (subscriptionId: string, things = 1): RecordChangeNotification => ({
-  subscriptionId, personId: randomUUID(), recordId: randomUUID(), thingIds: Array.from({ length: things }, () => randomUUID()),
-});
-
-interface Harness { url: string; topic: string; store: SubscriptionStore; sink: KafkaSink; metrics: ReturnType<typeof createMetrics> }
-
-async function harness(t: Test, opts: { rateLimit?: number; bodyLimit?: number } = {}): Promise<Harness> {
-  const topic = uniqueTopic('notif');
-  const store = new SubscriptionStore({ brokers, clientId: 'hvg-test', topic: uniqueTopic('state'), replicationFactor: 1, connectTimeoutMs: 20_000, writeTimeoutMs: 10_000, keyRetryHorizonMs: 60_000, kafkaLogLevel: 'error', logger: silentLogger });
-  await store.start();
-  t.teardown(() => store.close());
-  const sink = await createKafkaSink({ brokers, clientId: 'hvg-test', topic, partitions: 3, replicationFactor: 1, connectTimeoutMs: 20_000, publishTimeoutMs: 5000, maxBatchRecords: 500, maxBatchBytes: 900_000, maxQueuedRecords: 50_000, kafkaLogLevel: 'error', logger: silentLogger });
-  t.teardown(() => sink.close());
-  await store.writeSpec(spec());
-  const observe = (instanceId: string, id: string) =>
-    store.writeObservation({ instanceId, name: 'glucose', hvSubscriptionId: id, knownIds: [id], state: 'in-sync', keyVersion: 1, specRevision: 1, lastError: null, lastSync: null });
-  await observe('1', SUB_US);
-  await observe('2', SUB_EU);
-  const app = Fastify({ logger: false });
-  await app.register(metricsPlugin);
-  const receiver = new NotificationReceiver({ view: store.view, keys, sink, metrics: app.metrics, acceptHexMac: false });
-  await app.register(notificationsRoute, { receiver, bodyLimitBytes: opts.bodyLimit ?? 65_536, rateLimit: opts.rateLimit ?? 100_000, rateWindowMs: 1000, retryAfterSeconds: 7 });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  t.teardown(() => app.close());
-  return { url, topic, store, sink, metrics: app.metrics };
-}
-
-async function post(url: string, path: string, body: string | Buffer, authorization?: string) {
-  const res = await request(`${url}${path}`, { method: 'POST', body, headers: { 'content-type': 'text/xml; charset=utf-8', ...(authorization ? { authorization } : {}) } });
-  const text = await res.body.text();
-  return { status: res.statusCode, headers: res.headers, json: text ? JSON.parse(text) : null };
-}
-
-const sign = (instanceId: string, subId: string, body: string | Buffer, version = 1) => notificationAuthorizationFor(subId, `v${version}`, keys.key(instanceId, 'glucose', version), body);
+import t from 'tap';
+import { buildNotificationBody } from '../../src/healthvault/index.ts';
+import { readRecords, topicEndOffset } from '../helpers/kafka.ts';
+import { harness, notification, post, sign, spec, SUB_EU, SUB_US } from './helpers.ts';
 
 t.test('verified notifications land in Kafka tagged with the instance of the path; count in = count out', async (t) => {
   const h = await harness(t);
