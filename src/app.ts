@@ -89,7 +89,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   const logger = app.log as unknown as Logger;
   await app.register(lifecycle);
   // first: it places every route registered after it on its listener (plugins/admin.ts)
-  await app.register(admin, { tokens: config.adminTokens, adminPort: config.adminPort, limits });
+  await app.register(admin, { tokens: config.adminTokens, adminPort: config.adminPort, limits, rateLimitPerMinute: config.adminRateLimit });
   await app.register(metricsPlugin);
   await app.register(openapi);
   await app.register(sinkPlugin, deps.sink ? { config, sink: deps.sink } : { config });

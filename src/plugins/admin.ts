@@ -11,6 +11,7 @@ import { createServer, STATUS_CODES, type Server, type ServerOptions } from 'nod
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
 import fp from 'fastify-plugin';
 import type { AdminPort } from '../admin-settings.ts';
 import { HvgError } from '../errors.ts';
@@ -85,6 +86,8 @@ export interface AdminOptions {
   tokens: readonly string[];
   adminPort: AdminPort;
   limits: HttpLimits;
+  /** requests per client address per minute on the admin listener; 0 = no limit */
+  rateLimitPerMinute: number;
 }
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
@@ -125,12 +128,30 @@ export default fp<AdminOptions>(
       const m = /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(req.headers.authorization ?? '');
       done(m && tokenMatches(m[1]!, digests) ? undefined : new HvgError('HVG_ERR_UNAUTHORIZED', 'this route needs Authorization: Bearer <one of ADMIN_TOKENS>'));
     };
+    // Admin routes: @fastify/rate-limit per client address, before the token check, so a
+    // token-guessing or reconcile-hammering client is slowed down. (The notification route has
+    // budgets of its own in the receiver: they must count only after the HMAC verified, which a
+    // hook that runs before the handler cannot do.)
+    await app.register(rateLimit, {
+      global: false,
+      // only Retry-After: the informational headers on every admin answer tell nobody anything
+      addHeadersOnExceeding: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false },
+      addHeaders: { 'x-ratelimit-limit': false, 'x-ratelimit-remaining': false, 'x-ratelimit-reset': false, 'retry-after': true },
+    });
+    const limited = opts.rateLimitPerMinute > 0
+      ? app.rateLimit({
+        max: opts.rateLimitPerMinute,
+        timeWindow: 60_000,
+        errorResponseBuilder: (_req, ctx) => new HvgError('HVG_ERR_RATE_LIMITED', `more than ${ctx.max} admin requests per minute from this address (ADMIN_RATE_LIMIT); retry in ${ctx.after}`),
+      })
+      : null;
     // every route registered after this plugin gets its guards (app.ts registers it first)
     app.addHook('onRoute', (route) => {
       const p = routePlacement(route.url);
       const guards: onRequestHookHandler[] = [];
       if (!shared && p.listener === 'public') guards.push(publicOnly);
       if (!shared && p.listener === 'admin') guards.push(adminOnly);
+      if (limited !== null && p.listener === 'admin') guards.push(limited as onRequestHookHandler);
       if (p.token === 'always' || (p.token === 'when-shared' && shared)) guards.push(token);
       if (guards.length === 0) return;
       const own = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];

@@ -71,3 +71,20 @@ t.test('token comparison: any configured token, nothing else', async (t) => {
   t.notOk(tokenMatches('first-token-012345678', digests));
   t.notOk(tokenMatches('', digests));
 });
+
+t.test('ADMIN_RATE_LIMIT: admin requests per address are limited before the token check; health and notifications are not', async (t) => {
+  const { url, adminUrl } = await startApp(t, { ADMIN_RATE_LIMIT: '4' });
+  const answers = [];
+  for (let i = 0; i < 4; i++) answers.push((await get(adminUrl, '/v1/subscriptions', i % 2 === 0)).status);
+  t.same(answers, [200, 401, 200, 401], 'within the limit: answered on their merits');
+  const over = await request(`${adminUrl}/v1/subscriptions`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+  t.equal(over.statusCode, 429, 'the fifth request in the minute is refused, even with a good token');
+  t.equal(((await over.body.json()) as { code: string }).code, 'HVG_ERR_RATE_LIMITED');
+  t.ok(Number(over.headers['retry-after']) > 0, 'Retry-After says when to come back');
+  t.equal((await get(adminUrl, '/metrics', false)).status, 429, '/metrics shares the admin budget');
+  t.equal((await get(adminUrl, '/healthz', false)).status, 200, 'probes are never limited');
+  const p = await request(`${url}/notifications/1/x`, { method: 'POST', body: '<x/>' });
+  t.not(p.statusCode, 429, 'the notification route has budgets of its own');
+  await p.body.dump();
+  t.equal(loadConfig({ ...requiredEnv(), ADMIN_RATE_LIMIT: '0' }).adminRateLimit, 0, '0 turns it off');
+});
