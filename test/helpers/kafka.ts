@@ -100,8 +100,17 @@ export async function topicEndOffset(topic: string, list: string[] = brokers): P
   const admin = kafkaClient(list).admin();
   await admin.connect();
   try {
-    const offsets = await admin.fetchTopicOffsets(topic);
-    return offsets.reduce((sum, p) => sum + Number(p.high), 0);
+    // a topic created a moment ago may still answer NOT_LEADER_FOR_PARTITION while its leaders
+    // settle (seen under load): retry what Kafka calls retriable, for a bounded time
+    for (let attempt = 0; ; attempt++) {
+      try {
+        const offsets = await admin.fetchTopicOffsets(topic);
+        return offsets.reduce((sum, p) => sum + Number(p.high), 0);
+      } catch (err) {
+        if (!(err as { retriable?: boolean }).retriable || attempt >= 50) throw err;
+        await new Promise((r) => setTimeout(r, 200));
+      }
+    }
   } finally {
     await admin.disconnect();
   }
