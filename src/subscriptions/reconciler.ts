@@ -7,7 +7,8 @@
 // slow or dead instance never delays the others. Results are written to the store as
 // observations (per instance and subscription) and an instance report, so every replica can show
 // them. Observations are rewritten only when something changed (or they grew stale), which keeps
-// a restart or an idle interval from churning the store.
+// a restart or an idle interval from churning the store; the instance report also when its
+// lastPassAt is REPORT_REFRESH_MS old (the leader itself reports its in-memory lastPassAt).
 import type { Logger } from 'pino';
 import { HV_STATUS_SUBSCRIPTION_NOT_FOUND } from '../healthvault/index.ts';
 import type { Metrics } from '../metrics.ts';
@@ -47,9 +48,17 @@ export interface PassResult {
   error: string | null;
   plan: readonly PlanAction[];
   applied: number;
+  /** when the pass ended: the lastPassAt of the reconciler's status and of the stored instance report */
+  finishedAt: string;
 }
 
 const STALE_OBSERVATION_MS = 5 * 60_000;
+/**
+ * The instance report (lastPassAt for replicas that do not lead) is rewritten when anything in
+ * it changed, and otherwise at most this often: bounded store traffic however short the
+ * interval, at the price of a follower's lastPassAt lagging by up to this much.
+ */
+export const REPORT_REFRESH_MS = 60_000;
 const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 /** Run `fn` over `items` with at most `limit` in flight. */
@@ -104,7 +113,7 @@ class InstanceWorker {
     do {
       this.#dirty = false;
       result = await this.#r.pass(this.id, this.#abort.signal);
-      this.lastPassAt = new Date().toISOString();
+      this.lastPassAt = result.finishedAt;
       if (result.ok) {
         this.failures = 0;
         this.lastError = null;
@@ -242,7 +251,7 @@ export class Reconciler {
     const endTimer = m?.reconcileDuration.startTimer({ instance: instanceId });
     const signal = AbortSignal.any([stopSignal, AbortSignal.timeout(this.#o.passTimeoutMs)]);
     const platform = this.#o.directory.platform(instanceId);
-    const result = platform ? await this.#pass(platform, signal) : { instanceId, ok: false, error: 'instance not available', plan: [], applied: 0 };
+    const result = platform ? await this.#pass(platform, signal) : { instanceId, ok: false, error: 'instance not available', plan: [], applied: 0, finishedAt: new Date().toISOString() };
     endTimer?.();
     m?.reconcilePasses.inc({ instance: instanceId, result: result.ok ? 'ok' : 'error' });
     if (!result.ok) this.#log.warn({ instanceId, error: result.error }, 'reconcile pass failed');
@@ -258,8 +267,9 @@ export class Reconciler {
       actual = await platform.listSubscriptions(signal);
     } catch (err) {
       const error = `cannot list subscriptions: ${errText(err)}`;
-      await this.#record(instanceId, null, new Map(), new Map(), error).catch(() => {});
-      return { instanceId, ok: false, error, plan: [], applied: 0 };
+      const finishedAt = new Date().toISOString();
+      await this.#record(instanceId, finishedAt, null, new Map(), new Map(), error).catch(() => {});
+      return { instanceId, ok: false, error, plan: [], applied: 0, finishedAt };
     }
     const plan = this.#plan(instanceId, actual);
     for (const a of plan.actions) m?.driftFound.inc({ instance: instanceId, kind: a.kind === 'delete' ? `delete-${a.reason}` : a.kind });
@@ -297,15 +307,15 @@ export class Reconciler {
       }
     }
     const error = errors.size > 0 ? [...errors.values()].join('; ') : null;
-    await this.#record(instanceId, plan, ids, errors, error, known).catch((err: unknown) => this.#log.warn({ err, instanceId }, 'cannot record the pass'));
-    return { instanceId, ok: error === null, error, plan: plan.actions, applied };
+    const finishedAt = new Date().toISOString();
+    await this.#record(instanceId, finishedAt, plan, ids, errors, error, known).catch((err: unknown) => this.#log.warn({ err, instanceId }, 'cannot record the pass'));
+    return { instanceId, ok: error === null, error, plan: plan.actions, applied, finishedAt };
   }
 
   /** Write observations and the instance report where they changed. */
-  async #record(instanceId: string, plan: InstancePlan | null, ids: Map<string, string>, errors: Map<string, string>, passError: string | null, known = new Map<string, string[]>()): Promise<void> {
+  async #record(instanceId: string, now: string, plan: InstancePlan | null, ids: Map<string, string>, errors: Map<string, string>, passError: string | null, known = new Map<string, string[]>()): Promise<void> {
     const { store } = this.#o;
     const view = store.view;
-    const now = new Date().toISOString();
     const desired = view.specs().filter((s) => targetInstances(s, this.#o.directory.instanceIds()).includes(instanceId));
     for (const spec of desired) {
       const prev = view.observation(instanceId, spec.name);
@@ -336,7 +346,7 @@ export class Reconciler {
       lastError: passError,
       foreign: plan ? plan.foreign.map((f) => ({ id: f.id, url: f.url, typeIds: f.typeIds })) : (prevReport?.foreign ?? []),
     };
-    if (!prevReport || JSON.stringify({ ...prevReport, lastPassAt: 0 }) !== JSON.stringify({ ...report, lastPassAt: 0 }) || Date.parse(prevReport.lastPassAt ?? '0') < Date.now() - STALE_OBSERVATION_MS) {
+    if (!prevReport || JSON.stringify({ ...prevReport, lastPassAt: 0 }) !== JSON.stringify({ ...report, lastPassAt: 0 }) || Date.parse(prevReport.lastPassAt ?? '0') <= Date.parse(now) - REPORT_REFRESH_MS) {
       await store.writeReport(report);
     }
   }
