@@ -5,11 +5,13 @@ import t from 'tap';
 import { request } from 'undici';
 import { startApp } from '../helpers/app.ts';
 import { ADMIN_TOKEN } from '../helpers/env.ts';
+import { uniqueTopic } from '../helpers/kafka.ts';
 
 const GLUCOSE = '879e7c04-4e8a-4707-9ad3-b054df467ce4';
 
 t.test('unknown fields and query parameters are refused and named', async (t) => {
-  const { adminUrl } = await startApp(t);
+  // a store of its own: "glucose" must not exist yet
+  const { adminUrl } = await startApp(t, { KAFKA_STATE_TOPIC: uniqueTopic('strict-state') });
   const call = async (method: string, path: string, body?: unknown) => {
     const r = await request(`${adminUrl}${path}`, {
       method: method as 'GET',
