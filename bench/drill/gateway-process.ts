@@ -40,6 +40,11 @@ export class GatewayProcess {
     this.url = `http://127.0.0.1:${o.port}`;
   }
 
+  /** the environment it starts with: a second replica (drill e) starts with the same */
+  get env(): Record<string, string> {
+    return this.#o.env;
+  }
+
   get pid(): number | undefined {
     return this.#child?.pid;
   }
