@@ -69,38 +69,42 @@ const options = {
 };
 
 const results: DrillResult[] = [];
+const { cleanup: _c, log: _l, ...settings } = options;
+const resultsDir = join(ROOT, 'bench/results');
+mkdirSync(resultsDir, { recursive: true });
+const file = join(resultsDir, `drill-${stamp}.json`);
+/** Written after every drill, so a run stopped half-way still leaves what ran (JSON and table). */
+const writeOut = () => {
+  const out = {
+    kind: 'drill',
+    startedAt: new Date(Date.now() - (performance.now() - started)).toISOString(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '', loadavg: loadavg(), node: process.version },
+    settings,
+    full,
+    interrupted,
+    ok: !interrupted && results.length === drills.length && results.every((r) => r.ok),
+    results,
+  };
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+  writeFileSync(join(resultsDir, `drill-${stamp}.md`), `${drillTable(results)}\n`);
+  return out;
+};
 try {
   for (const id of drills) {
     if (interrupted) break;
     log(`drill ${id}: start`);
     const r = await runDrill(id, options);
     results.push(r);
+    writeOut();
     log(`drill ${id}: ${r.ok ? 'pass' : 'FAIL'} in ${(r.durationMs / 1000).toFixed(0)} s (gateway logs: ${r.gatewayLogs.join(', ') || 'none'})`);
   }
 } finally {
   await cleanup.run();
 }
 
-const { cleanup: _c, log: _l, ...settings } = options;
-const out = {
-  kind: 'drill',
-  startedAt: new Date(Date.now() - (performance.now() - started)).toISOString(),
-  machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '', loadavg: loadavg(), node: process.version },
-  settings,
-  full,
-  interrupted,
-  ok: !interrupted && results.length === drills.length && results.every((r) => r.ok),
-  results,
-};
-const resultsDir = join(ROOT, 'bench/results');
-mkdirSync(resultsDir, { recursive: true });
-const file = join(resultsDir, `drill-${stamp}.json`);
-writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
-
+const out = writeOut();
 process.stdout.write('\n');
 for (const r of results) process.stdout.write(`${verdictLine(r)}\n`);
-const table = drillTable(results);
-writeFileSync(join(resultsDir, `drill-${stamp}.md`), `${table}\n`);
-process.stdout.write(`\n${table}\n\n`);
+process.stdout.write(`\n${drillTable(results)}\n\n`);
 process.stdout.write(`${out.ok ? 'all drills passed' : interrupted ? 'INTERRUPTED' : 'DRILLS FAILED'} — ${file}\n`);
 process.exit(out.ok ? 0 : interrupted ? 130 : 1);

@@ -32,7 +32,7 @@ function figures(r: DrillResult): string {
       return [
         `broker down (median / max) ${medMax(series(p, /^broker\d+\.brokerDownMs$/))}`,
         `gateway ready after the broker was back ${medMax(series(p, /^broker\d+\.gatewayReadyAfterBrokerMs$/))}`,
-        `503 answers while down: ${r.verification?.outcomes['503'] ?? 0}`,
+        `503 answers (Kafka down): ${r.verification?.outcomes['503'] ?? 0}`,
       ].join('; ');
     case 'c':
       return `fast instance in sync after ${s(p.fastInSyncMs)}, slow after ${s(p.slowInSyncMs)}`;
