@@ -7,6 +7,8 @@ set -uo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 export PATH="$ROOT/node_modules/.bin:$PATH"
+# scripts/test-node26.sh puts another Node ahead of the devDependency's
+[ -n "${HVG_TEST_NODE_DIR:-}" ] && export PATH="$HVG_TEST_NODE_DIR:$PATH"
 # kafkajs schedules a timer with a negative delay (Node clamps it to 1 ms); silence that warning only
 export NODE_OPTIONS="${NODE_OPTIONS:-} --disable-warning=TimeoutNegativeWarning"
 
@@ -15,6 +17,7 @@ case "$(node --version)" in
   *) echo "test.sh: Node $(node --version) is not supported; run 'npm ci' (the node devDependency brings Node 24)" >&2; exit 1 ;;
 esac
 
+echo "== Node $(node --version)"
 echo "== typecheck and build (tests also run the built server, as npm start does)"
 tsc -p tsconfig.json --noEmit || exit 1
 rm -rf dist && tsc -p tsconfig.build.json || exit 1

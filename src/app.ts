@@ -19,6 +19,7 @@ import metricsPlugin from './plugins/metrics.ts';
 import openapi from './plugins/openapi.ts';
 import sinkPlugin from './plugins/sink.ts';
 import stateMetrics from './plugins/state-metrics.ts';
+import strictAdmin, { validationMessage } from './plugins/strict-admin.ts';
 import subscriptionsPlugin from './plugins/subscriptions.ts';
 import consoleRoutes from './routes/console.ts';
 import health from './routes/health.ts';
@@ -64,6 +65,10 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     pluginTimeout: 3 * config.kafkaConnectTimeoutMs + 30_000,
     // Two info lines per notification cost more CPU than verifying it; see the onResponse hook.
     logController: new LogController({ disableRequestLogging: true }),
+    // Fastify's default (true) strips fields a schema does not allow and lets the request pass;
+    // the admin API refuses them instead (plugins/strict-admin.ts). Only schemas that say
+    // additionalProperties: false are affected.
+    ajv: { customOptions: { removeAdditional: false } },
   });
 
   // Request log: admin changes at info (an audit trail), failures at warn, the rest at debug.
@@ -78,7 +83,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   app.setErrorHandler((err, req, reply) => {
     if (isHvgError(err)) return reply.code(err.statusCode).send({ code: err.code, message: err.message });
     const e = err as { statusCode?: number; code?: string; message: string; validation?: unknown };
-    if (e.validation) return reply.code(400).send({ code: 'HVG_ERR_VALIDATION', message: e.message });
+    if (e.validation) return reply.code(400).send({ code: 'HVG_ERR_VALIDATION', message: validationMessage(req, e as Parameters<typeof validationMessage>[1]) });
     const status = e.statusCode && e.statusCode >= 400 ? e.statusCode : 500;
     if (status >= 500) req.log.error({ err }, 'request failed');
     return reply.code(status).send({ code: status >= 500 ? 'HVG_ERR_INTERNAL' : 'HVG_ERR_BAD_REQUEST', message: status >= 500 ? 'internal error' : e.message });
@@ -91,6 +96,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   // first: it places every route registered after it on its listener (plugins/admin.ts)
   await app.register(admin, { tokens: config.adminTokens, adminPort: config.adminPort, limits, rateLimitPerMinute: config.adminRateLimit });
   await app.register(metricsPlugin);
+  await app.register(strictAdmin);
   await app.register(openapi);
   await app.register(sinkPlugin, deps.sink ? { config, sink: deps.sink } : { config });
   await app.register(instancesPlugin, { settings: config, logger, waitForFirstRefresh: deps.waitForInstances ?? false });

@@ -11,15 +11,19 @@ import { readFileSync } from 'node:fs';
 import type { BatchView } from '../../src/simulator/delivery-log.ts';
 import { sleep, until, within, type Cleanup } from './cleanup.ts';
 import { LoadStream } from './load.ts';
+import { drillD, drillE } from './full-drills.ts';
+import type { GatewayProcess } from './gateway-process.ts';
 import { DrillStack, GLUCOSE, INSTANCES, PRESSURE, WEIGHT } from './stack.ts';
 import { allBatches, invariantFailures, latency, settle, verify, type Latency, type Verification } from './verify.ts';
 
-export type DrillId = 'a' | 'b' | 'c';
+export type DrillId = 'a' | 'b' | 'c' | 'd' | 'e';
 
 export const DRILL_TITLES: Record<DrillId, string> = {
   a: 'kill -9 the gateway under load, restart it',
   b: 'stop and start the broker under load',
   c: 'one slow instance',
+  d: 'SIGTERM the gateway under load (drain), restart it',
+  e: 'two replicas, kill -9 the leader under load',
 };
 
 export interface DrillOptions {
@@ -37,6 +41,8 @@ export interface DrillOptions {
   kills: number;
   /** drill a: gateway down this long before the restart; drill b: broker down this long, s */
   downS: number;
+  /** drill b: how many broker stop/start cycles */
+  brokerCycles: number;
   /** drill c: platform delay of the slow instance, ms */
   slowMs: number;
   /** bound on the drain after the load stopped, ms */
@@ -51,6 +57,7 @@ export const DEFAULTS: Omit<DrillOptions, 'cleanup' | 'log' | 'runDir'> = {
   afterS: 4,
   kills: 2,
   downS: 2,
+  brokerCycles: 1,
   slowMs: 4000,
   settleWithinMs: 90_000,
   boundMs: 300_000,
@@ -80,7 +87,7 @@ export interface DrillResult {
   error?: string;
 }
 
-interface Ctx {
+export interface Ctx {
   o: DrillOptions;
   stack: DrillStack;
   load: LoadStream;
@@ -94,6 +101,8 @@ interface Ctx {
   faultAt?: number;
   /** drills a and b: when the gateway took notifications again after each fault */
   recoveries: number[];
+  /** drill e: gateway processes beyond stack.gateway */
+  replicas: GatewayProcess[];
 }
 
 const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -102,7 +111,7 @@ const ms = (since: number): number => Math.round(Date.now() - since);
 /** Delivered batches so far, both instances: proof that load flows. */
 const deliveredCount = (stack: DrillStack): number => INSTANCES.reduce((n, id) => n + stack.sim.instance(id).delivery.counts().delivered, 0);
 
-async function flowing(stack: DrillStack, what: string, withinMs = 20_000): Promise<void> {
+export async function flowing(stack: DrillStack, what: string, withinMs = 20_000): Promise<void> {
   const before = deliveredCount(stack);
   await until(`notifications flowing (${what})`, () => deliveredCount(stack), (n) => n >= before + 5, withinMs, 50);
 }
@@ -142,7 +151,7 @@ async function controlPlaneBack(c: Ctx, key: string, since: number, withinMs = 4
 }
 
 /** Batches being POSTed right now (pending and in flight), both instances. */
-const inFlight = (stack: DrillStack): number => INSTANCES.reduce((n, id) => n + stack.sim.instance(id).deliveries({ state: 'pending' }).filter((b) => b.inFlight).length, 0);
+export const inFlight = (stack: DrillStack): number => INSTANCES.reduce((n, id) => n + stack.sim.instance(id).deliveries({ state: 'pending' }).filter((b) => b.inFlight).length, 0);
 
 /**
  * Offsets (ms after the first log line) of the start-up steps in a gateway log: where a restart
@@ -209,29 +218,35 @@ async function drillA(c: Ctx): Promise<void> {
 
 async function drillB(c: Ctx): Promise<void> {
   const { stack, o, phases } = c;
-  await flowing(stack, 'before the broker stops');
-  const stopAt = Date.now();
-  await within('broker stop', 60_000, stack.broker.stop());
-  phases.brokerStopMs = ms(stopAt);
-  c.faultAt = stopAt;
-  c.stack.log(`b: broker stopped (took ${(phases.brokerStopMs / 1000).toFixed(1)} s) with ${c.load.changes} changes made`);
-  try {
-    await until('the gateway refusing while Kafka is down', () => allBatches(stack.sim, INSTANCES).some((b) => b.history.some((h) => h.status === 503 && Date.parse(h.at) >= stopAt)), (v) => v, 20_000, 100);
-  } catch {
-    c.notes.push('no 503 seen while the broker was down');
+  for (let k = 1; k <= o.brokerCycles; k++) {
+    await flowing(stack, `before the broker stops (cycle ${k})`);
+    const stopAt = Date.now();
+    await within('broker stop', 60_000, stack.broker.stop());
+    const stopMs = ms(stopAt);
+    c.faultAt ??= stopAt;
+    c.stack.log(`b: broker stopped (cycle ${k}, took ${(stopMs / 1000).toFixed(1)} s) with ${c.load.changes} changes made`);
+    try {
+      await until('the gateway refusing while Kafka is down', () => allBatches(stack.sim, INSTANCES).some((b) => b.history.some((h) => h.status === 503 && Date.parse(h.at) >= stopAt)), (v) => v, 20_000, 100);
+    } catch {
+      c.notes.push(`cycle ${k}: no 503 seen while the broker was down`);
+    }
+    await sleep(o.downS * 1000);
+    const startAt = Date.now();
+    await within('broker start', 200_000, stack.broker.start(true));
+    const downMs = ms(stopAt);
+    const startMs = ms(startAt);
+    const upAt = Date.now();
+    c.stack.log(`b: broker back after ${(downMs / 1000).toFixed(1)} s down (cycle ${k})`);
+    await until('gateway ready again', async () => (await fetch(`${stack.gateway.url}/readyz`, { signal: AbortSignal.timeout(1000) })).status, (s) => s === 200, 60_000, 100);
+    const readyMs = ms(upAt);
+    c.recoveries.push(Date.now());
+    await flowing(stack, `after the broker restart (cycle ${k})`);
+    const cycle = { brokerStopMs: stopMs, brokerDownMs: downMs, brokerStartMs: startMs, gatewayReadyAfterBrokerMs: readyMs, flowingAfterBrokerMs: ms(upAt) };
+    // cycle 1 keeps the names of the single-cycle drill; every cycle also under broker<k>.…
+    if (k === 1) Object.assign(phases, cycle);
+    for (const [key, v] of Object.entries(cycle)) phases[`broker${k}.${key}`] = v;
+    if (k < o.brokerCycles) await sleep(Math.max(1, o.warmS / 2) * 1000);
   }
-  await sleep(o.downS * 1000);
-  const startAt = Date.now();
-  await within('broker start', 200_000, stack.broker.start(true));
-  phases.brokerDownMs = ms(stopAt);
-  phases.brokerStartMs = ms(startAt);
-  const upAt = Date.now();
-  c.stack.log(`b: broker back after ${(phases.brokerDownMs / 1000).toFixed(1)} s down`);
-  await until('gateway ready again', async () => (await fetch(`${stack.gateway.url}/readyz`, { signal: AbortSignal.timeout(1000) })).status, (s) => s === 200, 60_000, 100);
-  phases.gatewayReadyAfterBrokerMs = ms(upAt);
-  c.recoveries.push(Date.now());
-  await flowing(stack, 'after the broker restart');
-  phases.flowingAfterBrokerMs = ms(upAt);
 }
 
 async function drillC(c: Ctx): Promise<void> {
@@ -311,14 +326,16 @@ export async function runDrill(id: DrillId, o: DrillOptions): Promise<DrillResul
     });
     phases.subscribeMs = Math.round(await stack.subscribe('glucose', [GLUCOSE]));
     load = new LoadStream(stack.sim, { ratePerInstance: o.ratePerInstance, instances: INSTANCES, typeIds: id === 'c' ? [GLUCOSE, WEIGHT] : [GLUCOSE] });
-    c = { o, stack, load, phases, notes, failures, kills: [], recoveries: [] };
+    c = { o, stack, load, phases, notes, failures, kills: [], recoveries: [], replicas: [] };
     load.start();
     o.log(`${id}: load ${o.ratePerInstance}/s in each instance`);
     await sleep(o.warmS * 1000);
     const faultAt = Date.now();
     if (id === 'a') await drillA(c);
     else if (id === 'b') await drillB(c);
-    else await drillC(c);
+    else if (id === 'c') await drillC(c);
+    else if (id === 'd') await drillD(c);
+    else await drillE(c);
     await sleep(o.afterS * 1000);
     load.stop();
     const stoppedAt = Date.now();
@@ -332,7 +349,8 @@ export async function runDrill(id: DrillId, o: DrillOptions): Promise<DrillResul
     c.kills.forEach((at, i) => (phases[`kill${i + 1}FirstAckMs`] = firstAckAfter(batches, at)));
     c.recoveries.forEach((at, i) => (phases[`backlog${i + 1}DrainMs`] = backlogDrain(batches, at)));
     if (id !== 'a') phases.faultToFirstAckMs = firstAckAfter(batches, c.faultAt ?? faultAt);
-    await controlPlaneBack(c, 'controlPlaneBackMs', stoppedAt);
+    // drill e checked its survivor itself (stack.gateway may be the replica it killed)
+    if (id !== 'e') await controlPlaneBack(c, 'controlPlaneBackMs', stoppedAt);
     if (id === 'b') {
       // the store takes writes again after the broker came back: a new subscription syncs
       try {
@@ -368,8 +386,8 @@ export async function runDrill(id: DrillId, o: DrillOptions): Promise<DrillResul
     ...((c as Ctx | undefined)?.latency ? { latency: (c as Ctx | undefined)!.latency } : {}),
     verification,
     notes,
-    gatewayLogs: s?.gateway.logs ?? [],
-    gatewayExits: s?.gateway.exits ?? [],
+    gatewayLogs: [...(s?.gateway.logs ?? []), ...((c as Ctx | undefined)?.replicas.flatMap((r) => r.logs) ?? [])],
+    gatewayExits: [...(s?.gateway.exits ?? []), ...((c as Ctx | undefined)?.replicas.flatMap((r) => r.exits) ?? [])],
     durationMs: Date.now() - t0,
     ...(error ? { error } : {}),
   };
@@ -399,6 +417,10 @@ export function verdictLine(r: DrillResult): string {
     }
   } else if (r.drill === 'b') {
     parts.push(`broker down ${sec(p.brokerDownMs ?? 0)}, gateway ready ${sec(p.gatewayReadyAfterBrokerMs ?? 0)} after the broker was back, backlog drained ${sec(p.backlog1DrainMs ?? -1)} after ready`);
+  } else if (r.drill === 'd') {
+    parts.push(`SIGTERM → exit ${sec(p.termToExitMs ?? -1)} (${p.termExitCode === 0 ? 'exit 0' : 'NOT exit 0'}), POSTs open at SIGTERM: ${p.termOpen200 ?? 0}×200, ${p.termOpen503 ?? 0}×503, ${p.termOpenCut ?? 0} cut off`);
+  } else if (r.drill === 'e') {
+    parts.push(`new leader's first pass ${sec(p.failoverFirstPassMs ?? -1)} after the kill, duplicate subscriptions ${p.duplicatesBefore ?? '?'} before / ${p.duplicatesAfter ?? '?'} after`);
   } else if (r.latency) {
     const l = r.latency;
     parts.push(`fast instance in sync after ${sec(p.fastInSyncMs ?? -1)}, slow after ${sec(p.slowInSyncMs ?? -1)}; fast delivery p50/p99 ${l['slow.1']!.p50}/${l['slow.1']!.p99} ms (before ${l['before.1']!.p50}/${l['before.1']!.p99})`);

@@ -10,8 +10,8 @@ import { sleep } from './cleanup.ts';
 export const ROOT = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
 export const SERVER_ENTRY = join(ROOT, 'dist/server.js');
 
-/** The repo's Node (the `node` devDependency) when present, else the one running us. */
-export const NODE_BIN = existsSync(join(ROOT, 'node_modules/.bin/node')) ? join(ROOT, 'node_modules/.bin/node') : process.execPath;
+/** The Node running us: the devDependency's under npm scripts, Node 26 under npm run test:node26. */
+export const NODE_BIN = process.execPath;
 
 export interface GatewayProcessOptions {
   port: number;
@@ -43,6 +43,11 @@ export class GatewayProcess {
     this.port = o.port;
     this.url = `http://127.0.0.1:${o.port}`;
     this.adminUrl = `http://127.0.0.1:${o.adminPort}`;
+  }
+
+  /** the environment it starts with: a second replica (drill e) starts with the same */
+  get env(): Record<string, string> {
+    return this.#o.env;
   }
 
   get pid(): number | undefined {

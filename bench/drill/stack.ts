@@ -112,7 +112,14 @@ export class DrillStack {
     });
     sim.setDeliveryRewrites([{ from: `${PUBLIC_BASE}/`, to: `${gateway.url}/` }]);
     const stack = new DrillStack(broker, sim, gateway, topic, stateTopic, o.log);
-    const { readyMs } = await gateway.start();
+    // On a broker that has just started, creating and reading a new topic can fail once with
+    // "This server does not host this topic-partition" and the gateway exits 1 (a known start-up
+    // race, not what a drill is about): the first start gets one more try, logged.
+    const { readyMs } = await gateway.start().catch(async (err: unknown) => {
+      if (!/exited \(exit 1\) before it was ready/.test((err as Error).message)) throw err;
+      o.log(`${o.name}: first gateway start failed (${(err as Error).message}); starting it once more`);
+      return gateway.start();
+    });
     o.log(`${o.name}: gateway pid ${gateway.pid} ready on ${gateway.url} in ${(readyMs / 1000).toFixed(1)} s`);
     return stack;
   }

@@ -9,7 +9,7 @@ export default fp(
     await app.register(swagger, {
       openapi: {
         openapi: '3.1.0',
-        info: { title: 'hv-gateway admin API', version: '1', description: 'Subscriptions kept identical in every HealthVault instance; reconciliation and consistency.' },
+        info: { title: 'hv-gateway admin API', version: '1', description: 'Subscriptions kept identical in every HealthVault instance; reconciliation and consistency. Requests are strict: a body field or query parameter not listed here is refused with 400 HVG_ERR_VALIDATION naming it.' },
         components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
         security: [{ bearer: [] }],
       },

@@ -1,5 +1,6 @@
 // Admin REST for subscriptions, reconciliation and the consistency report. Schemas on every
 // route (they also feed the OpenAPI document); handlers are thin calls into the service.
+import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { SubscriptionView } from '../subscriptions/service.ts';
 import { stateOf } from '../subscriptions/service.ts';
@@ -55,34 +56,68 @@ const putBody = {
   },
 } as const;
 const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 412: errorSchema, 503: errorSchema } as const;
+const notModified = { 304: { type: 'null', description: 'Not Modified: If-None-Match matched the ETag' } } as const;
 
-const present = (v: SubscriptionView) => ({ ...v.spec, etag: v.etag, status: v.instances });
+/**
+ * The ETag of what GET answers: the spec revision (what If-Match protects, e.g. "glucose-r3")
+ * plus a digest of the live per-instance status ("glucose-r3.<10 chars>"), so a conditional
+ * GET that polls for in-sync gets 304 only while neither changed. Names are slugs (no "."), so
+ * the two parts cannot be confused.
+ */
+export function representationTag(v: SubscriptionView): string {
+  const digest = createHash('sha256').update(JSON.stringify(v.instances)).digest('base64url').slice(0, 10);
+  return `${v.etag.slice(0, -1)}.${digest}"`;
+}
+
+/** If-Match compares spec revisions: a tag from GET loses its status part ("glucose-r3.x" → "glucose-r3"). */
+export function specTags(header: string | undefined): string | undefined {
+  return header?.split(',').map((t) => t.trim().replace(/^(W\/)?"([^".]*)\.[A-Za-z0-9_-]*"$/, '$1"$2"')).join(', ');
+}
+
+/** If-None-Match on a GET (RFC 9110 §13.1.2): "*" or any listed tag, compared weakly. */
+function noneMatch(header: string | undefined, tag: string): boolean {
+  if (header === undefined) return false;
+  return header.split(',').some((t) => {
+    const s = t.trim();
+    return s === '*' || s.replace(/^W\//, '') === tag;
+  });
+}
+
+const present = (v: SubscriptionView) => ({ ...v.spec, etag: representationTag(v), status: v.instances });
+const later = (a: string | null | undefined, b: string | null | undefined): string | null => (a && b ? (Date.parse(a) >= Date.parse(b) ? a : b) : (a ?? b ?? null));
 
 type NameReq = { Params: { name: string }; Headers: { 'if-match'?: string; 'if-none-match'?: string } };
 
 const routes: FastifyPluginAsync = async (app: FastifyInstance) => {
   const svc = () => app.subscriptions.service;
-  const send = (reply: FastifyReply, v: SubscriptionView, code = 200) => reply.code(code).header('etag', v.etag).send(present(v));
+  const send = (reply: FastifyReply, v: SubscriptionView, code = 200) => reply.code(code).header('etag', representationTag(v)).send(present(v));
 
   app.get('/v1/subscriptions', { schema: { tags: ['subscriptions'], summary: 'List subscriptions', response: { 200: { type: 'object', properties: { items: { type: 'array', items: subscriptionSchema } } } } } }, async () => ({
     items: svc().list().map(present),
   }));
 
-  app.get<NameReq>('/v1/subscriptions/:name', { schema: { tags: ['subscriptions'], summary: 'One subscription with its state in every instance', params: nameParams, response: { 200: subscriptionSchema, ...errors } } }, async (req, reply) =>
-    send(reply, svc().get(req.params.name)),
+  app.get<NameReq>(
+    '/v1/subscriptions/:name',
+    { schema: { tags: ['subscriptions'], summary: 'One subscription with its state in every instance (If-None-Match → 304)', params: nameParams, headers: preconditionHeaders, response: { 200: subscriptionSchema, ...notModified, ...errors } } },
+    async (req, reply) => {
+      const v = svc().get(req.params.name);
+      const tag = representationTag(v);
+      if (noneMatch(req.headers['if-none-match'], tag)) return reply.code(304).header('etag', tag).send();
+      return send(reply, v);
+    },
   );
 
   app.put<NameReq & { Body: { eventType?: string; typeIds: string[]; instances?: string[] | null; keyVersion?: number } }>(
     '/v1/subscriptions/:name',
     { schema: { tags: ['subscriptions'], summary: 'Create or replace a subscription (If-Match / If-None-Match supported)', params: nameParams, headers: preconditionHeaders, body: putBody, response: { 200: subscriptionSchema, 201: subscriptionSchema, ...errors } } },
     async (req, reply) => {
-      const { view, created } = await svc().put(req.params.name, req.body, { ifMatch: req.headers['if-match'], ifNoneMatch: req.headers['if-none-match'] });
+      const { view, created } = await svc().put(req.params.name, req.body, { ifMatch: specTags(req.headers['if-match']), ifNoneMatch: req.headers['if-none-match'] });
       return send(reply, view, created ? 201 : 200);
     },
   );
 
   app.delete<NameReq>('/v1/subscriptions/:name', { schema: { tags: ['subscriptions'], summary: 'Delete a subscription from every instance', params: nameParams, headers: preconditionHeaders, response: { 204: { type: 'null' }, ...errors } } }, async (req, reply) => {
-    await svc().delete(req.params.name, { ifMatch: req.headers['if-match'] });
+    await svc().delete(req.params.name, { ifMatch: specTags(req.headers['if-match']) });
     return reply.code(204).send();
   });
 
@@ -97,7 +132,7 @@ const routes: FastifyPluginAsync = async (app: FastifyInstance) => {
         response: { 200: subscriptionSchema, ...errors },
       },
     },
-    async (req, reply) => send(reply, await svc().rotateKey(req.params.name, { ifMatch: req.headers['if-match'] }, { revokePrevious: req.query.revokePrevious === true })),
+    async (req, reply) => send(reply, await svc().rotateKey(req.params.name, { ifMatch: specTags(req.headers['if-match']) }, { revokePrevious: req.query.revokePrevious === true })),
   );
 
   app.post<{ Querystring: { dryRun?: boolean } }>(
@@ -120,6 +155,10 @@ const routes: FastifyPluginAsync = async (app: FastifyInstance) => {
     const view = store.view;
     const ids = app.subscriptions.supportedInstances();
     const specs = view.specs();
+    // lastPassAt = when the leader last completed a pass over the instance, the same value as
+    // reconciler[].lastPassAt: the leader knows it in memory; other replicas read the stored
+    // report (rewritten at least every REPORT_REFRESH_MS while the leader passes)
+    const own = new Map(reconciler.status().map((s) => [s.instanceId, s.lastPassAt]));
     const summary = { 'in-sync': 0, pending: 0, error: 0, missing: 0, foreign: 0 };
     const instances = ids.map((instanceId) => {
       const report = view.report(instanceId);
@@ -132,7 +171,7 @@ const routes: FastifyPluginAsync = async (app: FastifyInstance) => {
           return { name: s.name, state, hvSubscriptionId: o?.hvSubscriptionId ?? null, lastError: o?.lastError ?? null, lastSync: o?.lastSync ?? null };
         });
       summary.foreign += report?.foreign.length ?? 0;
-      return { instanceId, lastPassAt: report?.lastPassAt ?? null, lastPassOk: report?.lastPassOk ?? null, lastError: report?.lastError ?? null, subscriptions, foreign: report?.foreign ?? [] };
+      return { instanceId, lastPassAt: later(report?.lastPassAt, own.get(instanceId)), lastPassOk: report?.lastPassOk ?? null, lastError: report?.lastError ?? null, subscriptions, foreign: report?.foreign ?? [] };
     });
     return { generatedAt: new Date().toISOString(), leader: leadership.isLeader(), consistent: summary.pending + summary.error + summary.missing === 0, summary, instances, reconciler: reconciler.status() };
   });

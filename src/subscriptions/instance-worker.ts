@@ -61,7 +61,7 @@ export class InstanceWorker {
     do {
       this.#dirty = false;
       result = await this.#r.pass(this.id, this.#abort.signal);
-      this.lastPassAt = new Date().toISOString();
+      this.lastPassAt = result.finishedAt;
       if (result.ok) {
         this.failures = 0;
         this.lastError = result.configError ? result.error : null;

@@ -7,7 +7,8 @@
 // slow or dead instance never delays the others. Results are written to the store as
 // observations (per instance and subscription) and an instance report, so every replica can show
 // them. Observations are rewritten only when something changed (or they grew stale), which keeps
-// a restart or an idle interval from churning the store.
+// a restart or an idle interval from churning the store; the instance report also when its
+// lastPassAt is REPORT_REFRESH_MS old (the leader itself reports its in-memory lastPassAt).
 import type { Logger } from 'pino';
 import { HV_STATUS_SUBSCRIPTION_NOT_FOUND } from '../healthvault/index.ts';
 import type { Metrics } from '../metrics.ts';
@@ -56,9 +57,17 @@ export interface PassResult {
   configError?: boolean;
   plan: readonly PlanAction[];
   applied: number;
+  /** when the pass ended: the lastPassAt of the reconciler's status and of the stored instance report */
+  finishedAt: string;
 }
 
 const STALE_OBSERVATION_MS = 5 * 60_000;
+/**
+ * The instance report (lastPassAt for replicas that do not lead) is rewritten when anything in
+ * it changed, and otherwise at most this often: bounded store traffic however short the
+ * interval, at the price of a follower's lastPassAt lagging by up to this much.
+ */
+export const REPORT_REFRESH_MS = 60_000;
 const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export class Reconciler {
@@ -186,8 +195,8 @@ export class Reconciler {
     const blocked = this.#blocked.get(instanceId);
     const skip = blocked !== undefined && !forced;
     let result: PassResult;
-    if (skip) result = { instanceId, ok: true, configError: true, error: blocked, plan: [], applied: 0 };
-    else result = platform ? await this.#pass(platform, signal, forced) : { instanceId, ok: false, error: 'instance not available', plan: [], applied: 0 };
+    if (skip) result = { instanceId, ok: true, configError: true, error: blocked, plan: [], applied: 0, finishedAt: new Date().toISOString() };
+    else result = platform ? await this.#pass(platform, signal, forced) : { instanceId, ok: false, error: 'instance not available', plan: [], applied: 0, finishedAt: new Date().toISOString() };
     endTimer?.();
     m?.reconcilePasses.inc({ instance: instanceId, result: skip ? 'blocked' : result.ok ? 'ok' : 'error' });
     if (!result.ok) this.#log.warn({ instanceId, error: result.error }, 'reconcile pass failed');
@@ -209,8 +218,9 @@ export class Reconciler {
         this.#blocked.set(instanceId, error);
         this.#log.error({ instanceId, hvStatus: status }, error);
       }
-      await this.#record(instanceId, null, new Map(), new Map(), error).catch(() => {});
-      return { instanceId, ok: status !== undefined, configError: status !== undefined, error, plan: [], applied: 0 };
+      const finishedAt = new Date().toISOString();
+      await this.#record(instanceId, finishedAt, null, new Map(), new Map(), error).catch(() => {});
+      return { instanceId, ok: status !== undefined, configError: status !== undefined, error, plan: [], applied: 0, finishedAt };
     }
     const planned = this.#plan(instanceId, actual);
     // creates/updates refused for a configuration reason at this spec revision wait for a change or an operator
@@ -266,16 +276,16 @@ export class Reconciler {
       }
     }
     const error = errors.size > 0 ? [...errors.values()].join('; ') : null;
-    await this.#record(instanceId, plan, ids, errors, error, known, configErrors).catch((err: unknown) => this.#log.warn({ err, instanceId }, 'cannot record the pass'));
+    const finishedAt = new Date().toISOString();
+    await this.#record(instanceId, finishedAt, plan, ids, errors, error, known, configErrors).catch((err: unknown) => this.#log.warn({ err, instanceId }, 'cannot record the pass'));
     const retriable = [...errors.keys()].some((name) => !configErrors.has(name));
-    return { instanceId, ok: !retriable, error, plan: plan.actions, applied, ...(configErrors.size > 0 ? { configError: true } : {}) };
+    return { instanceId, ok: !retriable, error, plan: plan.actions, applied, finishedAt, ...(configErrors.size > 0 ? { configError: true } : {}) };
   }
 
   /** Write observations and the instance report where they changed. */
-  async #record(instanceId: string, plan: InstancePlan | null, ids: Map<string, string>, errors: Map<string, string>, passError: string | null, known = new Map<string, string[]>(), configErrors = new Map<string, number>()): Promise<void> {
+  async #record(instanceId: string, now: string, plan: InstancePlan | null, ids: Map<string, string>, errors: Map<string, string>, passError: string | null, known = new Map<string, string[]>(), configErrors = new Map<string, number>()): Promise<void> {
     const { store } = this.#o;
     const view = store.view;
-    const now = new Date().toISOString();
     const desired = view.specs().filter((s) => targetInstances(s, this.#o.directory.instanceIds()).includes(instanceId));
     for (const spec of desired) {
       const prev = view.observation(instanceId, spec.name);
@@ -309,7 +319,7 @@ export class Reconciler {
       lastError: passError,
       foreign: plan ? plan.foreign.map((f) => ({ id: f.id, url: f.url, typeIds: f.typeIds, ...(f.unreadable === undefined ? {} : { unreadable: f.unreadable }) })) : (prevReport?.foreign ?? []),
     };
-    if (!prevReport || JSON.stringify({ ...prevReport, lastPassAt: 0 }) !== JSON.stringify({ ...report, lastPassAt: 0 }) || Date.parse(prevReport.lastPassAt ?? '0') < Date.now() - STALE_OBSERVATION_MS) {
+    if (!prevReport || JSON.stringify({ ...prevReport, lastPassAt: 0 }) !== JSON.stringify({ ...report, lastPassAt: 0 }) || Date.parse(prevReport.lastPassAt ?? '0') <= Date.parse(now) - REPORT_REFRESH_MS) {
       await store.writeReport(report);
     }
   }

@@ -35,7 +35,7 @@ t.test('kill -9 the gateway under load and restart it: no acknowledged notificat
   if (!v) return t.fail('no verification');
   t.ok(r.changes >= 300, `${r.changes} thing changes made`);
   t.ok(v.notificationsDelivered >= 200, `${v.notificationsDelivered} notifications acknowledged (200) by the gateway`);
-  t.same(r.gatewayExits[0], 'SIGKILL', 'the first gateway process died of SIGKILL');
+  t.equal(r.gatewayExits.filter((e) => e === 'SIGKILL').length, 1, 'one gateway process died of SIGKILL (a failed first start, retried once, would be an "exit 1" before it)');
   t.ok(r.phases.kill1ToReadyMs! > 0, `restarted and ready ${r.phases.kill1ToReadyMs} ms after the kill`);
   t.ok(v.retriedBatches > 0 && v.maxAttempts > 1, `${v.retriedBatches} batches needed retries (max ${v.maxAttempts} attempts): the kill hit the load`);
   t.same([v.batchesPending, v.batchesFailed], [0, 0], `all ${v.batches} batches delivered by the simulator's retries`);

@@ -9,7 +9,7 @@ t.test('PUT → identical in both instances; GET shows it in sync; DELETE → go
   const gw = await startGateway(t, sim);
   const put = await gw.admin('PUT', '/v1/subscriptions/glucose', { typeIds: [GLUCOSE, WEIGHT] });
   t.equal(put.status, 201);
-  t.match(put.headers.etag, /^"glucose-r1"$/);
+  t.match(put.headers.etag, /^"glucose-r1\.[\w-]{10}"$/, 'the spec revision plus a digest of the status');
   for (const id of ['1', '2']) {
     const [s] = await eventually(`subscription in instance ${id}`, () => ours(sim, id), (l) => l.length === 1);
     t.equal(s!.url, `${PUBLIC_BASE}/notifications/${id}/glucose`, `instance ${id}: its own URL`);
