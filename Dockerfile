@@ -20,7 +20,8 @@ COPY --from=build --chown=node:node /app/dist ./dist
 # the operator console's static files (no build step): dist/routes/console.js reads them from src/console
 COPY --from=build --chown=node:node /app/src/console ./src/console
 USER node
-EXPOSE 8080
+# 8080: notifications (public, behind TLS); 9090: admin API, /metrics, console (ADMIN_PORT; keep internal)
+EXPOSE 8080 9090
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM
