@@ -22,7 +22,7 @@ export const CONFIG_SCHEMA = {
 
   kafkaBrokers: setting('KAFKA_BROKERS', 'Bootstrap brokers, comma-separated host:port.', ['127.0.0.1:9092'], brokerList, { defaultText: '127.0.0.1:9092' }),
   kafkaClientId: setting('KAFKA_CLIENT_ID', 'Kafka client id of the gateway.', 'hv-gateway', text(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ".", "_" or "-"')),
-  kafkaTopic: setting('KAFKA_TOPIC', 'The one topic every notification is written to.', 'healthvault.events', text(/^[A-Za-z0-9._-]{1,249}$/, 'a legal Kafka topic name')),
+  kafkaTopic: setting('KAFKA_TOPIC', 'The topic every notification is written to as an event (the Kafka record contract); what cannot become an event goes to KAFKA_DEAD_LETTER_TOPIC.', 'healthvault.events', text(/^[A-Za-z0-9._-]{1,249}$/, 'a legal Kafka topic name')),
   kafkaDeadLetterTopic: setting('KAFKA_DEAD_LETTER_TOPIC', 'Topic for authentic notification bodies the gateway cannot turn into events (unreadable XML, unknown kinds, foreign subscription ids): raw body + instance, subscription, reason. Created like KAFKA_TOPIC.', 'healthvault.dead-letter', text(/^[A-Za-z0-9._-]{1,249}$/, 'a legal Kafka topic name')),
   kafkaTopicPartitions: setting('KAFKA_TOPIC_PARTITIONS', 'Partitions when the gateway creates the topic.', 6, int(1, 10_000)),
   kafkaTopicReplication: setting('KAFKA_TOPIC_REPLICATION', 'Replication factor when the gateway creates the topic (-1 = broker default).', -1, int(-1, 32)),
