@@ -58,6 +58,13 @@ function rawValue(s: Setting<unknown>, env: Env): string | undefined {
   return direct;
 }
 
+/** Raw, unreadable bodies must never reach the consumers of the events (or the store). */
+function checkDeadLetterTopic(c: Config): ConfigProblem[] {
+  const taken = [c.kafkaTopic, c.stateTopic, `${c.stateTopic}.leader`];
+  if (!taken.includes(c.kafkaDeadLetterTopic)) return [];
+  return [{ variable: 'KAFKA_DEAD_LETTER_TOPIC', message: `KAFKA_DEAD_LETTER_TOPIC "${c.kafkaDeadLetterTopic}" must differ from KAFKA_TOPIC and KAFKA_STATE_TOPIC (and its .leader topic): give dead letters a topic of their own` }];
+}
+
 /** Validate the whole environment; throws HvgError(HVG_ERR_CONFIG) listing every problem. */
 export function loadConfig(env: Env = process.env): Config {
   const out: Record<string, unknown> = {};
@@ -71,7 +78,7 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
   // checks across variables, once each variable is valid on its own
-  if (problems.length === 0) problems.push(...checkInstanceSettings(out as Config), ...checkSubscriptionSettings(out as Config), ...checkKafkaSettings(out as Config));
+  if (problems.length === 0) problems.push(...checkInstanceSettings(out as Config), ...checkSubscriptionSettings(out as Config), ...checkKafkaSettings(out as Config), ...checkDeadLetterTopic(out as Config));
   if (problems.length > 0) {
     throw new HvgError('HVG_ERR_CONFIG', `invalid configuration:\n  ${problems.map((p) => p.message).join('\n  ')}`, { details: { problems } });
   }
