@@ -16,11 +16,12 @@
 // A record may name another topic the sink ensured at start (the dead-letter topic): one send
 // still carries the whole batch, grouped per topic (sendBatch), so every rule above holds for
 // every topic alike and a publish mixing topics is acknowledged all together or not at all.
-import { Partitioners, type Kafka, type Message, type Producer, type TopicMessages } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
 import { createKafkaClient, describeConnection, disconnectWithin, ensureTopics, PLAINTEXT, retryUntil, type KafkaLogLevel, type KafkaSecurity } from '../kafka/index.ts';
 import { recordBytes, type SinkRecord } from './record.ts';
+import { topicMessagesOf } from './topic-messages.ts';
 
 export interface KafkaSinkOptions {
   brokers: readonly string[];
@@ -259,25 +260,7 @@ export class KafkaSink implements Sink {
     const producer = this.#producer;
     this.#inFlight = true;
     this.#s.sends++;
-    // grouped per topic; the events topic (no SinkRecord.topic) needs no map lookup
-    const events: Message[] = [];
-    let others: Map<string, Message[]> | undefined;
-    let count = 0;
-    for (const p of batch) {
-      for (const r of p.records) {
-        const m: Message = { key: r.key, value: r.value, headers: { ...r.headers } };
-        count++;
-        if (r.topic === undefined || r.topic === this.#o.topic) events.push(m);
-        else {
-          others ??= new Map();
-          const list = others.get(r.topic);
-          if (list === undefined) others.set(r.topic, [m]);
-          else list.push(m);
-        }
-      }
-    }
-    const topicMessages: TopicMessages[] = events.length > 0 ? [{ topic: this.#o.topic, messages: events }] : [];
-    if (others !== undefined) for (const [topic, messages] of others) topicMessages.push({ topic, messages });
+    const { topicMessages, count } = topicMessagesOf(batch, this.#o.topic);
     // Safety net: a send that outlives twice the publish bound is abandoned with its producer.
     withTimeout(producer.sendBatch({ topicMessages, acks: -1 }), 2 * this.#o.publishTimeoutMs, () => new Error('send abandoned after 2 × KAFKA_PUBLISH_TIMEOUT_MS'))
       .then(
