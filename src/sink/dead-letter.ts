@@ -45,13 +45,13 @@ const MAX_ENTRIES = 100;
 /** Header values must stay printable and bounded: the reader's message may quote body bytes. */
 const printable = (s: string, max: number): string => {
   const clean = s.replace(/[^\x20-\x7e]/g, '?');
-  return clean.length > max ? `${clean.slice(0, max - 1)}…` : clean;
+  return clean.length > max ? `${clean.slice(0, max - 3)}...` : clean;
 };
 
 export function toDeadLetterRecord(d: DeadLetter): SinkRecord {
   // deterministic for a redelivery of the same body (a lost 200 makes the platform send it again)
   const id = createHash('sha256').update(`${d.instanceId}\n${d.subscriptionId}\n`).update(d.body).digest('hex').slice(0, 32);
-  const entries = d.entries.length > MAX_ENTRIES ? `${d.entries.slice(0, MAX_ENTRIES).join(',')},…` : d.entries.join(',');
+  const entries = d.entries.length > MAX_ENTRIES ? `${d.entries.slice(0, MAX_ENTRIES).join(',')},...` : d.entries.join(',');
   return {
     topic: d.topic,
     // one subscription's dead letters of one instance stay in order
