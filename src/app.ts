@@ -112,6 +112,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
     view: app.subscriptions.store.view, instances: app.instances, keys: app.subscriptions.keys, sink: app.sink, metrics: app.metrics,
     acceptHexMac: config.notificationAcceptHexMac,
     rateLimit: config.notificationRateLimit, authFailureLimit: config.notificationAuthFailureLimit, rateWindowMs: config.notificationRateWindowMs,
+    deadLetterTopic: config.kafkaDeadLetterTopic,
   });
   app.decorate('notificationReceiver', receiver);
   await app.register(notificationsRoute, {

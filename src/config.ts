@@ -22,7 +22,8 @@ export const CONFIG_SCHEMA = {
 
   kafkaBrokers: setting('KAFKA_BROKERS', 'Bootstrap brokers, comma-separated host:port.', ['127.0.0.1:9092'], brokerList, { defaultText: '127.0.0.1:9092' }),
   kafkaClientId: setting('KAFKA_CLIENT_ID', 'Kafka client id of the gateway.', 'hv-gateway', text(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ".", "_" or "-"')),
-  kafkaTopic: setting('KAFKA_TOPIC', 'The one topic every notification is written to.', 'healthvault.events', text(/^[A-Za-z0-9._-]{1,249}$/, 'a legal Kafka topic name')),
+  kafkaTopic: setting('KAFKA_TOPIC', 'The topic every notification is written to as an event (the Kafka record contract); what cannot become an event goes to KAFKA_DEAD_LETTER_TOPIC.', 'healthvault.events', text(/^[A-Za-z0-9._-]{1,249}$/, 'a legal Kafka topic name')),
+  kafkaDeadLetterTopic: setting('KAFKA_DEAD_LETTER_TOPIC', 'Topic for authentic notification bodies the gateway cannot turn into events (unreadable XML, unknown kinds, foreign subscription ids): raw body + instance, subscription, reason. Created like KAFKA_TOPIC.', 'healthvault.dead-letter', text(/^[A-Za-z0-9._-]{1,249}$/, 'a legal Kafka topic name')),
   kafkaTopicPartitions: setting('KAFKA_TOPIC_PARTITIONS', 'Partitions when the gateway creates the topic.', 6, int(1, 10_000)),
   kafkaTopicReplication: setting('KAFKA_TOPIC_REPLICATION', 'Replication factor when the gateway creates the topic (-1 = broker default).', -1, int(-1, 32)),
   kafkaConnectTimeoutMs: setting('KAFKA_CONNECT_TIMEOUT_MS', 'Give up connecting to Kafka at start after this long.', 15_000, int(500, 600_000)),
@@ -57,6 +58,13 @@ function rawValue(s: Setting<unknown>, env: Env): string | undefined {
   return direct;
 }
 
+/** Raw, unreadable bodies must never reach the consumers of the events (or the store). */
+function checkDeadLetterTopic(c: Config): ConfigProblem[] {
+  const taken = [c.kafkaTopic, c.stateTopic, `${c.stateTopic}.leader`];
+  if (!taken.includes(c.kafkaDeadLetterTopic)) return [];
+  return [{ variable: 'KAFKA_DEAD_LETTER_TOPIC', message: `KAFKA_DEAD_LETTER_TOPIC "${c.kafkaDeadLetterTopic}" must differ from KAFKA_TOPIC and KAFKA_STATE_TOPIC (and its .leader topic): give dead letters a topic of their own` }];
+}
+
 /** Validate the whole environment; throws HvgError(HVG_ERR_CONFIG) listing every problem. */
 export function loadConfig(env: Env = process.env): Config {
   const out: Record<string, unknown> = {};
@@ -70,7 +78,7 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
   // checks across variables, once each variable is valid on its own
-  if (problems.length === 0) problems.push(...checkInstanceSettings(out as Config), ...checkSubscriptionSettings(out as Config), ...checkKafkaSettings(out as Config));
+  if (problems.length === 0) problems.push(...checkInstanceSettings(out as Config), ...checkSubscriptionSettings(out as Config), ...checkKafkaSettings(out as Config), ...checkDeadLetterTopic(out as Config));
   if (problems.length > 0) {
     throw new HvgError('HVG_ERR_CONFIG', `invalid configuration:\n  ${problems.map((p) => p.message).join('\n  ')}`, { details: { problems } });
   }

@@ -14,8 +14,8 @@ export function createMetrics() {
     notificationsReceived: new Counter({ name: 'hv_gateway_notification_requests_total', help: 'Notification POSTs received, by instance', labelNames: ['instance'], registers: r }),
     notificationsVerified: new Counter({ name: 'hv_gateway_notification_requests_verified_total', help: 'Notification POSTs whose signature verified', labelNames: ['instance'], registers: r }),
     notificationsRejected: new Counter({ name: 'hv_gateway_notification_requests_rejected_total', help: 'Notification POSTs refused, by instance and reason (error code)', labelNames: ['instance', 'reason'], registers: r }),
+    notificationsDeadLettered: new Counter({ name: 'hv_gateway_notifications_dead_lettered_total', help: 'Authentic notification bodies written to the dead-letter topic and acknowledged, by instance and reason', labelNames: ['instance', 'reason'], registers: r }),
     notificationsProduced: new Counter({ name: 'hv_gateway_notifications_produced_total', help: 'Notifications written to Kafka and acknowledged', labelNames: ['instance'], registers: r }),
-    notificationsSkipped: new Counter({ name: 'hv_gateway_notifications_skipped_total', help: 'Notifications of unknown kinds, skipped', labelNames: ['instance', 'kind'], registers: r }),
     produceLatency: new Histogram({
       name: 'hv_gateway_produce_latency_seconds',
       help: 'Time from a verified notification POST to Kafka acknowledging all its records',

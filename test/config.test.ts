@@ -86,3 +86,11 @@ t.test('the README configuration table matches the schema', async (t) => {
     t.ok(row.includes(d.default === undefined ? '*required*' : `\`${d.default}\``), `${d.variable} default in README`);
   }
 });
+
+t.test('KAFKA_DEAD_LETTER_TOPIC: default, and never the events or state topic', async (t) => {
+  t.equal(loadConfig({ ...REQUIRED }).kafkaDeadLetterTopic, 'healthvault.dead-letter');
+  for (const env of [{ KAFKA_DEAD_LETTER_TOPIC: 'healthvault.events' }, { KAFKA_TOPIC: 'x', KAFKA_DEAD_LETTER_TOPIC: 'x' }, { KAFKA_DEAD_LETTER_TOPIC: 'hv-gateway.subscriptions' }, { KAFKA_DEAD_LETTER_TOPIC: 'hv-gateway.subscriptions.leader' }]) {
+    t.throws(() => loadConfig({ ...REQUIRED, ...env }), { code: 'HVG_ERR_CONFIG', message: /KAFKA_DEAD_LETTER_TOPIC ".*" must differ from KAFKA_TOPIC/ }, JSON.stringify(env));
+  }
+  t.throws(() => loadConfig({ ...REQUIRED, KAFKA_DEAD_LETTER_TOPIC: 'bad topic' }), { code: 'HVG_ERR_CONFIG', message: /KAFKA_DEAD_LETTER_TOPIC/ });
+});

@@ -27,6 +27,7 @@ export interface AclNames {
   clientId: string;
   /** KAFKA_CREATE_TOPICS */
   createTopics: boolean;
+  /** KAFKA_DEAD_LETTER_TOPIC (default healthvault.dead-letter) */
   deadLetterTopic?: string;
   thingsTopic?: string;
 }
@@ -52,10 +53,13 @@ export function gatewayAcls(n: AclNames, opts: { includeLater?: boolean } = {}):
     },
     { resource: 'Group', pattern: 'literal', name: `${n.stateTopic}.leader`, operations: ['Read'], why: 'leadership: the consumer group whose assignment picks the replica that reconciles' },
     { resource: 'Group', pattern: 'prefixed', name: `${n.clientId}-store-`, operations: ['Read'], why: 'the store consumer: a new group id per start (it reads from offset 0 and commits nothing)' },
+    {
+      resource: 'Topic', pattern: 'literal', name: n.deadLetterTopic ?? DEFAULT_DEAD_LETTER_TOPIC, operations: ['Write', 'Describe', ...create],
+      why: 'the sink produces authentic but unreadable notification bodies (KAFKA_DEAD_LETTER_TOPIC) with the same producer as the events',
+    },
   ];
   if (opts.includeLater ?? true) {
     list.push(
-      { resource: 'Topic', pattern: 'literal', name: n.deadLetterTopic ?? DEFAULT_DEAD_LETTER_TOPIC, operations: ['Write', 'Describe', ...create], why: 'authentic but unreadable notifications', later: 'dead-letter topic' },
       { resource: 'Topic', pattern: 'literal', name: n.thingsTopic ?? DEFAULT_THINGS_TOPIC, operations: ['Write', 'Describe', ...create], why: 'enriched things (GetThings results)', later: 'enrichment stage' },
     );
   }

@@ -1,8 +1,12 @@
 // The data path, Fastify-free: raw bytes in, verified and tagged Kafka records out.
 //   path (instance, name) → served instance? (registry) → which subscription, which key versions → strict Authorization parse →
 //   derive the key → constant-time HMAC check over the raw bytes → only then parse the XML →
-//   every notification must belong to this URL's subscription → one record per notification →
-//   resolve only after Kafka acknowledged all of them.
+//   the header's subscription id must be this URL's (else 403: an authentication matter) →
+//   one event record per notification of ours → what cannot become an event (unreadable body,
+//   unknown kind, an entry for a subscription id that is none of ours in this instance) goes,
+//   raw, to the dead-letter topic in the same publish → resolve only after Kafka acknowledged
+//   all of them. Once the HMAC verified, the content never earns a 4xx: the platform would retry
+//   it for 10 days and then drop it.
 // The instance tag comes from the path and is proven by the key (a body signed with another
 // instance's key fails the HMAC); nothing in the body can change it.
 import type { KeyObject } from 'node:crypto';
@@ -10,7 +14,8 @@ import { HvgError } from '../errors.ts';
 import { notificationKeyObject, parseNotificationAuthorization, parseNotificationBody, verifyNotification, type NotificationAuthorization } from '../healthvault/index.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Sink } from '../sink/kafka-sink.ts';
-import { toRecord } from '../sink/record.ts';
+import { toDeadLetterRecord, type DeadLetterReason } from '../sink/dead-letter.ts';
+import { toRecord, type SinkRecord } from '../sink/record.ts';
 import { parseKeyVersionId, type KeyDeriver } from '../subscriptions/keys.ts';
 import type { NotificationRoute, SubscriptionView } from '../subscriptions/view.ts';
 import { WindowBudget } from './budget.ts';
@@ -39,15 +44,33 @@ export interface ReceiverOptions {
   /** failed authentications per instance per window; above it failures answer 429 instead of 401 */
   authFailureLimit: number;
   rateWindowMs: number;
+  /** KAFKA_DEAD_LETTER_TOPIC: the sink must have been started with it (extraTopics) */
+  deadLetterTopic: string;
   now?: () => Date;
 }
 
 export interface Received {
-  /** records acknowledged by Kafka */
+  /** event records acknowledged by Kafka (KAFKA_TOPIC) */
   produced: number;
-  /** notifications of unknown kinds, skipped */
-  skipped: number;
+  /** dead-letter records acknowledged by Kafka (KAFKA_DEAD_LETTER_TOPIC): 0 or 1 per request */
+  deadLettered: number;
+  /** why, when deadLettered is 1 (for the log; not part of the answer) */
+  reasons?: readonly DeadLetterReason[];
 }
+
+/** What could not become events: the reasons met and which entries (1-based). */
+interface Undeliverable {
+  reasons: DeadLetterReason[];
+  entries: number[];
+  detail: string;
+}
+
+const note = (u: Undeliverable | undefined, reason: DeadLetterReason, entry: number): Undeliverable => {
+  const out = u ?? { reasons: [], entries: [], detail: '' };
+  if (!out.reasons.includes(reason)) out.reasons.push(reason);
+  out.entries.push(entry);
+  return out;
+};
 
 /** Per-instance metric children, bound once: label hashing on every request adds up. */
 function instanceMetrics(m: Metrics, instance: string) {
@@ -56,6 +79,7 @@ function instanceMetrics(m: Metrics, instance: string) {
     received: m.notificationsReceived.labels(l),
     verified: m.notificationsVerified.labels(l),
     produced: m.notificationsProduced.labels(l),
+    deadLettered: m.notificationsDeadLettered,
     latency: m.produceLatency.labels(l),
     inFlight: m.notificationsInFlight.labels(l),
   };
@@ -171,18 +195,70 @@ export class NotificationReceiver {
     // The body is authenticated (only the instance holds this key), so the strict reader alone
     // decides; fast-xml-parser's second well-formedness opinion would double the parse cost on
     // the hot path (≈22 → 9 µs for 1.6 KB) for input that cannot come from an attacker.
-    const parsed = parseNotificationBody(body, { crossCheck: false });
-    for (const s of parsed.skipped) this.#o.metrics.notificationsSkipped.inc({ instance: instanceId, kind: s.kind.slice(0, 40) || 'none' });
-    for (const n of parsed.notifications) {
-      if (!route.subscriptionIds.has(n.subscriptionId.toLowerCase())) {
-        throw new HvgError('HVG_ERR_SUBSCRIPTION_MISMATCH', `the body carries subscription ${n.subscriptionId}, which is not this URL's subscription in instance ${instanceId}`);
+    let parsed: ReturnType<typeof parseNotificationBody>;
+    try {
+      parsed = parseNotificationBody(body, { crossCheck: false });
+    } catch (err) {
+      // anything the reader refuses (or trips over) is authentic content we cannot read: dead-letter it whole
+      return this.#publish(instanceId, name, headerId, auth.keyVersionId, body, receivedAt, [], { reasons: ['unreadable'], entries: [], detail: err instanceof Error ? err.message : String(err) });
+    }
+
+    const records: SinkRecord[] = [];
+    let undeliverable: Undeliverable | undefined;
+    const tag = (n: (typeof parsed.notifications)[number], subscriptionName: string, subscriptionId: string) =>
+      toRecord({ instanceId, subscriptionName, subscriptionId, keyVersion: auth.keyVersionId, personId: n.personId, recordId: n.recordId, thingIds: n.thingIds, receivedAt });
+    if (parsed.skipped.length === 0) {
+      // the hot path: one kind, usually all this URL's subscription
+      for (let i = 0; i < parsed.notifications.length; i++) {
+        const n = parsed.notifications[i]!;
+        const id = n.subscriptionId.toLowerCase();
+        if (route.subscriptionIds.has(id)) records.push(tag(n, name, id));
+        else {
+          const other = this.#ourSubscription(instanceId, name, id);
+          if (other !== undefined) records.push(tag(n, other, id));
+          else undeliverable = note(undeliverable, 'foreign-subscription', i + 1);
+        }
+      }
+    } else {
+      // entries are known (notifications) or skipped, in body order; skipped ones carry their position
+      const skippedAt = new Set(parsed.skipped.map((k) => k.position));
+      let next = 0;
+      const total = parsed.notifications.length + parsed.skipped.length;
+      for (let pos = 1; pos <= total; pos++) {
+        if (skippedAt.has(pos)) {
+          undeliverable = note(undeliverable, 'unknown-kind', pos);
+          continue;
+        }
+        const n = parsed.notifications[next++]!;
+        const id = n.subscriptionId.toLowerCase();
+        const owner = route.subscriptionIds.has(id) ? name : this.#ourSubscription(instanceId, name, id);
+        if (owner !== undefined) records.push(tag(n, owner, id));
+        else undeliverable = note(undeliverable, 'foreign-subscription', pos);
       }
     }
-    if (parsed.notifications.length === 0) return { produced: 0, skipped: parsed.skipped.length };
+    return this.#publish(instanceId, name, headerId, auth.keyVersionId, body, receivedAt, records, undeliverable);
+  }
 
-    const records = parsed.notifications.map((n) =>
-      toRecord({ instanceId, subscriptionName: name, subscriptionId: n.subscriptionId.toLowerCase(), keyVersion: auth.keyVersionId, personId: n.personId, recordId: n.recordId, thingIds: n.thingIds, receivedAt }),
-    );
+  /**
+   * The name of another of our subscriptions in this instance whose HealthVault id is `id`, or
+   * undefined. Off the hot path (an entry for this URL's subscription never gets here); at most
+   * one lookup per spec (25 per instance at most, healthvault-protocol.md) per entry.
+   */
+  #ourSubscription(instanceId: string, name: string, id: string): string | undefined {
+    for (const spec of this.#o.view.specs()) {
+      if (spec.name === name) continue;
+      if (this.#o.view.route(instanceId, spec.name)?.subscriptionIds.has(id)) return spec.name;
+    }
+    return undefined;
+  }
+
+  /** One publish for the event records and, if any, the dead-letter record: 200 only once Kafka acknowledged all. */
+  async #publish(instanceId: string, name: string, subscriptionId: string, keyVersion: string, body: Buffer, receivedAt: Date, records: SinkRecord[], u: Undeliverable | undefined): Promise<Received> {
+    const m = this.#m(instanceId);
+    const produced = records.length;
+    if (u !== undefined) {
+      records.push(toDeadLetterRecord({ topic: this.#o.deadLetterTopic, instanceId, subscriptionName: name, subscriptionId, keyVersion, reasons: u.reasons, entries: u.entries, detail: u.detail, body, receivedAt }));
+    }
     const end = m.latency.startTimer();
     m.inFlight.inc();
     try {
@@ -191,7 +267,9 @@ export class NotificationReceiver {
       m.inFlight.dec();
     }
     end();
-    m.produced.inc(records.length);
-    return { produced: records.length, skipped: parsed.skipped.length };
+    if (produced > 0) m.produced.inc(produced);
+    if (u === undefined) return { produced, deadLettered: 0 };
+    for (const reason of u.reasons) m.deadLettered.inc({ instance: instanceId, reason });
+    return { produced, deadLettered: 1, reasons: u.reasons };
   }
 }

@@ -27,6 +27,7 @@ export default fp<SinkPluginOptions>(
         brokers: config.kafkaBrokers,
         clientId: config.kafkaClientId,
         topic: config.kafkaTopic,
+        extraTopics: [{ topic: config.kafkaDeadLetterTopic, variable: 'KAFKA_DEAD_LETTER_TOPIC' }],
         partitions: config.kafkaTopicPartitions,
         replicationFactor: config.kafkaTopicReplication,
         connectTimeoutMs: config.kafkaConnectTimeoutMs,

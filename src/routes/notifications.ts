@@ -2,7 +2,8 @@
 // the internet. Served at the root and under the path of PUBLIC_BASE_URL (so a plain TLS proxy
 // need not rewrite), with the same rules on both. The body stays raw bytes (any content type:
 // the platform's is undocumented, §2.1) until the HMAC verified. 200 only after Kafka
-// acknowledged every record; Kafka trouble → 503 + Retry-After so the instance's own retry queue
+// acknowledged every record (events, and the dead-letter record for authentic content it cannot
+// read: never a 4xx for the content once the HMAC verified); Kafka trouble → 503 + Retry-After so the instance's own retry queue
 // (up to ~10 days) buffers. Rate limits live in the receiver: they count only after the route
 // check, verified traffic and failed authentication separately.
 import type { FastifyPluginAsync } from 'fastify';
@@ -62,13 +63,19 @@ const notifications: FastifyPluginAsync<NotificationRouteOptions> = async (app, 
         // no params schema on purpose: any id (empty, NUL, 10 KB) goes to the registry check and is a 404
         schema: {
           hide: true,
-          response: { 200: { type: 'object', properties: { produced: { type: 'integer' }, skipped: { type: 'integer' } } }, '4xx': errorSchema, '5xx': errorSchema },
+          response: { 200: { type: 'object', properties: { produced: { type: 'integer' }, deadLettered: { type: 'integer' } } }, '4xx': errorSchema, '5xx': errorSchema },
         },
       },
       async (req) => {
         const { instanceId, name } = req.params;
         const body = req.body;
-        return receiver.receive(instanceId, name, req.headers.authorization, Buffer.isBuffer(body) ? body : Buffer.alloc(0));
+        const r = await receiver.receive(instanceId, name, req.headers.authorization, Buffer.isBuffer(body) ? body : Buffer.alloc(0));
+        if (r.deadLettered > 0) {
+          // authentic content nobody reads as an event: the operator should know (bounded like refusals)
+          const budget = logBudget.take();
+          if (budget !== undefined) req.log.warn({ instance: instanceId, name, reasons: r.reasons, produced: r.produced, ...(budget.suppressed > 0 ? { suppressed: budget.suppressed } : {}) }, 'notification dead-lettered');
+        }
+        return { produced: r.produced, deadLettered: r.deadLettered };
       },
     );
   }

@@ -13,11 +13,15 @@
 //    the one that did land, and acknowledge records it never wrote;
 //  - while no producer is connected, publishes fail at once (fast 503) and a background loop
 //    reconnects with jittered backoff; readiness follows that state.
+// A record may name another topic the sink ensured at start (the dead-letter topic): one send
+// still carries the whole batch, grouped per topic (sendBatch), so every rule above holds for
+// every topic alike and a publish mixing topics is acknowledged all together or not at all.
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
 import { createKafkaClient, describeConnection, disconnectWithin, ensureTopics, PLAINTEXT, retryUntil, type KafkaLogLevel, type KafkaSecurity } from '../kafka/index.ts';
 import { recordBytes, type SinkRecord } from './record.ts';
+import { topicMessagesOf } from './topic-messages.ts';
 
 export interface KafkaSinkOptions {
   brokers: readonly string[];
@@ -37,6 +41,8 @@ export interface KafkaSinkOptions {
   security?: KafkaSecurity;
   /** KAFKA_CREATE_TOPICS (default true) */
   createTopics?: boolean;
+  /** further topics records may name (SinkRecord.topic), ensured at start with the same partitions and replication */
+  extraTopics?: readonly { topic: string; variable: string }[];
 }
 
 export type SinkState = 'starting' | 'ready' | 'reconnecting' | 'closing' | 'closed';
@@ -88,6 +94,8 @@ export class KafkaSink implements Sink {
   readonly #o: KafkaSinkOptions;
   readonly #log: Logger;
   readonly #kafka: Kafka;
+  /** topics a record may name besides the events topic */
+  readonly #extraTopics: ReadonlySet<string>;
   #producer: Producer | null = null;
   #state: SinkState = 'starting';
   #queue: Pending[] = [];
@@ -101,6 +109,7 @@ export class KafkaSink implements Sink {
   constructor(options: KafkaSinkOptions) {
     this.#o = options;
     this.#log = options.logger.child({ module: 'sink' });
+    this.#extraTopics = new Set((options.extraTopics ?? []).map((t) => t.topic).filter((t) => t !== options.topic));
     const requestTimeout = Math.max(1000, Math.min(options.publishTimeoutMs, 30_000));
     this.#kafka = createKafkaClient({
       connection: { brokers: options.brokers, clientId: options.clientId, security: options.security ?? PLAINTEXT },
@@ -129,7 +138,10 @@ export class KafkaSink implements Sink {
         : new HvgError('HVG_ERR_KAFKA_UNREACHABLE', `cannot reach Kafka at ${where} within ${connectTimeoutMs} ms: ${messageOf(cause)}`, { cause });
     try {
       const topics = await withTimeout(
-        ensureTopics(this.#kafka, [{ topic, variable: 'KAFKA_TOPIC', partitions, replicationFactor }], { create: this.#o.createTopics ?? true, deadline, logger: this.#log }),
+        ensureTopics(
+          this.#kafka,
+          [{ topic, variable: 'KAFKA_TOPIC', partitions, replicationFactor }, ...(this.#o.extraTopics ?? []).filter((t) => this.#extraTopics.has(t.topic)).map((t) => ({ ...t, partitions, replicationFactor }))],
+          { create: this.#o.createTopics ?? true, deadline, logger: this.#log }),
         connectTimeoutMs + 1000,
         () => new Error('timed out'),
       );
@@ -144,7 +156,7 @@ export class KafkaSink implements Sink {
     }
     this.#state = 'ready';
     // where and as whom (user name and mechanism only, never the password)
-    this.#log.info({ topic, ...describeConnection({ brokers: this.#o.brokers, clientId: this.#o.clientId, security: this.#o.security ?? PLAINTEXT }) }, 'Kafka sink ready');
+    this.#log.info({ topic, ...(this.#extraTopics.size > 0 ? { extraTopics: [...this.#extraTopics] } : {}), ...describeConnection({ brokers: this.#o.brokers, clientId: this.#o.clientId, security: this.#o.security ?? PLAINTEXT }) }, 'Kafka sink ready');
   }
 
   async #connectProducer(): Promise<Producer> {
@@ -186,7 +198,13 @@ export class KafkaSink implements Sink {
       return Promise.reject(new HvgError('HVG_ERR_SINK_OVERLOADED', `more than ${this.#o.maxQueuedRecords} records wait for Kafka (KAFKA_MAX_QUEUED_RECORDS); retry later`));
     }
     let bytes = 0;
-    for (const r of records) bytes += recordBytes(r);
+    for (const r of records) {
+      // a topic the sink did not ensure would fail the send and cost a producer: refuse it here (a bug, not the caller's input)
+      if (r.topic !== undefined && r.topic !== this.#o.topic && !this.#extraTopics.has(r.topic)) {
+        return Promise.reject(new HvgError('HVG_ERR_INTERNAL', `record for topic ${r.topic}, which the sink was not started with`));
+      }
+      bytes += recordBytes(r);
+    }
     if (bytes > this.#o.maxBatchBytes) {
       return Promise.reject(new HvgError('HVG_ERR_RECORD_TOO_LARGE', `${records.length} record(s) of ${bytes} bytes exceed KAFKA_MAX_BATCH_BYTES (${this.#o.maxBatchBytes})`));
     }
@@ -242,19 +260,18 @@ export class KafkaSink implements Sink {
     const producer = this.#producer;
     this.#inFlight = true;
     this.#s.sends++;
-    const messages = [];
-    for (const p of batch) for (const r of p.records) messages.push({ key: r.key, value: r.value, headers: { ...r.headers } });
+    const { topicMessages, count } = topicMessagesOf(batch, this.#o.topic);
     // Safety net: a send that outlives twice the publish bound is abandoned with its producer.
-    withTimeout(producer.send({ topic: this.#o.topic, acks: -1, messages }), 2 * this.#o.publishTimeoutMs, () => new Error('send abandoned after 2 × KAFKA_PUBLISH_TIMEOUT_MS'))
+    withTimeout(producer.sendBatch({ topicMessages, acks: -1 }), 2 * this.#o.publishTimeoutMs, () => new Error('send abandoned after 2 × KAFKA_PUBLISH_TIMEOUT_MS'))
       .then(
         () => {
-          this.#s.recordsAcked += messages.length;
+          this.#s.recordsAcked += count;
           for (const p of batch) this.#settle(p);
         },
         (err: unknown) => {
           this.#s.sendFailures++;
           this.#s.lastError = messageOf(err);
-          this.#log.warn({ err, records: messages.length }, 'Kafka send failed; replacing the producer');
+          this.#log.warn({ err, records: count }, 'Kafka send failed; replacing the producer');
           const e = new HvgError('HVG_ERR_KAFKA_PRODUCE', `Kafka did not acknowledge the records: ${messageOf(err)}; retry later`, { cause: err });
           for (const p of batch) this.#settle(p, e);
           this.#replaceProducer(producer);

@@ -24,6 +24,8 @@ export interface NotificationEvent {
 }
 
 export interface SinkRecord {
+  /** the topic to write to; absent = the sink's events topic (KAFKA_TOPIC), the hot path */
+  readonly topic?: string;
   readonly key: string;
   readonly value: Buffer;
   readonly headers: Readonly<Record<string, string>>;

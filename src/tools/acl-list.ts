@@ -9,6 +9,7 @@ const env = process.argv.includes('--write') ? {} : process.env;
 const acls = gatewayAcls({
   eventsTopic: CONFIG_SCHEMA.kafkaTopic.parse(env.KAFKA_TOPIC),
   stateTopic: CONFIG_SCHEMA.stateTopic.parse(env.KAFKA_STATE_TOPIC),
+  deadLetterTopic: CONFIG_SCHEMA.kafkaDeadLetterTopic.parse(env.KAFKA_DEAD_LETTER_TOPIC),
   clientId: CONFIG_SCHEMA.kafkaClientId.parse(env.KAFKA_CLIENT_ID),
   createTopics: CONFIG_SCHEMA.kafkaCreateTopics.parse(env.KAFKA_CREATE_TOPICS),
 });

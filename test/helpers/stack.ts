@@ -42,6 +42,8 @@ export interface Gateway {
   adminUrl: string;
   topic: string;
   stateTopic: string;
+  /** KAFKA_DEAD_LETTER_TOPIC (unique per gateway unless given) */
+  deadLetterTopic: string;
   admin(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; json: any }>;
 }
 
@@ -53,7 +55,8 @@ export interface Gateway {
 export async function startGateway(t: Test, sim: Simulator, env: Record<string, string> = {}, opts: { brokers?: string[] } = {}): Promise<Gateway> {
   const topic = env.KAFKA_TOPIC ?? uniqueTopic('events');
   const stateTopic = env.KAFKA_STATE_TOPIC ?? uniqueTopic('state');
-  const secured = opts.brokers === undefined && e2eOverSaslSsl && securedListener ? await securedGatewayEnv(securedListener, topic, stateTopic) : {};
+  const deadLetterTopic = env.KAFKA_DEAD_LETTER_TOPIC ?? uniqueTopic('dead');
+  const secured = opts.brokers === undefined && e2eOverSaslSsl && securedListener ? await securedGatewayEnv(securedListener, topic, stateTopic, undefined, deadLetterTopic) : {};
   t.comment(secured.KAFKA_BROKERS ? `gateway over SASL_SSL ${secured.KAFKA_BROKERS} as ${secured.KAFKA_SASL_USERNAME}` : `gateway over plaintext`);
   const config = loadConfig({
     ...requiredEnv(),
@@ -62,6 +65,7 @@ export async function startGateway(t: Test, sim: Simulator, env: Record<string, 
     ...secured,
     KAFKA_TOPIC: topic,
     KAFKA_STATE_TOPIC: stateTopic,
+    KAFKA_DEAD_LETTER_TOPIC: deadLetterTopic,
     KAFKA_TOPIC_PARTITIONS: '3',
     KAFKA_TOPIC_REPLICATION: '1',
     KAFKA_STATE_REPLICATION: '1',
@@ -93,7 +97,7 @@ export async function startGateway(t: Test, sim: Simulator, env: Record<string, 
     const text = await res.body.text();
     return { status: res.statusCode, headers: res.headers, json: text ? JSON.parse(text) : null };
   };
-  return { app, url, adminUrl, topic, stateTopic, admin };
+  return { app, url, adminUrl, topic, stateTopic, deadLetterTopic, admin };
 }
 
 export async function eventually<T>(what: string, fn: () => T | Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {

@@ -147,7 +147,7 @@ t.test('public answers say what to fix, nothing about the inside; the detail goe
 t.test('the route is served under the path of PUBLIC_BASE_URL too, with the same rules', async (t) => {
   const h = await harness(t); // basePath /hv
   const body = buildNotificationBody([notification(SUB_US)]);
-  t.same((await post(h.url, '/hv/notifications/1/glucose', body, sign('1', SUB_US, body))).json, { produced: 1, skipped: 0 });
+  t.same((await post(h.url, '/hv/notifications/1/glucose', body, sign('1', SUB_US, body))).json, { produced: 1, deadLettered: 0 });
   t.equal((await post(h.url, '/hv/notifications/1/glucose', body, sign('2', SUB_US, body))).status, 401);
   t.equal((await post(h.url, '/hv/notifications/9/glucose', body, sign('1', SUB_US, body))).status, 404);
   t.equal((await post(h.url, '/other/notifications/1/glucose', body, sign('1', SUB_US, body))).status, 404, 'only that one prefix');

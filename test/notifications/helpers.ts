@@ -46,7 +46,7 @@ export const notification = (subscriptionId: string, things = 1): RecordChangeNo
   subscriptionId, personId: randomUUID(), recordId: randomUUID(), thingIds: Array.from({ length: things }, () => randomUUID()),
 });
 
-export interface Harness { url: string; topic: string; store: SubscriptionStore; sink: KafkaSink; metrics: ReturnType<typeof createMetrics>; receiver: NotificationReceiver }
+export interface Harness { url: string; topic: string; deadLetterTopic: string; store: SubscriptionStore; sink: KafkaSink; metrics: ReturnType<typeof createMetrics>; receiver: NotificationReceiver }
 
 export interface HarnessOptions {
   rateLimit?: number;
@@ -59,10 +59,11 @@ export interface HarnessOptions {
 
 export async function harness(t: Test, opts: HarnessOptions = {}): Promise<Harness> {
   const topic = uniqueTopic('notif');
+  const deadLetterTopic = uniqueTopic('notif-dead');
   const store = new SubscriptionStore({ brokers, clientId: 'hvg-test', topic: uniqueTopic('state'), replicationFactor: 1, connectTimeoutMs: 20_000, writeTimeoutMs: 10_000, keyRetryHorizonMs: 60_000, kafkaLogLevel: 'error', logger: silentLogger });
   await store.start();
   t.teardown(() => store.close());
-  const sink = await createKafkaSink({ brokers, clientId: 'hvg-test', topic, partitions: 3, replicationFactor: 1, connectTimeoutMs: 20_000, publishTimeoutMs: 5000, maxBatchRecords: 500, maxBatchBytes: 900_000, maxQueuedRecords: 50_000, kafkaLogLevel: 'error', logger: silentLogger });
+  const sink = await createKafkaSink({ brokers, clientId: 'hvg-test', topic, partitions: 3, replicationFactor: 1, connectTimeoutMs: 20_000, publishTimeoutMs: 5000, maxBatchRecords: 500, maxBatchBytes: 900_000, maxQueuedRecords: 50_000, kafkaLogLevel: 'error', logger: silentLogger, extraTopics: [{ topic: deadLetterTopic, variable: 'KAFKA_DEAD_LETTER_TOPIC' }] });
   t.teardown(() => sink.close());
   await store.writeSpec(spec());
   const observe = (instanceId: string, id: string) =>
@@ -74,12 +75,12 @@ export async function harness(t: Test, opts: HarnessOptions = {}): Promise<Harne
   await app.register(metricsPlugin);
   const receiver = new NotificationReceiver({
     view: store.view, instances: servedInstances(t, ['1', '2']), keys, sink, metrics: app.metrics, acceptHexMac: false,
-    rateLimit: opts.rateLimit ?? 100_000, authFailureLimit: opts.authFailureLimit ?? 100_000, rateWindowMs: 60_000,
+    rateLimit: opts.rateLimit ?? 100_000, authFailureLimit: opts.authFailureLimit ?? 100_000, rateWindowMs: 60_000, deadLetterTopic,
   });
   await app.register(notificationsRoute, { receiver, bodyLimitBytes: opts.bodyLimit ?? 65_536, retryAfterSeconds: 7, basePath: '/hv', ...(opts.logBudget ? { logBudget: opts.logBudget } : {}) });
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => app.close());
-  return { url, topic, store, sink, metrics: app.metrics, receiver };
+  return { url, topic, deadLetterTopic, store, sink, metrics: app.metrics, receiver };
 }
 
 export async function post(url: string, path: string, body: string | Buffer, authorization?: string) {

@@ -13,8 +13,8 @@ t.test('verified notifications land in Kafka tagged with the instance of the pat
   const euBody = buildNotificationBody(eu);
   const r1 = await post(h.url, '/notifications/1/glucose', usBody, sign('1', SUB_US, usBody));
   const r2 = await post(h.url, '/notifications/2/glucose', euBody, sign('2', SUB_EU, euBody));
-  t.same([r1.status, r1.json], [200, { produced: 2, skipped: 0 }]);
-  t.same([r2.status, r2.json], [200, { produced: 1, skipped: 0 }]);
+  t.same([r1.status, r1.json], [200, { produced: 2, deadLettered: 0 }]);
+  t.same([r2.status, r2.json], [200, { produced: 1, deadLettered: 0 }]);
   t.equal(await topicEndOffset(h.topic), 3, '3 notifications in, 3 records out');
   const got = await readRecords(h.topic, 3);
   const byRecord = new Map(got.map((r) => [JSON.parse(r.value).recordId as string, r]));
@@ -59,44 +59,93 @@ t.test('forged or damaged requests are refused with 401 and nothing is produced'
   t.equal(await topicEndOffset(h.topic), 0, 'nothing was produced');
 });
 
-t.test("a body whose subscriptions are not this URL's is refused (403), even when correctly signed", async (t) => {
+t.test("a header naming a subscription that is not this URL's is refused (403): authentication, not content", async (t) => {
   const h = await harness(t);
   const foreign = '11111111-2222-4333-8444-555555555555';
   const b1 = buildNotificationBody([notification(foreign)]);
   const r1 = await post(h.url, '/notifications/1/glucose', b1, sign('1', foreign, b1));
   t.same([r1.status, r1.json.code], [403, 'HVG_ERR_SUBSCRIPTION_MISMATCH'], 'header names another subscription');
-  const b2 = buildNotificationBody([notification(SUB_US), notification(SUB_EU)]);
-  const r2 = await post(h.url, '/notifications/1/glucose', b2, sign('1', SUB_US, b2));
-  t.same([r2.status, r2.json.code], [403, 'HVG_ERR_SUBSCRIPTION_MISMATCH'], "the body carries the EU subscription's notification");
+  // the EU subscription id is ours, but not in instance 1
+  const r2 = await post(h.url, '/notifications/1/glucose', b1, sign('1', SUB_EU, b1));
+  t.same([r2.status, r2.json.code], [403, 'HVG_ERR_SUBSCRIPTION_MISMATCH'], 'header names the EU subscription on the US path');
   t.equal(await topicEndOffset(h.topic), 0);
+  t.equal(await topicEndOffset(h.deadLetterTopic), 0, 'nothing dead-lettered for an authentication refusal');
 });
 
-t.test('signed but bad XML gets a 4xx with a stable code', async (t) => {
+t.test('an entry whose subscription id is none of ours in this instance goes to the dead-letter topic; the rest are events; 200', async (t) => {
+  const h = await harness(t);
+  const ours = notification(SUB_US);
+  // SUB_EU is ours in instance 2, not in instance 1
+  const body = buildNotificationBody([ours, notification(SUB_EU)]);
+  const r = await post(h.url, '/notifications/1/glucose', body, sign('1', SUB_US, body));
+  t.same([r.status, r.json], [200, { produced: 1, deadLettered: 1 }]);
+  const [event] = await readRecords(h.topic, 1);
+  t.equal(JSON.parse(event?.value ?? '{}').recordId, ours.recordId, 'our entry is an event');
+  const [dead] = await readRecords(h.deadLetterTopic, 1);
+  t.equal(dead?.value, body, 'the raw body');
+  t.equal(dead?.key, `1:${SUB_US}`);
+  t.same(
+    [dead?.headers.hv_instance_id, dead?.headers.hv_subscription_name, dead?.headers.hv_subscription_id, dead?.headers.hv_dead_letter_reason, dead?.headers.hv_dead_letter_entries],
+    ['1', 'glucose', SUB_US, 'foreign-subscription', '2'],
+  );
+  t.match(await h.metrics.registry.getSingleMetricAsString('hv_gateway_notifications_dead_lettered_total'), /instance="1",reason="foreign-subscription"} 1/);
+});
+
+t.test('an entry for another of our subscriptions in the same instance is an event tagged with its own subscription', async (t) => {
+  const h = await harness(t);
+  const SUB_US_WEIGHT = '7a0c3e55-1b2d-4c8e-9f60-2d4b8a9e1c07';
+  await h.store.writeSpec(spec({ name: 'weight' }));
+  await h.store.writeObservation({ instanceId: '1', name: 'weight', hvSubscriptionId: SUB_US_WEIGHT, knownIds: [SUB_US_WEIGHT], state: 'in-sync', keyVersion: 1, specRevision: 1, lastError: null, lastSync: null });
+  const glucose = notification(SUB_US);
+  const weight = notification(SUB_US_WEIGHT);
+  const body = buildNotificationBody([glucose, weight]);
+  const r = await post(h.url, '/notifications/1/glucose', body, sign('1', SUB_US, body));
+  t.same([r.status, r.json], [200, { produced: 2, deadLettered: 0 }]);
+  const got = new Map((await readRecords(h.topic, 2)).map((x) => [JSON.parse(x.value).recordId as string, x]));
+  t.same([got.get(glucose.recordId)?.headers.hv_subscription_name, got.get(glucose.recordId)?.headers.hv_subscription_id], ['glucose', SUB_US]);
+  t.same([got.get(weight.recordId)?.headers.hv_subscription_name, got.get(weight.recordId)?.headers.hv_subscription_id], ['weight', SUB_US_WEIGHT]);
+  t.same(JSON.parse(got.get(weight.recordId)?.value ?? '{}').subscription, { name: 'weight', id: SUB_US_WEIGHT, keyVersion: 'v1' });
+  t.equal(await topicEndOffset(h.deadLetterTopic), 0);
+});
+
+t.test('signed but unreadable bodies are dead-lettered raw with 200; only the size limit (before the HMAC) is a 4xx', async (t) => {
   const h = await harness(t, { bodyLimit: 4096 });
   const good = buildNotificationBody([notification(SUB_US)]);
-  const bodies: [string, string, number, string][] = [
-    ['DOCTYPE', `<!DOCTYPE x [<!ENTITY a "aaaa">]>${good}`, 400, 'HVG_ERR_XML_FORBIDDEN'],
-    ['truncated', good.slice(0, good.length - 10), 400, 'HVG_ERR_XML_MALFORMED'],
-    ['wrong namespace', good.replace('urn:com.microsoft.wc.notification', 'urn:example'), 400, 'HVG_ERR_XML_UNEXPECTED'],
-    ['not XML', '{"json": true}', 400, 'HVG_ERR_XML_MALFORMED'],
-    ['oversize', `${good}${' '.repeat(5000)}`, 413, 'HVG_ERR_BODY_TOO_LARGE'],
+  const bodies: [string, string][] = [
+    ['DOCTYPE', `<!DOCTYPE x [<!ENTITY a "aaaa">]>${good}`],
+    ['truncated', good.slice(0, good.length - 10)],
+    ['wrong namespace', good.replace('urn:com.microsoft.wc.notification', 'urn:example')],
+    ['not XML', '{"json": true}'],
+    ['empty', ''],
   ];
-  for (const [what, body, status, code] of bodies) {
+  for (const [what, body] of bodies) {
     const r = await post(h.url, '/notifications/1/glucose', body, sign('1', SUB_US, body));
-    t.same([r.status, r.json?.code], [status, code], what);
+    t.same([r.status, r.json], [200, { produced: 0, deadLettered: 1 }], what);
   }
-  const empty = await post(h.url, '/notifications/1/glucose', '', sign('1', SUB_US, ''));
-  t.equal(empty.status, 400, 'empty body');
+  const oversize = `${good}${' '.repeat(5000)}`;
+  const big = await post(h.url, '/notifications/1/glucose', oversize, sign('1', SUB_US, oversize));
+  t.same([big.status, big.json?.code], [413, 'HVG_ERR_BODY_TOO_LARGE'], 'oversize');
+  t.equal(await topicEndOffset(h.topic), 0, 'no events');
+  const dead = await readRecords(h.deadLetterTopic, bodies.length);
+  t.same(dead.map((d) => d.value).sort(), bodies.map(([, b]) => b).sort(), 'every raw body, byte for byte');
+  for (const d of dead) {
+    t.same([d.headers.hv_dead_letter_reason, d.headers.hv_instance_id, d.headers.hv_subscription_name, d.headers['content-type'], d.headers.ce_type], ['unreadable', '1', 'glucose', 'application/octet-stream', 'com.microsoft.healthvault.notification-dead-lettered.v1']);
+    t.match(d.headers.hv_dead_letter_detail, /\S/, 'the reader says why');
+    t.ok(!Number.isNaN(Date.parse(d.headers.ce_time ?? '')), 'receive time');
+  }
+  t.match(await h.metrics.registry.getSingleMetricAsString('hv_gateway_notifications_dead_lettered_total'), /instance="1",reason="unreadable"} 5/);
 });
 
-t.test('unknown notification kinds are counted and skipped', async (t) => {
+t.test('unknown notification kinds go to the dead-letter topic (counted); known entries are events', async (t) => {
   const h = await harness(t);
   const n = notification(SUB_US);
   const body = buildNotificationBody([n]).replace('</wc:notifications>', `<notification><common><subscription-id>${SUB_US}</subscription-id></common><future-kind/></notification></wc:notifications>`);
   const r = await post(h.url, '/notifications/1/glucose', body, sign('1', SUB_US, body));
-  t.same([r.status, r.json], [200, { produced: 1, skipped: 1 }]);
-  const text = await h.metrics.registry.getSingleMetricAsString('hv_gateway_notifications_skipped_total');
-  t.match(text, /instance="1",kind="future-kind"} 1/);
+  t.same([r.status, r.json], [200, { produced: 1, deadLettered: 1 }]);
+  const [dead] = await readRecords(h.deadLetterTopic, 1);
+  t.same([dead?.value, dead?.headers.hv_dead_letter_reason, dead?.headers.hv_dead_letter_entries], [body, 'unknown-kind', '2']);
+  t.equal(await topicEndOffset(h.topic), 1);
+  t.match(await h.metrics.registry.getSingleMetricAsString('hv_gateway_notifications_dead_lettered_total'), /instance="1",reason="unknown-kind"} 1/);
 });
 
 t.test('key rotation: both versions verify until the instance confirmed the new one and the retry horizon passed', async (t) => {
@@ -124,6 +173,9 @@ t.test('Kafka unavailable → 503 with Retry-After, fast; per-instance rate limi
   t.same(statuses.slice(0, 2), [503, 503]);
   const limited = await post(h.url, '/notifications/1/glucose', b, auth);
   t.same([limited.status, limited.json.code], [429, 'HVG_ERR_RATE_LIMITED']);
+  const unreadable = '<not-a-notification/>';
+  const dl = await post(h.url, '/notifications/2/glucose', unreadable, sign('2', SUB_EU, unreadable));
+  t.same([dl.status, dl.json.code], [503, 'HVG_ERR_SINK_CLOSED'], 'a body for the dead-letter topic too: 503, the platform keeps it');
   const euBody = buildNotificationBody([notification(SUB_EU)]);
   t.not((await post(h.url, '/notifications/2/glucose', euBody, sign('2', SUB_EU, euBody))).status, 429, 'another instance is not limited');
 });

@@ -70,6 +70,30 @@ t.test('1,000 concurrent publishes: all acknowledged, exactly 1,000 new records,
   t.equal(new Set(got.map((r) => r.headers.ce_id)).size, 1000, 'no duplicates read back');
 });
 
+t.test('records may name a second topic the sink ensured: one send per batch across topics, exact counts, unknown topics refused', async (t) => {
+  const topic = uniqueTopic('sink-multi');
+  const dead = uniqueTopic('sink-multi-dead');
+  const sink = await createKafkaSink(options(topic, { extraTopics: [{ topic: dead, variable: 'KAFKA_DEAD_LETTER_TOPIC' }] }));
+  t.teardown(() => sink.close());
+  t.equal(await topicEndOffset(dead), 0, 'the extra topic was created at start');
+  const deadRecord = (i: number): SinkRecord => ({ topic: dead, key: `1:${i}`, value: Buffer.from(`<raw ${i}/>`), headers: { hv_dead_letter_reason: 'unreadable' } });
+  // 300 publishes: events only, dead letters only, and both in one publish
+  const publishes = Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? [record(i)] : i % 3 === 1 ? [deadRecord(i)] : [record(i), deadRecord(i)]));
+  const results = await Promise.allSettled(publishes.map((p) => sink.publish(p)));
+  t.equal(results.filter((r) => r.status === 'fulfilled').length, 300, 'every publish acknowledged');
+  t.equal(await topicEndOffset(topic), 200, 'events in the events topic');
+  t.equal(await topicEndOffset(dead), 200, 'dead letters in their own topic');
+  const stats = sink.stats();
+  t.equal(stats.recordsAcked, 400);
+  t.ok(stats.sends < 300, `batched across topics (${stats.sends} sends for 300 publishes)`);
+  const got = await readRecords(dead, 200);
+  t.same(new Set(got.map((r) => r.value)).size, 200, 'no duplicates, values as published');
+  t.equal(got.find((r) => r.key === '1:1')?.value, '<raw 1/>');
+  const sends = sink.stats().sends;
+  await t.rejects(sink.publish([record(1000), { ...deadRecord(1000), topic: uniqueTopic('never-ensured') }]), { code: 'HVG_ERR_INTERNAL' });
+  t.same([sink.stats().sends, sink.stats().producerResets, await topicEndOffset(topic)], [sends, 0, 200], 'refused before anything was sent; the producer kept');
+});
+
 t.test('an unreachable broker list fails fast with a coded error naming it', async (t) => {
   const started = Date.now();
   const err = await createKafkaSink(options(uniqueTopic('x'), { brokers: ['127.0.0.1:1'], connectTimeoutMs: 2000 })).then(
