@@ -1,14 +1,13 @@
 // Issue 12's security checks against a real SASL_SSL listener with StandardAuthorizer ACLs: the
 // suite's (scripts/test.sh exports it) or, when the suite's broker has none, one started here.
 import t, { type Test } from 'tap';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import type { Kafka } from 'kafkajs';
 import { HvgError } from '../../src/errors.ts';
 import { classifyKafkaError, createKafkaClient, type KafkaSecurity } from '../../src/kafka/index.ts';
 import { createKafkaSink } from '../../src/sink/kafka-sink.ts';
 import { SubscriptionStore } from '../../src/subscriptions/store.ts';
 import { requiredEnv } from '../helpers/env.ts';
+import { runServerUntilExit } from '../helpers/server-process.ts';
 import { createTopic, freePortPair, grantGatewayAcls, OwnBroker, saslSecurity, securedListener, silentLogger, uniqueTopic, type SecuredListener } from '../helpers/kafka.ts';
 
 async function listener(t: Test): Promise<SecuredListener> {
@@ -124,18 +123,11 @@ t.test('a missing ACL stops the start with an error that names it', async (t) =>
 t.test('the server process: a wrong password exits 1 naming the setting, and never prints the password', async (t) => {
   const l = await listener(t);
   const secret = `wrong-${Date.now()}-pw`;
-  const child = spawn(process.execPath, [new URL('../../dist/server.js', import.meta.url).pathname], {
-    env: {
-      PATH: process.env.PATH ?? '', LOG_LEVEL: 'debug', KAFKA_LOG_LEVEL: 'debug', ...requiredEnv(), PORT: '0', HOST: '127.0.0.1',
-      KAFKA_BROKERS: l.brokers.join(','), KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: l.caFile, KAFKA_SASL_MECHANISM: 'scram-sha-256',
-      KAFKA_SASL_USERNAME: l.gateway.username, KAFKA_SASL_PASSWORD: secret, KAFKA_CONNECT_TIMEOUT_MS: '600000',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  const { code, out } = await runServerUntilExit({
+    LOG_LEVEL: 'debug', KAFKA_LOG_LEVEL: 'debug', ...requiredEnv(), PORT: '0', HOST: '127.0.0.1',
+    KAFKA_BROKERS: l.brokers.join(','), KAFKA_SSL: 'true', KAFKA_SSL_CA_FILE: l.caFile, KAFKA_SASL_MECHANISM: 'scram-sha-256',
+    KAFKA_SASL_USERNAME: l.gateway.username, KAFKA_SASL_PASSWORD: secret, KAFKA_CONNECT_TIMEOUT_MS: '600000',
   });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const [code] = await once(child, 'exit');
   t.equal(code, 1);
   t.match(out, /KAFKA_SASL_PASSWORD/);
   t.notMatch(out, new RegExp(secret), 'the password appears nowhere in the output, even at debug');

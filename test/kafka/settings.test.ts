@@ -1,8 +1,6 @@
 // The TLS/SASL settings: names operators rely on, bad combinations refused at load time with the
 // variable named, secrets never in messages; and what they turn into for kafkajs.
 import t from 'tap';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +8,7 @@ import { loadConfig } from '../../src/config.ts';
 import { HvgError } from '../../src/errors.ts';
 import { describeConnection, kafkaConnectionFromEnv, kafkajsConfig, kafkaSecurity } from '../../src/kafka/index.ts';
 import { APP_CERT_PEM, APP_KEY_PEM, requiredEnv } from '../helpers/env.ts';
+import { runServerUntilExit } from '../helpers/server-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'hvg-kafka-settings-'));
 const file = (name: string, text: string) => {
@@ -86,14 +85,7 @@ t.test('scripts and test helpers read the same settings from an environment', as
 });
 
 t.test('the server process (npm start) exits 1 on a bad combination, naming the variables, before connecting', async (t) => {
-  const child = spawn(process.execPath, [new URL('../../dist/server.js', import.meta.url).pathname], {
-    env: { PATH: process.env.PATH ?? '', ...requiredEnv(), KAFKA_BROKERS: '127.0.0.1:1', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SSL: 'true', KAFKA_SSL_KEY_FILE: KEY },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout.on('data', (d) => (out += d));
-  child.stderr.on('data', (d) => (out += d));
-  const [code] = await once(child, 'exit');
+  const { code, out } = await runServerUntilExit({ ...requiredEnv(), KAFKA_BROKERS: '127.0.0.1:1', KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_SSL: 'true', KAFKA_SSL_KEY_FILE: KEY });
   t.equal(code, 1);
   t.match(out, /KAFKA_SASL_USERNAME is required/);
   t.match(out, /KAFKA_SASL_PASSWORD \(or KAFKA_SASL_PASSWORD_FILE\) is required/);
