@@ -1,6 +1,8 @@
 // Callback URLs compared by meaning, not by spelling (issue 13 point 5): a platform may echo the
 // URL we registered normalised — host in lower case, default port dropped, percent-encoding
 // normalised — and ownership and drift must not churn over that.
+import { trimTrailingSlashes } from '../config-kit.ts';
+
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 
 /**
@@ -20,9 +22,8 @@ export function comparableUrl(raw: string): string | undefined {
     const c = String.fromCharCode(parseInt(m.slice(1), 16));
     return UNRESERVED.test(c) ? c : m.toUpperCase();
   });
-  let end = path.length; // a loop, not /\/+$/: linear whatever the input
-  while (end > 1 && path.charCodeAt(end - 1) === 47) end--;
-  return `${u.protocol}//${u.host}${path.slice(0, end)}${u.search}`;
+  // the root path stays "/" (https://h and https://h/ are one URL)
+  return `${u.protocol}//${u.host}${trimTrailingSlashes(path) || '/'}${u.search}`;
 }
 
 /** Same URL by meaning (both must parse). */
