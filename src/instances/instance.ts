@@ -13,7 +13,7 @@ import { buildAnonymousRequest, buildAuthenticatedRequest } from '../healthvault
 import type { ParsedResponse } from '../healthvault/response-envelope.ts';
 import { buildSelectInstanceInfo, parseSelectInstanceResponse, type PreferredLocation } from '../healthvault/select-instance.ts';
 import { buildGetServiceDefinitionInfo, parseGetServiceDefinitionResponse, type ServiceInstance } from '../healthvault/service-definition.ts';
-import { statusError, statusInfo } from '../healthvault/status-codes.ts';
+import { HV_STATUS_SUBSCRIPTION_NOT_FOUND, statusError, statusInfo } from '../healthvault/status-codes.ts';
 import type { ActualSubscription, InstancePlatform, SubscriptionWrite } from '../subscriptions/platform.ts';
 import { AppSession, type Session, type SessionStatus } from './app-session.ts';
 import { abortable, forInstance, instanceLabel, summarize, type ErrorSummary } from './instance-errors.ts';
@@ -116,8 +116,15 @@ export class HvInstance implements InstancePlatform {
     return this.call(HV_METHODS.UpdateEventSubscription, () => buildUpdateEventSubscriptionInfo({ ...toSpec(s), id }), parseUpdateEventSubscriptionResponse, signal);
   }
 
-  unsubscribe(id: string, signal?: AbortSignal): Promise<void> {
-    return this.call(HV_METHODS.UnsubscribeToEvent, () => buildUnsubscribeToEventInfo(id), parseUnsubscribeToEventResponse, signal);
+  async unsubscribe(id: string, signal?: AbortSignal): Promise<void> {
+    try {
+      await this.call(HV_METHODS.UnsubscribeToEvent, () => buildUnsubscribeToEventInfo(id), parseUnsubscribeToEventResponse, signal);
+    } catch (err) {
+      // 132: the platform no longer knows it (deleted meanwhile, or a retried call whose first
+      // attempt landed) — gone is what was asked, so it counts as deleted (InstancePlatform)
+      if (isHvgError(err) && err.details?.hvStatus === HV_STATUS_SUBSCRIPTION_NOT_FOUND) return;
+      throw err;
+    }
   }
 
   // ---- instance methods beyond eventing

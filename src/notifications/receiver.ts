@@ -17,7 +17,7 @@ import type { Sink } from '../sink/kafka-sink.ts';
 import { toDeadLetterRecord, type DeadLetterReason } from '../sink/dead-letter.ts';
 import { toRecord, type SinkRecord } from '../sink/record.ts';
 import { parseKeyVersionId, type KeyDeriver } from '../subscriptions/keys.ts';
-import type { NotificationRoute, SubscriptionView } from '../subscriptions/view.ts';
+import type { NotificationRoute, StateView } from '../subscriptions/view.ts';
 import { WindowBudget } from './budget.ts';
 
 /**
@@ -32,7 +32,7 @@ export interface SupportedInstances {
 }
 
 export interface ReceiverOptions {
-  view: SubscriptionView;
+  view: StateView;
   instances: SupportedInstances;
   keys: KeyDeriver;
   sink: Sink;

@@ -11,10 +11,10 @@ import { Leadership } from '../subscriptions/leadership.ts';
 import type { InstanceDirectory } from '../subscriptions/platform.ts';
 import { Reconciler } from '../subscriptions/reconciler.ts';
 import { SubscriptionService } from '../subscriptions/service.ts';
-import { SubscriptionStore } from '../subscriptions/store.ts';
+import { KafkaStateLog } from '../subscriptions/store.ts';
 
 export interface SubscriptionsDecorator {
-  store: SubscriptionStore;
+  store: KafkaStateLog;
   service: SubscriptionService;
   reconciler: Reconciler;
   leadership: Leadership;
@@ -38,7 +38,7 @@ export default fp<SubscriptionsPluginOptions>(
   async (app, { config, directory, metrics }) => {
     const logger = app.log as unknown as Logger;
     const security = kafkaSecurity(config);
-    const store = new SubscriptionStore({
+    const store = new KafkaStateLog({
       brokers: config.kafkaBrokers,
       clientId: config.kafkaClientId,
       topic: config.stateTopic,
@@ -76,7 +76,7 @@ export default fp<SubscriptionsPluginOptions>(
     const keys = new KeyDeriver(config.masterSecret);
     const supportedInstances = () => directory.instanceIds();
     const reconciler = new Reconciler({
-      store,
+      state: store,
       directory,
       keys,
       publicBaseUrl: config.publicBaseUrl,
@@ -92,7 +92,7 @@ export default fp<SubscriptionsPluginOptions>(
       metrics.leader.set(leader ? 1 : 0);
       if (leader) reconciler.trigger();
     });
-    const service = new SubscriptionService({ store, supportedInstances, publicBaseUrl: config.publicBaseUrl });
+    const service = new SubscriptionService({ state: store, supportedInstances, publicBaseUrl: config.publicBaseUrl });
     app.decorate('subscriptions', { store, service, reconciler, leadership, keys, supportedInstances });
 
     await leadership.start();

@@ -2,7 +2,7 @@
 // route (they also feed the OpenAPI document); handlers are thin calls into the service.
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
-import type { SubscriptionView } from '../subscriptions/service.ts';
+import type { SubscriptionResource } from '../subscriptions/service.ts';
 import { stateOf } from '../subscriptions/service.ts';
 
 const errorSchema = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } as const;
@@ -64,7 +64,7 @@ const notModified = { 304: { type: 'null', description: 'Not Modified: If-None-M
  * GET that polls for in-sync gets 304 only while neither changed. Names are slugs (no "."), so
  * the two parts cannot be confused.
  */
-export function representationTag(v: SubscriptionView): string {
+export function representationTag(v: SubscriptionResource): string {
   const digest = createHash('sha256').update(JSON.stringify(v.instances)).digest('base64url').slice(0, 10);
   return `${v.etag.slice(0, -1)}.${digest}"`;
 }
@@ -83,14 +83,14 @@ function noneMatch(header: string | undefined, tag: string): boolean {
   });
 }
 
-const present = (v: SubscriptionView) => ({ ...v.spec, etag: representationTag(v), status: v.instances });
+const present = (v: SubscriptionResource) => ({ ...v.spec, etag: representationTag(v), status: v.instances });
 const later = (a: string | null | undefined, b: string | null | undefined): string | null => (a && b ? (Date.parse(a) >= Date.parse(b) ? a : b) : (a ?? b ?? null));
 
 type NameReq = { Params: { name: string }; Headers: { 'if-match'?: string; 'if-none-match'?: string } };
 
 const routes: FastifyPluginAsync = async (app: FastifyInstance) => {
   const svc = () => app.subscriptions.service;
-  const send = (reply: FastifyReply, v: SubscriptionView, code = 200) => reply.code(code).header('etag', representationTag(v)).send(present(v));
+  const send = (reply: FastifyReply, v: SubscriptionResource, code = 200) => reply.code(code).header('etag', representationTag(v)).send(present(v));
 
   app.get('/v1/subscriptions', { schema: { tags: ['subscriptions'], summary: 'List subscriptions', response: { 200: { type: 'object', properties: { items: { type: 'array', items: subscriptionSchema } } } } } }, async () => ({
     items: svc().list().map(present),

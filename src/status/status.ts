@@ -6,13 +6,13 @@
 import type { RegisteredInstanceStatus, TopologyStatus } from '../instances/registry.ts';
 import type { SinkStats } from '../sink/kafka-sink.ts';
 import { etagOf, targetInstances, type SyncState } from '../subscriptions/model.ts';
-import type { InstanceStatus as WorkerStatus } from '../subscriptions/reconciler.ts';
+import type { WorkerStatus } from '../subscriptions/reconciler.ts';
 import { stateOf } from '../subscriptions/service.ts';
-import type { SubscriptionView } from '../subscriptions/view.ts';
+import type { StateView } from '../subscriptions/view.ts';
 import type { InstanceTraffic, TrafficReport } from './traffic-rates.ts';
 
 export interface StatusSources {
-  view: SubscriptionView;
+  view: StateView;
   supportedInstances: () => readonly string[];
   instances: () => RegisteredInstanceStatus[];
   topology: () => TopologyStatus;

@@ -1,7 +1,7 @@
 // The subscription model: what an operator asks for (SubscriptionSpec, desired state) and what
 // the reconciler last saw in each instance (InstanceObservation). Both are stored as JSON in a
-// single-partition compacted Kafka topic (store.ts) and folded into a SubscriptionView by every
-// replica (view.ts). Nothing secret is in either: keys are derived (keys.ts).
+// single-partition compacted Kafka topic (state-log.ts, store.ts) and folded into a StateView by
+// every replica (view.ts). Nothing secret is in either: keys are derived (keys.ts).
 
 export const EVENT_TYPES = ['record-item-changed'] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -70,13 +70,23 @@ export interface KeyConfirmation {
 
 export const etagOf = (spec: Pick<SubscriptionSpec, 'name' | 'revision'>): string => `"${spec.name}-r${spec.revision}"`;
 
-/** Store keys: one per spec and one per (instance, subscription) observation. */
-export const specKey = (name: string): string => `spec/${name}`;
-export const observationKey = (instanceId: string, name: string): string => `observed/${encodeURIComponent(instanceId)}/${name}`;
+/**
+ * What a `spec/<name>` record holds: the spec, or a deletion marker that keeps the revision and the
+ * highest key version the name had (a re-created name continues above it; absent in old markers).
+ * writeId tells a writer whether its record is the one that won its revision (state-log.ts).
+ */
+export type SpecRecord =
+  | (SubscriptionSpec & { readonly deleted?: false; readonly writeId: string })
+  | { readonly name: string; readonly deleted: true; readonly revision: number; readonly keyVersion?: number; readonly writeId: string };
 
 /** Instances a spec applies to, given the supported ones. */
 export function targetInstances(spec: SubscriptionSpec, supported: readonly string[]): string[] {
   return spec.instances === null ? [...supported] : supported.filter((id) => spec.instances!.includes(id));
+}
+
+/** The specs that apply to one instance, given the supported ones. */
+export function specsFor(specs: readonly SubscriptionSpec[], supported: readonly string[], instanceId: string): SubscriptionSpec[] {
+  return specs.filter((s) => targetInstances(s, supported).includes(instanceId));
 }
 
 /** The leader's last pass over one instance, stored so every replica can report it. */
@@ -89,4 +99,3 @@ export interface InstanceReport {
   readonly foreign: readonly { readonly id: string; readonly url: string; readonly typeIds: readonly string[]; readonly unreadable?: string }[];
 }
 
-export const instanceReportKey = (instanceId: string): string => `instance/${encodeURIComponent(instanceId)}`;

@@ -10,7 +10,7 @@
 import { trimTrailingSlashes } from '../config-kit.ts';
 import { isGuid } from '../healthvault/validation.ts';
 import { keyVersionId } from './keys.ts';
-import { targetInstances, type SubscriptionSpec } from './model.ts';
+import { specsFor, type SubscriptionSpec } from './model.ts';
 import type { ActualSubscription } from './platform.ts';
 import { comparableUrl } from './url.ts';
 
@@ -33,6 +33,8 @@ export interface InstancePlan {
   readonly actions: readonly PlanAction[];
   /** desired name → id of the subscription that already matches */
   readonly inSync: Readonly<Record<string, string>>;
+  /** desired name → ids of every readable subscription of ours at its callback URL (the kept one and duplicates) */
+  readonly known: Readonly<Record<string, readonly string[]>>;
   readonly foreign: readonly ActualSubscription[];
 }
 
@@ -56,10 +58,11 @@ export function planInstance(input: {
 }): InstancePlan {
   const { instanceId, publicBaseUrl } = input;
   const root = `${comparableUrl(notificationRoot(publicBaseUrl)) ?? notificationRoot(publicBaseUrl)}/`;
-  const desired = input.specs.filter((s) => targetInstances(s, input.supportedInstances).includes(instanceId));
+  const desired = specsFor(input.specs, input.supportedInstances, instanceId);
   const byUrl = new Map(desired.map((s) => [comparableUrl(callbackUrl(publicBaseUrl, instanceId, s.name)), s]));
   const actions: PlanAction[] = [];
   const inSync: Record<string, string> = {};
+  const known: Record<string, string[]> = {};
   const foreign: ActualSubscription[] = [];
   const matches = new Map<string, ActualSubscription[]>();
 
@@ -91,6 +94,7 @@ export function planInstance(input: {
     const url = callbackUrl(publicBaseUrl, instanceId, spec.name);
     const wantVersion = keyVersionId(spec.keyVersion);
     const found = matches.get(spec.name) ?? [];
+    if (found.length > 0) known[spec.name] = found.map((a) => a.id);
     if (found.length === 0) {
       actions.push({ kind: 'create', name: spec.name, url, typeIds: spec.typeIds, keyVersion: spec.keyVersion });
       continue;
@@ -104,5 +108,5 @@ export function planInstance(input: {
     else actions.push({ kind: 'update', name: spec.name, id: keep!.a.id, url, typeIds: spec.typeIds, keyVersion: spec.keyVersion, changes: keep!.changes });
     for (const d of dupes) actions.push({ kind: 'delete', id: d.a.id, url: d.a.url, name: spec.name, reason: 'duplicate' });
   }
-  return { instanceId, actions, inSync, foreign };
+  return { instanceId, actions, inSync, known, foreign };
 }

@@ -31,7 +31,7 @@ export interface InstancePlatform {
   subscribe(s: SubscriptionWrite, signal?: AbortSignal): Promise<string>;
   /** UpdateEventSubscription (URL, filters, key rotation) */
   update(id: string, s: SubscriptionWrite, signal?: AbortSignal): Promise<void>;
-  /** UnsubscribeToEvent */
+  /** UnsubscribeToEvent; resolves when the subscription is gone, also when the platform no longer knew it */
   unsubscribe(id: string, signal?: AbortSignal): Promise<void>;
 }
 

@@ -6,24 +6,21 @@
 // Each instance has its own worker: its own concurrency bound, timeout, backoff and status, so a
 // slow or dead instance never delays the others. Results are written to the store as
 // observations (per instance and subscription) and an instance report, so every replica can show
-// them. Observations are rewritten only when something changed (or they grew stale), which keeps
-// a restart or an idle interval from churning the store; the instance report also when its
-// lastPassAt is REPORT_REFRESH_MS old (the leader itself reports its in-memory lastPassAt).
+// them — what to write is pure bookkeeping (observations.ts), appended in one write per pass.
 import type { Logger } from 'pino';
-import { HV_STATUS_SUBSCRIPTION_NOT_FOUND } from '../healthvault/index.ts';
 import type { Metrics } from '../metrics.ts';
 import { configMessage, configStatus } from './config-errors.ts';
-import { nextConfirmations } from './key-acceptance.ts';
-import { KeyDeriver, keyVersionId } from './keys.ts';
-import { targetInstances, type InstanceObservation, type InstanceReport } from './model.ts';
-import { callbackUrl, planInstance, type InstancePlan, type PlanAction } from './plan.ts';
-import type { InstanceDirectory, InstancePlatform } from './platform.ts';
-import type { SubscriptionStore } from './store.ts';
-import { sameUrl } from './url.ts';
 import { bounded, InstanceWorker } from './instance-worker.ts';
+import { KeyDeriver, keyVersionId } from './keys.ts';
+import { specsFor } from './model.ts';
+import { heldRefusals, passEntries, type PassOutcome } from './observations.ts';
+import { planInstance, type InstancePlan, type PlanAction } from './plan.ts';
+import type { InstanceDirectory, InstancePlatform } from './platform.ts';
+import type { StateKey } from './state-keys.ts';
+import type { StateLog } from './state-log.ts';
 
 export interface ReconcilerOptions {
-  store: SubscriptionStore;
+  state: StateLog;
   directory: InstanceDirectory;
   keys: KeyDeriver;
   publicBaseUrl: string;
@@ -39,7 +36,8 @@ export interface ReconcilerOptions {
   metrics?: Metrics;
 }
 
-export interface InstanceStatus {
+/** One instance's reconcile worker as GET /v1/consistency and /v1/status report it. */
+export interface WorkerStatus {
   instanceId: string;
   running: boolean;
   consecutiveFailures: number;
@@ -61,13 +59,6 @@ export interface PassResult {
   finishedAt: string;
 }
 
-const STALE_OBSERVATION_MS = 5 * 60_000;
-/**
- * The instance report (lastPassAt for replicas that do not lead) is rewritten when anything in
- * it changed, and otherwise at most this often: bounded store traffic however short the
- * interval, at the price of a follower's lastPassAt lagging by up to this much.
- */
-export const REPORT_REFRESH_MS = 60_000;
 const errText = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 
 export class Reconciler {
@@ -76,10 +67,11 @@ export class Reconciler {
   readonly #workers = new Map<string, InstanceWorker>();
   #timer: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
-  #onApplied = (_offset: number, key: string) => {
-    if (key === 'request/reconcile') this.#forceAll(); // an operator asked (through any replica)
-    if (key.startsWith('spec/')) this.#blocked.clear(); // a spec changed: listings refused for configuration are tried again
-    if (key.startsWith('spec/') || key === 'request/reconcile') this.trigger();
+  #offApplied: (() => void) | undefined;
+  #onApplied = (_offset: number, key: StateKey) => {
+    if (key.kind === 'reconcile-request') this.#forceAll(); // an operator asked (through any replica)
+    if (key.kind === 'spec') this.#blocked.clear(); // a spec changed: listings refused for configuration are tried again
+    if (key.kind === 'spec' || key.kind === 'reconcile-request') this.trigger();
   };
   /** instances whose next pass retries configuration refusals (an operator asked) */
   readonly #force = new Set<string>();
@@ -102,7 +94,7 @@ export class Reconciler {
 
   start(): void {
     this.#stopped = false;
-    this.#o.store.view.on('applied', this.#onApplied);
+    this.#offApplied = this.#o.state.view.onApplied(this.#onApplied);
     this.#unsubscribe = this.#o.directory.onChange(() => this.trigger());
     this.#arm();
     this.trigger();
@@ -158,7 +150,7 @@ export class Reconciler {
     );
   }
 
-  status(): InstanceStatus[] {
+  status(): WorkerStatus[] {
     return this.#o.directory.instanceIds().map((id) => {
       const w = this.#workers.get(id);
       return {
@@ -176,13 +168,13 @@ export class Reconciler {
   async stop(): Promise<void> {
     this.#stopped = true;
     clearTimeout(this.#timer);
-    this.#o.store.view.off('applied', this.#onApplied);
+    this.#offApplied?.();
     this.#unsubscribe?.();
     await Promise.all([...this.#workers.values()].map((w) => w.stop()));
   }
 
   #plan(instanceId: string, actual: Awaited<ReturnType<InstancePlatform['listSubscriptions']>>): InstancePlan {
-    return planInstance({ instanceId, supportedInstances: this.#o.directory.instanceIds(), specs: this.#o.store.view.specs(), actual, publicBaseUrl: this.#o.publicBaseUrl });
+    return planInstance({ instanceId, supportedInstances: this.#o.directory.instanceIds(), specs: this.#o.state.view.specs(), actual, publicBaseUrl: this.#o.publicBaseUrl });
   }
 
   /** One pass over one instance. Never throws: failures are results (and observations). */
@@ -205,7 +197,7 @@ export class Reconciler {
 
   async #pass(platform: InstancePlatform, signal: AbortSignal, forced: boolean): Promise<PassResult> {
     const { instanceId } = platform;
-    const view = this.#o.store.view;
+    const view = this.#o.state.view;
     const m = this.#o.metrics;
     let actual;
     try {
@@ -218,19 +210,13 @@ export class Reconciler {
         this.#blocked.set(instanceId, error);
         this.#log.error({ instanceId, hvStatus: status }, error);
       }
-      const finishedAt = new Date().toISOString();
-      await this.#record(instanceId, finishedAt, null, new Map(), new Map(), error).catch(() => {});
+      const finishedAt = await this.#record(instanceId, { plan: null, ids: new Map(), errors: new Map(), configErrors: new Map(), passError: error });
       return { instanceId, ok: status !== undefined, configError: status !== undefined, error, plan: [], applied: 0, finishedAt };
     }
     const planned = this.#plan(instanceId, actual);
-    // creates/updates refused for a configuration reason at this spec revision wait for a change or an operator
-    const held = new Map<string, InstanceObservation>();
-    for (const a of planned.actions) {
-      const o = a.kind === 'delete' || forced ? undefined : view.observation(instanceId, a.name);
-      if (o?.configError != null && o.configError.specRevision === view.spec(o.name)?.revision) held.set(o.name, o);
-    }
+    const held = heldRefusals(planned.actions, (name) => view.observation(instanceId, name), (name) => view.spec(name)?.revision, forced);
     const plan = held.size === 0 ? planned : { ...planned, actions: planned.actions.filter((a) => a.kind === 'delete' || !held.has(a.name)) };
-    for (const a of plan.actions) m?.driftFound.inc({ instance: instanceId, kind: a.kind === 'delete' ? `delete-${a.reason}` : a.kind });
+    for (const a of plan.actions) m?.driftFound.inc({ instance: instanceId, kind: kindLabel(a) });
     if (plan.actions.length > 0) this.#log.info({ instanceId, actions: plan.actions.map((a) => ({ kind: a.kind, name: a.name })) }, 'drift found');
 
     const ids = new Map<string, string>(Object.entries(plan.inSync));
@@ -251,14 +237,9 @@ export class Reconciler {
             await platform.update(a.id, write, signal);
             ids.set(a.name, a.id);
           }
-        } else {
-          // already gone (deleted meanwhile, or a retried call whose first attempt landed): converged
-          await platform.unsubscribe(a.id, signal).catch((err: unknown) => {
-            if ((err as { details?: { hvStatus?: unknown } }).details?.hvStatus !== HV_STATUS_SUBSCRIPTION_NOT_FOUND) throw err;
-          });
-        }
+        } else await platform.unsubscribe(a.id, signal); // resolves when already gone too (platform.ts)
         applied++;
-        m?.driftRepaired.inc({ instance: instanceId, kind: a.kind === 'delete' ? `delete-${a.reason}` : a.kind });
+        m?.driftRepaired.inc({ instance: instanceId, kind: kindLabel(a) });
       } catch (err) {
         const status = a.kind === 'delete' ? undefined : configStatus(err);
         if (status !== undefined && a.name) {
@@ -269,62 +250,29 @@ export class Reconciler {
         } else if (a.name) errors.set(a.name, `${a.kind} failed: ${errText(err)}`);
       }
     });
-    const known = new Map<string, string[]>();
-    for (const a of actual) {
-      for (const spec of view.specs()) {
-        if (a.unreadable === undefined && sameUrl(a.url, callbackUrl(this.#o.publicBaseUrl, instanceId, spec.name))) known.set(spec.name, [...(known.get(spec.name) ?? []), a.id]);
-      }
-    }
     const error = errors.size > 0 ? [...errors.values()].join('; ') : null;
-    const finishedAt = new Date().toISOString();
-    await this.#record(instanceId, finishedAt, plan, ids, errors, error, known, configErrors).catch((err: unknown) => this.#log.warn({ err, instanceId }, 'cannot record the pass'));
+    const finishedAt = await this.#record(instanceId, { plan, ids, errors, configErrors, passError: error });
     const retriable = [...errors.keys()].some((name) => !configErrors.has(name));
     return { instanceId, ok: !retriable, error, plan: plan.actions, applied, finishedAt, ...(configErrors.size > 0 ? { configError: true } : {}) };
   }
 
-  /** Write observations and the instance report where they changed. */
-  async #record(instanceId: string, now: string, plan: InstancePlan | null, ids: Map<string, string>, errors: Map<string, string>, passError: string | null, known = new Map<string, string[]>(), configErrors = new Map<string, number>()): Promise<void> {
-    const { store } = this.#o;
-    const view = store.view;
-    const desired = view.specs().filter((s) => targetInstances(s, this.#o.directory.instanceIds()).includes(instanceId));
-    for (const spec of desired) {
-      const prev = view.observation(instanceId, spec.name);
-      const err = plan === null ? passError : (errors.get(spec.name) ?? null);
-      const id = ids.get(spec.name) ?? prev?.hvSubscriptionId ?? null;
-      const confirmed = err === null && id !== null; // the instance now holds spec.keyVersion
-      const next: InstanceObservation = {
-        instanceId,
-        name: spec.name,
-        hvSubscriptionId: id,
-        knownIds: [...new Set([...(known.get(spec.name) ?? prev?.knownIds ?? []), ...(id ? [id] : [])])].sort(),
-        state: err !== null ? 'error' : id !== null ? 'in-sync' : 'missing',
-        keyVersion: confirmed ? spec.keyVersion : (prev?.keyVersion ?? null),
-        ...nextConfirmations(spec, prev, confirmed, this.#o.keyRetryHorizonMs, Date.now()),
-        specRevision: err === null ? spec.revision : (prev?.specRevision ?? 0),
-        lastError: err,
-        lastSync: err === null ? now : (prev?.lastSync ?? null),
-        configError: configErrors.has(spec.name) ? { hvStatus: configErrors.get(spec.name)!, specRevision: spec.revision } : null,
-      };
-      if (!prev || changed(prev, next) || (err === null && Date.parse(prev.lastSync ?? '0') < Date.now() - STALE_OBSERVATION_MS)) await store.writeObservation(next);
-    }
-    if (plan !== null) {
-      const wanted = new Set(desired.map((s) => s.name));
-      for (const o of view.observations()) if (o.instanceId === instanceId && !wanted.has(o.name)) await store.deleteObservation(instanceId, o.name);
-    }
-    const prevReport = view.report(instanceId);
-    const report: InstanceReport = {
+  /** Append what the pass changed (observations, tombstones, the report) in one write; resolves with when the pass ended. */
+  async #record(instanceId: string, outcome: PassOutcome): Promise<string> {
+    const now = Date.now();
+    const view = this.#o.state.view;
+    const entries = passEntries({
       instanceId,
-      lastPassAt: now,
-      lastPassOk: passError === null,
-      lastError: passError,
-      foreign: plan ? plan.foreign.map((f) => ({ id: f.id, url: f.url, typeIds: f.typeIds, ...(f.unreadable === undefined ? {} : { unreadable: f.unreadable }) })) : (prevReport?.foreign ?? []),
-    };
-    if (!prevReport || JSON.stringify({ ...prevReport, lastPassAt: 0 }) !== JSON.stringify({ ...report, lastPassAt: 0 }) || Date.parse(prevReport.lastPassAt ?? '0') <= Date.parse(now) - REPORT_REFRESH_MS) {
-      await store.writeReport(report);
-    }
+      // the specs as they are now (one may have changed during the pass: its next pass follows)
+      desired: specsFor(view.specs(), this.#o.directory.instanceIds(), instanceId),
+      previous: view.observations().filter((o) => o.instanceId === instanceId),
+      previousReport: view.report(instanceId),
+      outcome,
+      now,
+      keyRetryHorizonMs: this.#o.keyRetryHorizonMs,
+    });
+    await this.#o.state.append(entries).catch((err: unknown) => this.#log.warn({ err, instanceId }, 'cannot record the pass'));
+    return new Date(now).toISOString();
   }
 }
 
-function changed(a: InstanceObservation, b: InstanceObservation): boolean {
-  return JSON.stringify({ ...a, lastSync: null }) !== JSON.stringify({ ...b, lastSync: null });
-}
+const kindLabel = (a: PlanAction): string => (a.kind === 'delete' ? `delete-${a.reason}` : a.kind);

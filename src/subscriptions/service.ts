@@ -6,7 +6,7 @@ import { SUBSCRIPTION_LIMIT } from '../healthvault/eventing.ts';
 import { EVENT_TYPES, NAME_PATTERN, etagOf, targetInstances, type EventType, type InstanceObservation, type SubscriptionSpec, type SyncState } from './model.ts';
 import { specFloor } from './key-acceptance.ts';
 import { callbackUrl } from './plan.ts';
-import type { SubscriptionStore } from './store.ts';
+import { writeSpec, type SpecWrite, type StateLog } from './state-log.ts';
 
 export interface SubscriptionInput {
   eventType?: string;
@@ -34,7 +34,8 @@ export interface InstanceState {
   lastSync: string | null;
 }
 
-export interface SubscriptionView {
+/** A subscription as the REST API presents it: the spec, its ETag and its state in every instance it applies to. */
+export interface SubscriptionResource {
   spec: SubscriptionSpec;
   etag: string;
   instances: InstanceState[];
@@ -55,13 +56,13 @@ export function stateOf(spec: SubscriptionSpec, o: InstanceObservation | undefin
 }
 
 export class SubscriptionService {
-  readonly #store: SubscriptionStore;
+  readonly #state: StateLog;
   readonly #instances: () => readonly string[];
   readonly #publicBaseUrl: string;
   readonly #now: () => Date;
 
-  constructor(opts: { store: SubscriptionStore; supportedInstances: () => readonly string[]; publicBaseUrl: string; now?: () => Date }) {
-    this.#store = opts.store;
+  constructor(opts: { state: StateLog; supportedInstances: () => readonly string[]; publicBaseUrl: string; now?: () => Date }) {
+    this.#state = opts.state;
     this.#instances = opts.supportedInstances;
     this.#publicBaseUrl = opts.publicBaseUrl;
     this.#now = opts.now ?? (() => new Date());
@@ -71,19 +72,19 @@ export class SubscriptionService {
     if (!NAME_PATTERN.test(name)) throw invalid('name', `"${name.slice(0, 80)}" must be a slug: 1-63 lower-case letters, digits or "-", starting and ending with a letter or digit`);
   }
 
-  list(): SubscriptionView[] {
-    return this.#store.view.specs().map((s) => this.#present(s));
+  list(): SubscriptionResource[] {
+    return this.#state.view.specs().map((s) => this.#present(s));
   }
 
-  get(name: string): SubscriptionView {
+  get(name: string): SubscriptionResource {
     SubscriptionService.validateName(name);
-    const spec = this.#store.view.spec(name);
+    const spec = this.#state.view.spec(name);
     if (!spec) throw new HvgError('HVG_ERR_NOT_FOUND', `no subscription named "${name}"`);
     return this.#present(spec);
   }
 
-  #present(spec: SubscriptionSpec): SubscriptionView {
-    const view = this.#store.view;
+  #present(spec: SubscriptionSpec): SubscriptionResource {
+    const view = this.#state.view;
     const instances = targetInstances(spec, this.#instances()).map((instanceId): InstanceState => {
       const o = view.observation(instanceId, spec.name);
       return {
@@ -151,7 +152,7 @@ export class SubscriptionService {
 
   /** First key version of a (re-)created name: above every version a deletion marker remembers. */
   #firstKeyVersion(name: string): number {
-    const last = this.#store.view.lastSpecWrite(name);
+    const last = this.#state.view.lastSpecWrite(name);
     return (last?.deleted === true ? (last.keyVersion ?? 0) : 0) + 1;
   }
 
@@ -161,7 +162,7 @@ export class SubscriptionService {
    * as the last pass saw them), instead of failing with 133 in the reconciler later.
    */
   #checkLimit(name: string, current: SubscriptionSpec | undefined, instances: string[] | null): void {
-    const view = this.#store.view;
+    const view = this.#state.view;
     const supported = this.#instances();
     const before = new Set(current ? targetInstances(current, supported) : []);
     const specs = view.specs().filter((s) => s.name !== name);
@@ -179,9 +180,9 @@ export class SubscriptionService {
   }
 
   /** Create or replace. Resolves once the change is stored and applied (read-your-writes). */
-  async put(name: string, input: SubscriptionInput, p: Preconditions = {}): Promise<{ view: SubscriptionView; created: boolean }> {
+  async put(name: string, input: SubscriptionInput, p: Preconditions = {}): Promise<{ view: SubscriptionResource; created: boolean }> {
     SubscriptionService.validateName(name);
-    const view = this.#store.view;
+    const view = this.#state.view;
     const current = view.spec(name);
     this.#check(name, current, p);
     const v = this.#parse(name, input, current);
@@ -205,7 +206,7 @@ export class SubscriptionService {
 
   async delete(name: string, p: Preconditions = {}): Promise<void> {
     SubscriptionService.validateName(name);
-    const current = this.#store.view.spec(name);
+    const current = this.#state.view.spec(name);
     if (!current) throw new HvgError('HVG_ERR_NOT_FOUND', `no subscription named "${name}"`);
     this.#check(name, current, p);
     // the marker keeps the highest version, so every version of this name is revoked for good
@@ -217,16 +218,16 @@ export class SubscriptionService {
    * confirmed the new one and the retry horizon passed (key-acceptance.ts); `revokePrevious`
    * refuses them at once (a leaked key), at the price of losing what the platform still retries.
    */
-  async rotateKey(name: string, p: Preconditions = {}, opts: { revokePrevious?: boolean } = {}): Promise<SubscriptionView> {
+  async rotateKey(name: string, p: Preconditions = {}, opts: { revokePrevious?: boolean } = {}): Promise<SubscriptionResource> {
     const current = this.get(name).spec;
     this.#check(name, current, p);
     const input = { eventType: current.eventType, typeIds: current.typeIds, instances: current.instances, keyVersion: current.keyVersion + 1 };
     return (await this.put(name, input, { revokePrevious: opts.revokePrevious === true })).view;
   }
 
-  async #write(name: string, record: Parameters<SubscriptionStore['writeSpec']>[0]): Promise<void> {
-    if (!(await this.#store.writeSpec(record))) {
-      const now = this.#store.view.spec(name);
+  async #write(name: string, record: SpecWrite): Promise<void> {
+    if (!(await writeSpec(this.#state, record))) {
+      const now = this.#state.view.spec(name);
       throw new HvgError('HVG_ERR_PRECONDITION_FAILED', `subscription "${name}" was changed concurrently${now ? ` (ETag now ${etagOf(now)})` : ''}; re-read it and retry`);
     }
   }

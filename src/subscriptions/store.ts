@@ -1,23 +1,20 @@
-// The subscription store: a single-partition compacted Kafka topic (like Kafka Connect's config
-// topic). Records: `spec/<name>` → a SpecRecord (desired state, or a deletion marker that keeps
-// the revision), `observed/<instance>/<name>` → an InstanceObservation written by the leader.
-// Every replica consumes the whole topic from the beginning into its SubscriptionView; a write
-// resolves only after the broker acknowledged it AND this replica applied it (read-your-writes).
-//
-// Concurrent edits from two replicas: each spec write carries revision = current + 1 and a
-// random writeId; the view applies a spec record only if its revision is higher than the one it
-// has, so all replicas agree the first one in the log won. The loser notices (its writeId is not
-// the applied one), answers 412, and re-writes the winner's content with the next revision so
-// that log compaction (which keeps the *last* record of a key) can never resurrect the loser.
+// The state log over Kafka (state-log.ts): a single-partition compacted topic (like Kafka
+// Connect's config topic) with the records of state-keys.ts. Every replica consumes the whole
+// topic from the beginning into its StateView; an append resolves only after the broker
+// acknowledged it AND this replica applied it (read-your-writes). Appends that arrive while a
+// send is in flight go out together in the next send (one produce request, one read-back wait):
+// a reconcile pass over 32 instances costs a few round trips, not one per observation.
 import { randomBytes } from 'node:crypto';
 import { Partitioners, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
 import { classifyKafkaError, createKafkaClient, disconnectWithin, ensureTopics, KafkaDiagnostics, PLAINTEXT, retryUntil, type KafkaLogLevel, type KafkaSecurity } from '../kafka/index.ts';
-import { instanceReportKey, observationKey, specKey, type InstanceObservation, type InstanceReport, type SubscriptionSpec } from './model.ts';
-import { SubscriptionView } from './view.ts';
+import type { InstanceObservation } from './model.ts';
+import { entryKey, entryValue, type StateEntry } from './state-keys.ts';
+import { requestReconcile, writeSpec, type SpecWrite, type StateLog } from './state-log.ts';
+import { StateView } from './view.ts';
 
-export interface SubscriptionStoreOptions {
+export interface KafkaStateLogOptions {
   brokers: readonly string[];
   clientId: string;
   topic: string;
@@ -36,10 +33,12 @@ export interface SubscriptionStoreOptions {
 }
 
 const encode = (v: unknown): Buffer | null => (v === null ? null : Buffer.from(JSON.stringify(v)));
+/** bound on one produce request (the broker's default message.max.bytes is 1 MiB) */
+const MAX_BATCH_BYTES = 512 * 1024;
 
-export class SubscriptionStore {
-  readonly view: SubscriptionView;
-  readonly #o: SubscriptionStoreOptions;
+export class KafkaStateLog implements StateLog {
+  readonly view: StateView;
+  readonly #o: KafkaStateLogOptions;
   readonly #log: Logger;
   readonly #kafka: Kafka;
   readonly #diagnostics = new KafkaDiagnostics();
@@ -50,12 +49,14 @@ export class SubscriptionStore {
   #downSince: number | null = null;
   #closed = false;
   #restartTimer: NodeJS.Timeout | undefined;
-  #writes: Promise<unknown> = Promise.resolve();
+  /** appends waiting for the next send (one produce request for all of them) */
+  #queue: { entries: readonly StateEntry[]; resolve: () => void; reject: (err: unknown) => void }[] = [];
+  #sending = false;
 
-  constructor(options: SubscriptionStoreOptions) {
+  constructor(options: KafkaStateLogOptions) {
     this.#o = options;
     this.#log = options.logger.child({ module: 'subscription-store' });
-    this.view = new SubscriptionView(options.keyRetryHorizonMs);
+    this.view = new StateView(options.keyRetryHorizonMs);
     this.#kafka = createKafkaClient({
       connection: { brokers: options.brokers, clientId: options.clientId, security: options.security ?? PLAINTEXT },
       clientIdSuffix: 'store',
@@ -193,59 +194,72 @@ export class SubscriptionStore {
     return this.#loaded && this.#consumerDown === null;
   }
 
-  /** Append one record and wait until this replica applied it. Writes are serialised per replica. */
-  async #append(key: string, value: unknown): Promise<number> {
-    const run = async (): Promise<number> => {
-      if (!this.#producer || !this.#loaded) throw new HvgError('HVG_ERR_STORE_UNAVAILABLE', 'the subscription store is not loaded; retry later');
-      let offset: number;
-      try {
-        const [meta] = await this.#producer.send({ topic: this.#o.topic, acks: -1, timeout: this.#o.writeTimeoutMs, messages: [{ key, value: encode(value) }] });
-        offset = Number(meta?.baseOffset ?? meta?.offset);
-      } catch (err) {
-        throw new HvgError('HVG_ERR_STORE_UNAVAILABLE', `Kafka did not acknowledge the subscription change: ${(err as Error).message}; retry`, { cause: err });
-      }
-      await this.view.waitForOffset(offset, this.#o.writeTimeoutMs).catch((err: unknown) => {
-        throw new HvgError('HVG_ERR_STORE_UNAVAILABLE', `the change was written but not read back in time: ${(err as Error).message}`, { cause: err });
-      });
-      return offset;
-    };
-    const p = this.#writes.then(run, run);
-    this.#writes = p.catch(() => {});
-    return p;
+  append(entries: readonly StateEntry[]): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ entries, resolve, reject });
+      void this.#drain();
+    });
   }
 
   /**
-   * Write a spec (or a deletion marker) with revision = expected + 1. Resolves true when it won,
-   * false when another replica's write for the same name got there first (the caller answers 412).
+   * One send in flight: whatever was appended meanwhile goes out in the next one, whole appends
+   * only, in call order (so each append stays contiguous), bounded by MAX_BATCH_BYTES.
    */
-  async writeSpec(record: SubscriptionSpec | { name: string; deleted: true; revision: number; keyVersion?: number }): Promise<boolean> {
-    const writeId = randomBytes(8).toString('hex');
-    await this.#append(specKey(record.name), { ...record, writeId });
-    const won = this.view.lastSpecWrite(record.name);
-    if (won?.writeId === writeId) return true;
-    if (won) {
-      // re-assert the winner after our record so compaction keeps the winner's content
-      const { writeId: _w, ...winner } = won;
-      await this.#append(specKey(record.name), { ...winner, revision: winner.revision + 1, writeId: randomBytes(8).toString('hex') });
+  async #drain(): Promise<void> {
+    if (this.#sending) return;
+    this.#sending = true;
+    try {
+      while (this.#queue.length > 0) {
+        let bytes = 0;
+        let n = 0;
+        const messages: { key: string; value: Buffer | null }[] = [];
+        for (const a of this.#queue) {
+          const encoded = a.entries.map((e) => ({ key: entryKey(e), value: encode(entryValue(e)) }));
+          const size = encoded.reduce((sum, m) => sum + m.key.length + (m.value?.length ?? 0), 0);
+          if (n > 0 && bytes + size > MAX_BATCH_BYTES) break;
+          messages.push(...encoded);
+          bytes += size;
+          n++;
+        }
+        const batch = this.#queue.splice(0, n);
+        await this.#send(messages).then(
+          () => batch.forEach((a) => a.resolve()),
+          (err: unknown) => batch.forEach((a) => a.reject(err)),
+        );
+      }
+    } finally {
+      this.#sending = false;
     }
-    return false;
   }
 
-  async writeObservation(o: InstanceObservation): Promise<void> {
-    await this.#append(observationKey(o.instanceId, o.name), o);
+  /** Produce the messages in one request and wait until this replica applied the last of them. */
+  async #send(messages: { key: string; value: Buffer | null }[]): Promise<void> {
+    if (!this.#producer || !this.#loaded) throw new HvgError('HVG_ERR_STORE_UNAVAILABLE', 'the subscription store is not loaded; retry later');
+    let last: number;
+    try {
+      const [meta] = await this.#producer.send({ topic: this.#o.topic, acks: -1, timeout: this.#o.writeTimeoutMs, messages });
+      // one partition, one batch: the broker gave the messages consecutive offsets from baseOffset
+      last = Number(meta?.baseOffset ?? meta?.offset) + messages.length - 1;
+    } catch (err) {
+      throw new HvgError('HVG_ERR_STORE_UNAVAILABLE', `Kafka did not acknowledge the subscription change: ${(err as Error).message}; retry`, { cause: err });
+    }
+    await this.view.waitForOffset(last, this.#o.writeTimeoutMs).catch((err: unknown) => {
+      throw new HvgError('HVG_ERR_STORE_UNAVAILABLE', `the change was written but not read back in time: ${(err as Error).message}`, { cause: err });
+    });
   }
 
-  async writeReport(r: InstanceReport): Promise<void> {
-    await this.#append(instanceReportKey(r.instanceId), r);
+  // Conveniences over append (routes and tests); the control loop uses state-log.ts directly.
+  writeSpec(record: SpecWrite): Promise<boolean> {
+    return writeSpec(this, record);
   }
 
-  /** Any replica may ask the leader for a pass: the leader watches this key. */
-  async requestReconcile(): Promise<void> {
-    await this.#append('request/reconcile', { at: new Date().toISOString() });
+  writeObservation(o: InstanceObservation): Promise<void> {
+    return this.append([{ kind: 'observation', instanceId: o.instanceId, name: o.name, observation: o }]);
   }
 
-  async deleteObservation(instanceId: string, name: string): Promise<void> {
-    await this.#append(observationKey(instanceId, name), null);
+  requestReconcile(): Promise<void> {
+    return requestReconcile(this);
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,11 @@
-// A replica's view of the subscription store: the compacted topic folded record by record.
+// A replica's view of the state log: the compacted topic folded record by record.
 // Every replica builds the same view from the same log; writers wait until their own record
 // is applied here before answering (read-your-writes). The data path asks it which key
-// versions and HealthVault subscription ids a callback URL accepts.
-import { EventEmitter } from 'node:events';
+// versions and HealthVault subscription ids a callback URL accepts. Pure: no I/O, fed by a
+// StateLog (state-log.ts) in log order.
 import { acceptedKeys, type AcceptedKey } from './key-acceptance.ts';
-import type { InstanceObservation, InstanceReport, SubscriptionSpec } from './model.ts';
-import { observationKey } from './model.ts';
+import type { InstanceObservation, InstanceReport, SpecRecord, SubscriptionSpec } from './model.ts';
+import { observationKey, parseStateKey, type StateKey } from './state-keys.ts';
 
 export interface NotificationRoute {
   readonly spec: SubscriptionSpec;
@@ -15,15 +15,9 @@ export interface NotificationRoute {
   readonly subscriptionIds: ReadonlySet<string>;
 }
 
-/**
- * What a `spec/<name>` record holds: the spec, or a deletion marker that keeps the revision and the
- * highest key version the name had (a re-created name continues above it; absent in old markers).
- */
-export type SpecRecord =
-  | (SubscriptionSpec & { readonly deleted?: false; readonly writeId: string })
-  | { readonly name: string; readonly deleted: true; readonly revision: number; readonly keyVersion?: number; readonly writeId: string };
+export type AppliedListener = (offset: number, key: StateKey) => void;
 
-export class SubscriptionView extends EventEmitter {
+export class StateView {
   readonly #specs = new Map<string, SubscriptionSpec>();
   /** last applied spec record per name (deletion markers included): the revision to beat */
   readonly #lastWrite = new Map<string, SpecRecord>();
@@ -31,12 +25,12 @@ export class SubscriptionView extends EventEmitter {
   readonly #reports = new Map<string, InstanceReport>();
   readonly #keyHorizonMs: number;
   #appliedOffset = -1;
+  readonly #listeners = new Set<AppliedListener>();
   /** routes of (instance, name) pairs the reconciler has observed, valid until `expires` or the next change */
   #routes = new Map<string, { route: NotificationRoute; expires: number }>();
 
   /** keyRetryHorizonMs: how long an older key stays accepted after an instance confirmed a newer one */
   constructor(keyRetryHorizonMs: number) {
-    super();
     this.#keyHorizonMs = keyRetryHorizonMs;
   }
 
@@ -45,9 +39,10 @@ export class SubscriptionView extends EventEmitter {
   }
 
   /** Fold one store record (value null = tombstone). Unknown keys are ignored (forward compatibility). */
-  apply(key: string, value: unknown, offset: number): void {
-    if (key.startsWith('spec/')) {
-      const name = key.slice(5);
+  apply(rawKey: string, value: unknown, offset: number): void {
+    const key = parseStateKey(rawKey);
+    if (key.kind === 'spec') {
+      const { name } = key;
       const rec = value as SpecRecord | null;
       const current = this.#lastWrite.get(name)?.revision ?? 0;
       if (rec === null) {
@@ -63,35 +58,40 @@ export class SubscriptionView extends EventEmitter {
         }
       }
       this.#routes.clear(); // specs change rarely; every cached route may depend on this one
-    } else if (key.startsWith('observed/')) {
-      if (value === null) this.#observed.delete(key);
-      else this.#observed.set(key, value as InstanceObservation);
-      this.#routes.delete(key);
-    } else if (key.startsWith('instance/')) {
-      const id = decodeURIComponent(key.slice(9));
-      if (value === null) this.#reports.delete(id);
-      else this.#reports.set(id, value as InstanceReport);
+    } else if (key.kind === 'observation') {
+      const k = observationKey(key.instanceId, key.name);
+      if (value === null) this.#observed.delete(k);
+      else this.#observed.set(k, value as InstanceObservation);
+      this.#routes.delete(k);
+    } else if (key.kind === 'report') {
+      if (value === null) this.#reports.delete(key.instanceId);
+      else this.#reports.set(key.instanceId, value as InstanceReport);
     }
     if (offset > this.#appliedOffset) this.#appliedOffset = offset;
-    this.emit('applied', offset, key);
+    for (const l of this.#listeners) l(offset, key);
+  }
+
+  /** Called after every applied record, in log order; returns the unsubscribe function. */
+  onApplied(listener: AppliedListener): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** Resolves once the record at `offset` (or a later one) is applied; rejects after timeoutMs. */
   waitForOffset(offset: number, timeoutMs: number): Promise<void> {
     if (this.#appliedOffset >= offset) return Promise.resolve();
     return new Promise((resolve, reject) => {
-      const onApplied = () => {
+      const off = this.onApplied(() => {
         if (this.#appliedOffset >= offset) {
           clearTimeout(timer);
-          this.off('applied', onApplied);
+          off();
           resolve();
         }
-      };
+      });
       const timer = setTimeout(() => {
-        this.off('applied', onApplied);
+        off();
         reject(new Error(`store record ${offset} not applied within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.on('applied', onApplied);
     });
   }
 

@@ -38,13 +38,29 @@ t.test('retries are bounded; the error says whether a retry can help and names t
   t.equal(r.instances().find((i) => i.id === '2')?.lastError?.code, 'HVG_ERR_INSTANCE_UNREACHABLE');
 
   sim.instance('2').setFaults({ down: false });
-  const notFound = await fail(r.platform('2')!.unsubscribe('00000000-0000-4000-8000-000000000001'));
+  const notFound = await fail(r.platform('2')!.update('00000000-0000-4000-8000-000000000001', write('gone')));
   t.equal(notFound?.code, 'HVG_ERR_HV_STATUS', 'a HealthVault refusal keeps the codec code');
   t.equal(notFound?.retriable, false);
   t.equal(notFound?.details?.hvStatus, 132);
   t.match(notFound?.message, /^instance "2" \(EU\): HealthVault status 132 SUBSCRIPTION_NOT_FOUND/);
-  t.equal(simCount(sim, '2', 'UnsubscribeToEvent', '132'), 1, 'a non-transient status is not retried');
+  t.equal(simCount(sim, '2', 'UpdateEventSubscription', '132'), 1, 'a non-transient status is not retried');
   t.equal(r.instances().find((i) => i.id === '2')?.reachable, true);
+});
+
+t.test('unsubscribing a subscription the platform no longer knows counts as deleted', async (t) => {
+  const sim = await startSim(t);
+  const r = registry(t, discoverySettings(sim));
+  await r.refresh();
+  const eu = r.platform('2')!;
+  const id = await eu.subscribe(write('once'));
+  await eu.unsubscribe(id);
+  t.equal(await eu.unsubscribe(id), undefined, 'the second unsubscribe resolves: gone is what was asked');
+  t.equal(simCount(sim, '2', 'UnsubscribeToEvent', '132'), 1, 'the platform was asked and answered 132, once');
+  t.same(await eu.listSubscriptions(), []);
+  const live = await eu.subscribe(write('twice'));
+  sim.instance('2').setFaults({ platform5xx: true });
+  const other = await fail(eu.unsubscribe(live));
+  t.equal(other?.code, 'HVG_ERR_INSTANCE_UNAVAILABLE', 'any other failure still rejects');
 });
 
 t.test('SubscribeToEvent is not resent after an ambiguous failure (no duplicate subscription)', async (t) => {

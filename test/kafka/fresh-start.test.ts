@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 import pino from 'pino';
 import { createKafkaSink } from '../../src/sink/kafka-sink.ts';
 import { Leadership } from '../../src/subscriptions/leadership.ts';
-import { SubscriptionStore } from '../../src/subscriptions/store.ts';
+import { KafkaStateLog } from '../../src/subscriptions/store.ts';
 import { freePortPair, OwnBroker, uniqueTopic } from '../helpers/kafka.ts';
 
 t.test('sink, store and leadership started with a broker that is still booting: ready, and nothing above debug', async (t) => {
@@ -20,7 +20,7 @@ t.test('sink, store and leadership started with a broker that is still booting: 
   const connectTimeoutMs = 170_000; // the broker's own start on a busy 2-core machine
   const booting = broker.start();
   const state = uniqueTopic('fresh-state');
-  const store = new SubscriptionStore({ brokers, clientId: 'hvg-fresh', topic: state, replicationFactor: 1, connectTimeoutMs, writeTimeoutMs: 10_000, keyRetryHorizonMs: 1000, kafkaLogLevel: 'debug', logger });
+  const store = new KafkaStateLog({ brokers, clientId: 'hvg-fresh', topic: state, replicationFactor: 1, connectTimeoutMs, writeTimeoutMs: 10_000, keyRetryHorizonMs: 1000, kafkaLogLevel: 'debug', logger });
   const leadership = new Leadership({ brokers, clientId: 'hvg-fresh', topic: `${state}.leader`, groupId: `${state}.leader`, replicationFactor: 1, sessionTimeoutMs: 6000, kafkaLogLevel: 'debug', logger, connectTimeoutMs });
   t.teardown(() => Promise.all([store.close(), leadership.close()]));
   const sink = createKafkaSink({

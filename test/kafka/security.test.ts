@@ -5,7 +5,7 @@ import type { Kafka } from 'kafkajs';
 import { HvgError } from '../../src/errors.ts';
 import { classifyKafkaError, createKafkaClient, type KafkaSecurity } from '../../src/kafka/index.ts';
 import { createKafkaSink } from '../../src/sink/kafka-sink.ts';
-import { SubscriptionStore } from '../../src/subscriptions/store.ts';
+import { KafkaStateLog } from '../../src/subscriptions/store.ts';
 import { requiredEnv } from '../helpers/env.ts';
 import { runServerUntilExit } from '../helpers/server-process.ts';
 import { createTopic, freePortPair, grantGatewayAcls, OwnBroker, saslSecurity, securedListener, silentLogger, uniqueTopic, type SecuredListener } from '../helpers/kafka.ts';
@@ -101,7 +101,7 @@ t.test('a missing ACL stops the start with an error that names it', async (t) =>
   // (ACLs outlive tests on a shared broker: both ids are unique)
   const clientId = uniqueTopic('client');
   await grantGatewayAcls(l, { eventsTopic: uniqueTopic('unused'), stateTopic, clientId: `${clientId}-else`, createTopics: true });
-  const store = new SubscriptionStore({
+  const store = new KafkaStateLog({
     brokers: l.brokers, clientId, topic: stateTopic, replicationFactor: 1, connectTimeoutMs: 3_600_000, writeTimeoutMs: 5000,
     keyRetryHorizonMs: 1000, kafkaLogLevel: 'error', logger: silentLogger, security: saslSecurity(l, l.gateway),
   });

@@ -13,7 +13,7 @@ import metricsPlugin from '../../src/plugins/metrics.ts';
 import notificationsRoute from '../../src/routes/notifications.ts';
 import { createKafkaSink } from '../../src/sink/kafka-sink.ts';
 import { KeyDeriver } from '../../src/subscriptions/keys.ts';
-import { SubscriptionStore } from '../../src/subscriptions/store.ts';
+import { KafkaStateLog } from '../../src/subscriptions/store.ts';
 import { brokers, silentLogger, topicEndOffset, uniqueTopic } from '../helpers/kafka.ts';
 import { servedInstances } from './helpers.ts';
 
@@ -35,7 +35,7 @@ function prng(seed: number) {
 t.test('10,000 fuzzed requests: only coded 4xx answers, process up, memory bounded', async (t) => {
   const topic = uniqueTopic('fuzz');
   const deadLetterTopic = uniqueTopic('fuzz-dead');
-  const store = new SubscriptionStore({ brokers, clientId: 'hvg-test', topic: uniqueTopic('fuzz-state'), replicationFactor: 1, connectTimeoutMs: 20_000, writeTimeoutMs: 10_000, keyRetryHorizonMs: 0, kafkaLogLevel: 'error', logger: silentLogger });
+  const store = new KafkaStateLog({ brokers, clientId: 'hvg-test', topic: uniqueTopic('fuzz-state'), replicationFactor: 1, connectTimeoutMs: 20_000, writeTimeoutMs: 10_000, keyRetryHorizonMs: 0, kafkaLogLevel: 'error', logger: silentLogger });
   await store.start();
   t.teardown(() => store.close());
   await store.writeSpec({ name: 'fz', eventType: 'record-item-changed', typeIds: [randomUUID()], instances: null, keyVersion: 1, previousKeyVersion: null, keyRotatedAt: null, revision: 1, createdAt: '', updatedAt: '' });

@@ -14,7 +14,7 @@ import notificationsRoute from '../../src/routes/notifications.ts';
 import { createKafkaSink, type KafkaSink } from '../../src/sink/kafka-sink.ts';
 import { KeyDeriver } from '../../src/subscriptions/keys.ts';
 import type { SubscriptionSpec } from '../../src/subscriptions/model.ts';
-import { SubscriptionStore } from '../../src/subscriptions/store.ts';
+import { KafkaStateLog } from '../../src/subscriptions/store.ts';
 import { requiredEnv } from '../helpers/env.ts';
 import { brokers, silentLogger, uniqueTopic } from '../helpers/kafka.ts';
 
@@ -46,7 +46,7 @@ export const notification = (subscriptionId: string, things = 1): RecordChangeNo
   subscriptionId, personId: randomUUID(), recordId: randomUUID(), thingIds: Array.from({ length: things }, () => randomUUID()),
 });
 
-export interface Harness { url: string; topic: string; deadLetterTopic: string; store: SubscriptionStore; sink: KafkaSink; metrics: ReturnType<typeof createMetrics>; receiver: NotificationReceiver }
+export interface Harness { url: string; topic: string; deadLetterTopic: string; store: KafkaStateLog; sink: KafkaSink; metrics: ReturnType<typeof createMetrics>; receiver: NotificationReceiver }
 
 export interface HarnessOptions {
   rateLimit?: number;
@@ -60,7 +60,7 @@ export interface HarnessOptions {
 export async function harness(t: Test, opts: HarnessOptions = {}): Promise<Harness> {
   const topic = uniqueTopic('notif');
   const deadLetterTopic = uniqueTopic('notif-dead');
-  const store = new SubscriptionStore({ brokers, clientId: 'hvg-test', topic: uniqueTopic('state'), replicationFactor: 1, connectTimeoutMs: 20_000, writeTimeoutMs: 10_000, keyRetryHorizonMs: 60_000, kafkaLogLevel: 'error', logger: silentLogger });
+  const store = new KafkaStateLog({ brokers, clientId: 'hvg-test', topic: uniqueTopic('state'), replicationFactor: 1, connectTimeoutMs: 20_000, writeTimeoutMs: 10_000, keyRetryHorizonMs: 60_000, kafkaLogLevel: 'error', logger: silentLogger });
   await store.start();
   t.teardown(() => store.close());
   const sink = await createKafkaSink({ brokers, clientId: 'hvg-test', topic, partitions: 3, replicationFactor: 1, connectTimeoutMs: 20_000, publishTimeoutMs: 5000, maxBatchRecords: 500, maxBatchBytes: 900_000, maxQueuedRecords: 50_000, kafkaLogLevel: 'error', logger: silentLogger, extraTopics: [{ topic: deadLetterTopic, variable: 'KAFKA_DEAD_LETTER_TOPIC' }] });

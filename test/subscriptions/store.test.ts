@@ -1,9 +1,9 @@
 import t, { type Test } from 'tap';
-import { SubscriptionStore, type SubscriptionStoreOptions } from '../../src/subscriptions/store.ts';
+import { KafkaStateLog, type KafkaStateLogOptions } from '../../src/subscriptions/store.ts';
 import type { SubscriptionSpec } from '../../src/subscriptions/model.ts';
 import { brokers, silentLogger, uniqueTopic } from '../helpers/kafka.ts';
 
-const options = (topic: string): SubscriptionStoreOptions => ({
+const options = (topic: string): KafkaStateLogOptions => ({
   brokers,
   clientId: 'hvg-test',
   topic,
@@ -15,8 +15,8 @@ const options = (topic: string): SubscriptionStoreOptions => ({
   logger: silentLogger,
 });
 
-async function open(t: Test, topic: string): Promise<SubscriptionStore> {
-  const s = new SubscriptionStore(options(topic));
+async function open(t: Test, topic: string): Promise<KafkaStateLog> {
+  const s = new KafkaStateLog(options(topic));
   await s.start();
   t.teardown(() => s.close());
   return s;
