@@ -136,13 +136,15 @@ export class Reconciler {
   }
 
   /** The plan per instance without applying it (read-only: any replica may do it). */
-  async dryRun(): Promise<(InstancePlan | { instanceId: string; error: string })[]> {
+  async dryRun(): Promise<(Omit<InstancePlan, 'known'> | { instanceId: string; error: string })[]> {
     return Promise.all(
       this.#o.directory.instanceIds().map(async (instanceId) => {
         const platform = this.#o.directory.platform(instanceId);
         if (!platform) return { instanceId, error: 'instance not available' };
         try {
-          return this.#plan(instanceId, await platform.listSubscriptions(AbortSignal.timeout(this.#o.passTimeoutMs)));
+          // `known` is bookkeeping for the observations, not part of the plan an operator reads
+          const { known: _known, ...plan } = this.#plan(instanceId, await platform.listSubscriptions(AbortSignal.timeout(this.#o.passTimeoutMs)));
+          return plan;
         } catch (err) {
           return { instanceId, error: errText(err) };
         }
