@@ -85,3 +85,26 @@ t.test('key acceptance per instance: the previous version stays until the instan
   t.same(a.view.route('2', 'rot', confirmedAt + 60_001)!.keyVersions, [2, 1], 'instance 2 has not confirmed v2: still v1 there');
   t.equal(a.view.route('1', 'nope'), undefined);
 });
+
+t.test('concurrent appends: each resolves only once all its records are applied, contiguous and in call order', async (t) => {
+  const topic = uniqueTopic('store-batch');
+  const a = await open(t, topic);
+  const b = await open(t, topic);
+  const order: string[] = [];
+  a.view.onApplied((_offset, key) => {
+    if (key.kind === 'observation') order.push(`${key.instanceId}/${key.name}`);
+  });
+  const obs = (instanceId: string, name: string) => ({ instanceId, name, hvSubscriptionId: null, knownIds: [], state: 'missing' as const, keyVersion: null, specRevision: 0, lastError: null, lastSync: null });
+  // 12 passes of 1–4 observations each, appended at once, as 12 instance workers finishing together do
+  const passes = Array.from({ length: 12 }, (_, i) => Array.from({ length: 1 + (i % 4) }, (_, k) => obs(String(i), `s${k}`)));
+  const visible = await Promise.all(passes.map((p) =>
+    a.append(p.map((o) => ({ kind: 'observation' as const, instanceId: o.instanceId, name: o.name, observation: o })))
+      // read-your-writes: checked the moment the append resolves, before anything else runs
+      .then(() => p.every((o) => a.view.observation(o.instanceId, o.name) !== undefined)),
+  ));
+  t.same(visible, passes.map(() => true), 'every append saw all of its records when it resolved');
+  t.same(order, passes.flat().map((o) => `${o.instanceId}/${o.name}`), 'the log holds each append contiguous, in call order');
+  await b.view.waitForOffset(a.view.appliedOffset, 10_000);
+  t.equal(b.view.observations().length, passes.flat().length, 'another replica folds the same records');
+  t.equal(await a.writeSpec(spec('after', 1)), true, 'a spec write after a batch still settles its revision');
+});
