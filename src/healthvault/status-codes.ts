@@ -56,6 +56,7 @@ export const HV_STATUS = Object.freeze(Object.fromEntries(TABLE.map(([code, name
 export const HV_STATUS_OK = 0;
 export const HV_STATUS_FAILED = 1;
 export const HV_STATUS_INVALID_XML = 3;
+export const HV_STATUS_ACCESS_DENIED = 11;
 export const HV_STATUS_BAD_SIG = 4;
 export const HV_STATUS_REQUEST_TIMED_OUT = 49;
 export const HV_STATUS_SESSION_EXPIRED = 65;

@@ -1,6 +1,19 @@
 // Every error that leaves this module names the instance it is about, keeps its stable code (so
 // err.retriable still says whether a retry can help) and carries the HealthVault status in details.
 import { HvgError, isHvgError } from '../errors.ts';
+import { HV_STATUS_ACCESS_DENIED, HV_STATUS_SUBSCRIPTION_INVALID, HV_STATUS_SUBSCRIPTION_LIMIT_EXCEEDED } from '../healthvault/status-codes.ts';
+
+const CONFIG_STATUSES = new Set([HV_STATUS_SUBSCRIPTION_LIMIT_EXCEEDED, HV_STATUS_ACCESS_DENIED, HV_STATUS_SUBSCRIPTION_INVALID]);
+
+/**
+ * The HealthVault status of a refusal that is a configuration problem no retry can fix — 133 the
+ * application's subscription limit, 11 a missing method group, 134 invalid subscription data —
+ * else undefined (InstancePlatform.configurationRefusal).
+ */
+export function configurationRefusal(err: unknown): number | undefined {
+  const s = (err as { details?: { hvStatus?: unknown } } | null)?.details?.hvStatus;
+  return typeof s === 'number' && CONFIG_STATUSES.has(s) ? s : undefined;
+}
 
 /** `instance "2" (EU)`: the id is what operators configure, the name what they recognise. */
 export function instanceLabel(id: string, name?: string): string {

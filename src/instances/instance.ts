@@ -16,7 +16,7 @@ import { buildGetServiceDefinitionInfo, parseGetServiceDefinitionResponse, type 
 import { HV_STATUS_SUBSCRIPTION_NOT_FOUND, statusError, statusInfo } from '../healthvault/status-codes.ts';
 import type { ActualSubscription, InstancePlatform, SubscriptionWrite } from '../subscriptions/platform.ts';
 import { AppSession, type Session, type SessionStatus } from './app-session.ts';
-import { abortable, forInstance, instanceLabel, summarize, type ErrorSummary } from './instance-errors.ts';
+import { abortable, configurationRefusal, forInstance, instanceLabel, summarize, type ErrorSummary } from './instance-errors.ts';
 import type { PlatformClient } from './platform-client.ts';
 
 export interface InstanceCredentials {
@@ -89,6 +89,7 @@ export class HvInstance implements InstancePlatform {
   }
 
   // ---- InstancePlatform (src/subscriptions/platform.ts)
+  readonly configurationRefusal = configurationRefusal;
 
   async listSubscriptions(signal?: AbortSignal): Promise<ActualSubscription[]> {
     // Tolerant: one entry we cannot read (another app's odd subscription) must not stop the

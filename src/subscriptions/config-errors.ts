@@ -1,17 +1,9 @@
 // Refusals no retry can fix (issue 13 point 6): the subscription limit (133), a missing method
-// group (11) and invalid subscription data (134) are configuration problems. The reconciler
-// reports them once, on the subscription's per-instance state, with what to fix, and tries again
-// only when the spec changes or an operator asks (POST /v1/reconcile) — not pass after pass.
-import { HV_STATUS_SUBSCRIPTION_INVALID, HV_STATUS_SUBSCRIPTION_LIMIT_EXCEEDED } from '../healthvault/status-codes.ts';
-
-export const HV_STATUS_ACCESS_DENIED = 11;
-const CONFIG_STATUSES = new Set([HV_STATUS_SUBSCRIPTION_LIMIT_EXCEEDED, HV_STATUS_ACCESS_DENIED, HV_STATUS_SUBSCRIPTION_INVALID]);
-
-/** The HealthVault status of a refusal that is a configuration problem, else undefined. */
-export function configStatus(err: unknown): number | undefined {
-  const s = (err as { details?: { hvStatus?: unknown } } | null)?.details?.hvStatus;
-  return typeof s === 'number' && CONFIG_STATUSES.has(s) ? s : undefined;
-}
+// group (11) and invalid subscription data (134) are configuration problems. The instance layer
+// tells which refusal is one (InstancePlatform.configurationRefusal); the reconciler reports it
+// once, on the subscription's per-instance state, with what to fix (below), and tries again only
+// when the spec changes or an operator asks (POST /v1/reconcile) — not pass after pass.
+import { HV_STATUS_ACCESS_DENIED, HV_STATUS_SUBSCRIPTION_LIMIT_EXCEEDED } from '../healthvault/status-codes.ts';
 
 const RETRY = 'retried when the subscription changes or on POST /v1/reconcile';
 

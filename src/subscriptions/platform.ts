@@ -33,6 +33,8 @@ export interface InstancePlatform {
   update(id: string, s: SubscriptionWrite, signal?: AbortSignal): Promise<void>;
   /** UnsubscribeToEvent; resolves when the subscription is gone, also when the platform no longer knew it */
   unsubscribe(id: string, signal?: AbortSignal): Promise<void>;
+  /** The status of a refusal by this platform that is a configuration problem (config-errors.ts), else undefined. */
+  configurationRefusal(err: unknown): number | undefined;
 }
 
 /** The supported instances as the registry currently sees them. */

@@ -9,7 +9,7 @@
 // them — what to write is pure bookkeeping (observations.ts), appended in one write per pass.
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics.ts';
-import { configMessage, configStatus } from './config-errors.ts';
+import { configMessage } from './config-errors.ts';
 import { bounded, InstanceWorker } from './instance-worker.ts';
 import { KeyDeriver, keyVersionId } from './keys.ts';
 import { specsFor } from './model.ts';
@@ -206,7 +206,7 @@ export class Reconciler {
       actual = await platform.listSubscriptions(signal);
       this.#blocked.delete(instanceId);
     } catch (err) {
-      const status = configStatus(err);
+      const status = platform.configurationRefusal(err);
       const error = status === undefined ? `cannot list subscriptions: ${errText(err)}` : configMessage(status, instanceId, 'GetEventSubscriptions', errText(err));
       if (status !== undefined) {
         this.#blocked.set(instanceId, error);
@@ -243,7 +243,7 @@ export class Reconciler {
         applied++;
         m?.driftRepaired.inc({ instance: instanceId, kind: kindLabel(a) });
       } catch (err) {
-        const status = a.kind === 'delete' ? undefined : configStatus(err);
+        const status = a.kind === 'delete' ? undefined : platform.configurationRefusal(err);
         if (status !== undefined && a.name) {
           const what = a.kind === 'create' ? 'SubscribeToEvent' : 'UpdateEventSubscription';
           errors.set(a.name, configMessage(status, instanceId, `${what} of "${a.name}"`, errText(err)));
