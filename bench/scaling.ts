@@ -139,7 +139,7 @@ async function s1(n: number): Promise<S1Row> {
 }
 
 // ---- S2 ------------------------------------------------------------------------------------------
-interface S2Row { instances: number; subscriptions: number; latencyMs: number; concurrency: number; passMs: number; criticalPathMs: number; calls: number; converged: boolean }
+interface S2Row { instances: number; subscriptions: number; latencyMs: number; concurrency: number; passMs: number; criticalPathMs: number; calls: number; converged: boolean; gatewayCpuMs: number }
 
 async function s2(n: number, subs = 25, latencyMs = 50, concurrency = 2): Promise<S2Row> {
   const s = await stack(n, { RECONCILE_CONCURRENCY: String(concurrency), HV_POOL_CONNECTIONS: '4' });
@@ -154,14 +154,17 @@ async function s2(n: number, subs = 25, latencyMs = 50, concurrency = 2): Promis
       sim.setFaults({ slowMs: latencyMs });
     }
     const calls0 = callCount(s.sim);
+    // the gateway's CPU over the pass: less disturbed by a busy box than the wall time
+    const c0 = cpuMicros(s.child.pid!);
     const t0 = performance.now();
     const res = await fetch(`${s.adminOrigin}/v1/reconcile`, { method: 'POST', headers: { authorization: auth.authorization } });
     const body = (await res.json()) as { results?: { ok: boolean }[] };
     const passMs = performance.now() - t0;
+    const gatewayCpuMs = (cpuMicros(s.child.pid!) - c0) / 1000;
     const converged = res.status === 200 && (body.results ?? []).every((r) => r.ok) && s.sim.instances.every((i) => s.sim.instance(i.id).listSubscriptions().length === subs);
     const criticalPathMs = (1 + Math.ceil(subs / concurrency)) * latencyMs;
-    const row = { instances: n, subscriptions: subs, latencyMs, concurrency, passMs, criticalPathMs, calls: callCount(s.sim) - calls0, converged };
-    log(`S2 ${n} instances × ${subs}: pass ${Math.round(passMs)} ms (critical path ${criticalPathMs} ms), ${row.calls} platform calls, converged ${converged}`);
+    const row = { instances: n, subscriptions: subs, latencyMs, concurrency, passMs, criticalPathMs, calls: callCount(s.sim) - calls0, converged, gatewayCpuMs };
+    log(`S2 ${n} instances × ${subs}: pass ${Math.round(passMs)} ms (critical path ${criticalPathMs} ms), gateway CPU ${Math.round(gatewayCpuMs)} ms, ${row.calls} platform calls, converged ${converged}`);
     return row;
   } finally {
     await s.stop();
@@ -186,8 +189,8 @@ out.push('', 'S1  instances posting at once (1 KB bodies, closed loop, 128 conne
 out.push('    instances  rate/s   per instance  CPU-µs/req  non-2xx  gate');
 for (const r of s1Rows) out.push(`    ${String(r.instances).padStart(9)}  ${String(Math.round(r.rate)).padStart(6)}  ${String(Math.round(r.perInstance)).padStart(12)}  ${r.cpuUs.toFixed(1).padStart(10)}  ${String(r.non2xx).padStart(7)}  ${r.gateOk ? 'ok' : 'MISMATCH'}`);
 out.push('', 'S2  reconcile pass: 25 subscriptions re-created in every instance, 50 ms per platform answer, RECONCILE_CONCURRENCY 2');
-out.push('    instances  pass ms  critical path ms  ratio  platform calls  converged');
-for (const r of s2Rows) out.push(`    ${String(r.instances).padStart(9)}  ${String(Math.round(r.passMs)).padStart(7)}  ${String(r.criticalPathMs).padStart(16)}  ${(r.passMs / r.criticalPathMs).toFixed(2).padStart(5)}  ${String(r.calls).padStart(14)}  ${r.converged}`);
+out.push('    instances  pass ms  critical path ms  ratio  gateway CPU ms  platform calls  converged');
+for (const r of s2Rows) out.push(`    ${String(r.instances).padStart(9)}  ${String(Math.round(r.passMs)).padStart(7)}  ${String(r.criticalPathMs).padStart(16)}  ${(r.passMs / r.criticalPathMs).toFixed(2).padStart(5)}  ${String(Math.round(r.gatewayCpuMs)).padStart(14)}  ${String(r.calls).padStart(14)}  ${r.converged}`);
 process.stdout.write(`${out.join('\n')}\n`);
 const file = join(ROOT, 'bench/results', `scaling-${new Date().toISOString().replace(/[:.]/g, '-')}.json`);
 mkdirSync(join(ROOT, 'bench/results'), { recursive: true });

@@ -34,7 +34,7 @@ export class SharedLog {
     });
   }
 
-  /** Records of one key kind (by key prefix), values parsed. */
+  /** Records whose key starts with `prefix` (build it with state-keys.ts), values parsed. */
   values(prefix: string): { key: string; value: unknown }[] {
     return this.records.filter((r) => r.key.startsWith(prefix)).map((r) => ({ key: r.key, value: r.value === null ? null : JSON.parse(r.value) }));
   }

@@ -7,6 +7,7 @@ import type { Simulator } from '../../src/simulator/simulator.ts';
 import { KeyDeriver } from '../../src/subscriptions/keys.ts';
 import type { SubscriptionSpec } from '../../src/subscriptions/model.ts';
 import { Reconciler } from '../../src/subscriptions/reconciler.ts';
+import { observationKey } from '../../src/subscriptions/state-keys.ts';
 import { requestReconcile, writeSpec } from '../../src/subscriptions/state-log.ts';
 import { APP_ID, discoverySettings, registry, simCount, startSim } from '../instances/helpers.ts';
 import { MemoryStateLog } from '../helpers/memory-state-log.ts';
@@ -80,7 +81,7 @@ t.test('drift behind our back is repaired; unwanted ones of ours removed, foreig
   t.ok(us.listSubscriptions().some((s) => s.id === foreign.id), 'foreign kept');
   t.same(state.view.report('1')?.foreign.map((f) => f.id), [foreign.id.toLowerCase()]);
   t.equal(state.view.observation('1', 'gone'), undefined, 'the deleted spec\'s observation is tombstoned');
-  t.equal(state.log.values('observed/1/gone').at(-1)?.value, null);
+  t.equal(state.log.values(observationKey('1', 'gone')).at(-1)?.value, null);
   t.not(state.view.observation('1', 'glu')?.hvSubscriptionId, dupe.id.toLowerCase());
 });
 

@@ -5,6 +5,7 @@ import { isHvgError, type HvgError } from '../../src/errors.ts';
 import { SUBSCRIPTION_LIMIT } from '../../src/healthvault/eventing.ts';
 import { SubscriptionService, stateOf } from '../../src/subscriptions/service.ts';
 import type { InstanceObservation, SubscriptionSpec } from '../../src/subscriptions/model.ts';
+import { specKey } from '../../src/subscriptions/state-keys.ts';
 import { MemoryStateLog } from '../helpers/memory-state-log.ts';
 
 const GLU = '879e7c04-4e8a-4707-9ad3-b054df467ce4';
@@ -84,7 +85,7 @@ t.test('two replicas write the same name at once: one wins, the other gets 412 a
   t.equal(lost?.code, 'HVG_ERR_PRECONDITION_FAILED');
   t.match(lost?.message, /was changed concurrently \(ETag now "race-r2"\)/, 'the ETag after the re-assertion');
   t.same(a.svc.get('race').spec.typeIds, [GLU]);
-  const specs = a.state.log.values('spec/race');
+  const specs = a.state.log.values(specKey('race'));
   t.equal(specs.length, 3, 'both writes and the re-assertion');
   t.match(specs.at(-1)!.value, { typeIds: [GLU], revision: 2 }, 'compaction keeps the winner\'s content');
   t.same(b.svc.get('race').spec.revision, 2, 'every replica agrees');
