@@ -22,9 +22,9 @@ const spec = (name: string, over: Partial<SubscriptionSpec> = {}): SubscriptionS
 const ours = (sim: Simulator, id: string) => sim.instance(id).listSubscriptions().filter((s) => s.url.startsWith(`${BASE}/notifications/`));
 const writes = (sim: Simulator, id: string) => ['SubscribeToEvent', 'UpdateEventSubscription', 'UnsubscribeToEvent'].reduce((n, m) => n + simCount(sim, id, m), 0);
 
-async function setup(t: Test, simConfig: Parameters<typeof startSim>[1] = {}) {
+async function setup(t: Test, simConfig: Parameters<typeof startSim>[1] = {}, env: Record<string, string> = {}) {
   const sim = await startSim(t, simConfig);
-  const directory = registry(t, discoverySettings(sim));
+  const directory = registry(t, discoverySettings(sim, env));
   await directory.refresh();
   const state = new MemoryStateLog();
   const leader = { is: true };
@@ -127,4 +127,21 @@ t.test('only the leader acts; a spec change reaches it through the log', async (
   await writeSpec(state, spec('glu', { typeIds: [WEIGHT], revision: 2 }));
   await until('created in both', () => ours(sim, '1').length === 1 && ours(sim, '2').length === 1);
   t.same(ours(sim, '1')[0]!.typeIds.flat(), [WEIGHT]);
+});
+
+t.test('a subscription that vanishes between the listing and its deletion counts as deleted (the instance layer answers)', async (t) => {
+  const { sim, state, reconciler } = await setup(t, {}, { HV_REQUEST_TIMEOUT_MS: '10000' });
+  await writeSpec(state, spec('glu', { instances: ['1'] }));
+  await reconciler.reconcileNow();
+  const us = sim.instance('1');
+  const stray = us.createSubscription({ appId: APP_ID, url: `${BASE}/notifications/1/stray`, keyVersionId: 'v1', typeIds: [[GLU]] });
+  const lists = simCount(sim, '1', 'GetEventSubscriptions');
+  us.setFaults({ slowMs: 1500 }); // every answer waits: the unsubscribe is held while we delete behind its back
+  const run = reconciler.reconcileNow();
+  await until('the listing answered', () => simCount(sim, '1', 'GetEventSubscriptions') > lists, 20_000);
+  us.deleteSubscription(stray.id);
+  const [r] = await run;
+  us.setFaults({ slowMs: 0 });
+  t.equal(simCount(sim, '1', 'UnsubscribeToEvent', '132'), 1, 'the platform no longer knew it');
+  t.same([r!.ok, r!.error, r!.applied, r!.plan.map((a) => [a.kind, a.name])], [true, null, 1, [['delete', 'stray']]], 'converged, no error');
 });
