@@ -1,5 +1,5 @@
 // Builds the real app against the test broker, listening on 127.0.0.1:0, and always tears it down.
-import type { FastifyInstance } from 'fastify';
+import type { Gateway as GatewayApp } from '../../src/plugins/gateway.ts';
 import type { Test } from 'tap';
 import { buildApp } from '../../src/app.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -7,7 +7,7 @@ import { listenAll } from '../../src/plugins/admin.ts';
 import { requiredEnv } from './env.ts';
 import { brokers, uniqueTopic } from './kafka.ts';
 
-export async function startApp(t: Test, env: Record<string, string> = {}): Promise<{ app: FastifyInstance; url: string; adminUrl: string; topic: string }> {
+export async function startApp(t: Test, env: Record<string, string> = {}): Promise<{ app: GatewayApp; url: string; adminUrl: string; topic: string }> {
   const topic = env.KAFKA_TOPIC ?? uniqueTopic('app');
   const config = loadConfig({
     KAFKA_BROKERS: brokers.join(','),
