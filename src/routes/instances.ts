@@ -8,10 +8,14 @@ import { gatewayPlugin } from '../plugins/gateway.ts';
 import { errorResponses, InstanceInfo, InstanceStatus, Topology } from './schemas.ts';
 
 const listSchema = {
+  tags: ['instances'],
+  summary: 'The instance registry: every instance with reachability, identity check, last error and session state; the topology refresh',
   response: { 200: Type.Object({ topology: Topology, instances: Type.Array(InstanceStatus) }) },
 };
 
 const selectSchema = {
+  tags: ['instances'],
+  summary: 'Which instance serves a country (SelectInstance through the default instance): 400 for a malformed code, 404 when none serves it',
   querystring: Type.Object({ country: Type.Optional(Type.String()), stateProvince: Type.Optional(Type.String()) }),
   response: {
     200: Type.Object({ country: Type.String(), instance: InstanceInfo, supported: Type.Boolean() }),
