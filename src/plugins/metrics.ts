@@ -1,8 +1,8 @@
 // One Prometheus registry per app (src/metrics.ts), decorated as app.metrics; HTTP request
 // metrics by route pattern (never the raw URL: bounded label values); GET /metrics.
-import { gatewayPlugin } from './gateway.ts';
 import { Histogram } from 'prom-client';
 import { createMetrics, type Metrics } from '../metrics.ts';
+import { gatewayPlugin } from './gateway.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -1,7 +1,7 @@
 // Gauges read at scrape time from the sink and the instance registry (prom-client collect()):
 // the numbers stay exact without the data path paying for bookkeeping.
-import { gatewayPlugin } from './gateway.ts';
 import { Gauge } from 'prom-client';
+import { gatewayPlugin } from './gateway.ts';
 
 export default gatewayPlugin(
   async (app) => {

@@ -11,8 +11,8 @@
 // before Fastify compiles them and before @fastify/swagger reads them, so the OpenAPI document
 // shows the same additionalProperties: false.
 import type { FastifyRequest, RouteOptions } from 'fastify';
-import { gatewayPlugin } from './gateway.ts';
 import { HvgError } from '../errors.ts';
+import { gatewayPlugin } from './gateway.ts';
 
 type Schema = Record<string, unknown>;
 
