@@ -40,7 +40,8 @@ export interface Session {
 }
 
 /** rejected = the platform refused even a freshly renewed token (7/8/65 twice in a row). */
-export type SessionState = 'none' | 'authenticating' | 'active' | 'failed' | 'rejected';
+export const SESSION_STATES = ['none', 'authenticating', 'active', 'failed', 'rejected'] as const;
+export type SessionState = (typeof SESSION_STATES)[number];
 
 export interface SessionStatus {
   readonly state: SessionState;

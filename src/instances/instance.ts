@@ -40,7 +40,8 @@ export interface HvInstanceOptions {
   readonly now?: () => number;
 }
 
-export type IdentityState = 'unverified' | 'verified' | 'mismatch';
+export const IDENTITY_STATES = ['unverified', 'verified', 'mismatch'] as const;
+export type IdentityState = (typeof IDENTITY_STATES)[number];
 
 export interface InstanceStatus {
   readonly id: string;

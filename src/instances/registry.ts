@@ -25,8 +25,10 @@ export interface InstanceRegistryOptions {
   readonly refusalHoldMs?: number;
 }
 
+export const TOPOLOGY_MODES = ['explicit', 'discovery'] as const;
+
 export interface TopologyStatus {
-  readonly mode: 'explicit' | 'discovery';
+  readonly mode: (typeof TOPOLOGY_MODES)[number];
   readonly discoveryUrl: string | null;
   readonly defaultInstanceId: string | null;
   readonly updatedDate: string | null;

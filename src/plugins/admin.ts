@@ -10,11 +10,12 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, STATUS_CODES, type Server, type ServerOptions } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
-import type { FastifyInstance, FastifyRequest, onRequestHookHandler } from 'fastify';
+import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import fp from 'fastify-plugin';
 import type { AdminPort } from '../admin-settings.ts';
 import { HvgError } from '../errors.ts';
+import type { Gateway } from './gateway.ts';
 
 export interface RoutePlacement {
   /** the listener(s) that serve the route; with ADMIN_PORT=shared there is only one */
@@ -172,7 +173,7 @@ declare module 'fastify' {
 const origin = (host: string, port: number) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
 /** Listens on PORT and, unless ADMIN_PORT=shared, on the admin port (0 = a free one); logs both. */
-export async function listenAll(app: FastifyInstance, host: string, port: number, adminPort: AdminPort): Promise<{ url: string; adminUrl: string }> {
+export async function listenAll(app: Gateway, host: string, port: number, adminPort: AdminPort): Promise<{ url: string; adminUrl: string }> {
   const url = await app.listen({ host, port });
   const server = app.adminServer;
   if (adminPort === 'shared' || server === null) {

@@ -2,11 +2,10 @@
 // closes pools and timers in onClose. Boot does not wait for HealthVault: the first refresh runs
 // in the background and /readyz reports what is missing until it succeeds (a platform that is slow
 // or down must not keep the gateway from serving notifications of the others).
-import fp from 'fastify-plugin';
-import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
 import { checkInstanceSettings, type InstanceSettings } from '../instances/settings.ts';
 import { InstanceRegistry } from '../instances/registry.ts';
+import { gatewayPlugin } from './gateway.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -16,22 +15,21 @@ declare module 'fastify' {
 
 export interface InstancesPluginOptions {
   settings: InstanceSettings;
-  logger: Logger;
   /** Wait for the first refresh (discovery + probes) before the app is ready; tests use it. Default false. */
   waitForFirstRefresh?: boolean;
   /** How long a refused app credential is remembered before CAST is tried again (default 5 s). */
   refusalHoldMs?: number;
 }
 
-export default fp<InstancesPluginOptions>(
-  async (app, { settings, logger, waitForFirstRefresh, refusalHoldMs }) => {
+export default gatewayPlugin<InstancesPluginOptions>(
+  async (app, { settings, waitForFirstRefresh, refusalHoldMs }) => {
     const problems = checkInstanceSettings(settings);
     if (problems.length > 0) {
       throw new HvgError('HVG_ERR_CONFIG', `invalid configuration:\n  ${problems.map((p) => p.message).join('\n  ')}`, { details: { problems } });
     }
     const registry = new InstanceRegistry({
       settings,
-      logger: logger.child({ module: 'instances' }),
+      logger: app.log.child({ module: 'instances' }),
       ...(refusalHoldMs === undefined ? {} : { refusalHoldMs }),
     });
     app.decorate('instances', registry);

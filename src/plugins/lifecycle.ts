@@ -1,6 +1,6 @@
 // Draining state shared by readiness and the data path: set in preClose, before the server
 // stops accepting, so load balancers stop sending while in-flight requests finish.
-import fp from 'fastify-plugin';
+import { gatewayPlugin } from './gateway.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -8,7 +8,7 @@ declare module 'fastify' {
   }
 }
 
-export default fp(
+export default gatewayPlugin(
   async (app) => {
     const lifecycle = { draining: false };
     app.decorate('lifecycle', lifecycle);

@@ -1,8 +1,8 @@
 // One Prometheus registry per app (src/metrics.ts), decorated as app.metrics; HTTP request
 // metrics by route pattern (never the raw URL: bounded label values); GET /metrics.
-import fp from 'fastify-plugin';
 import { Histogram } from 'prom-client';
 import { createMetrics, type Metrics } from '../metrics.ts';
+import { gatewayPlugin } from './gateway.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -10,7 +10,7 @@ declare module 'fastify' {
   }
 }
 
-export default fp(
+export default gatewayPlugin(
   async (app) => {
     const metrics = createMetrics();
     app.decorate('metrics', metrics);

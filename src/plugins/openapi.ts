@@ -2,9 +2,9 @@
 // the fastify team's plugin; the schemas already exist for validation, so the document cannot
 // drift from what the routes accept). Served as JSON at /openapi.json.
 import swagger from '@fastify/swagger';
-import fp from 'fastify-plugin';
+import { gatewayPlugin } from './gateway.ts';
 
-export default fp(
+export default gatewayPlugin(
   async (app) => {
     await app.register(swagger, {
       openapi: {

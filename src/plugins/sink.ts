@@ -1,10 +1,9 @@
 // Opens the Kafka sink before the server listens (start fails fast when Kafka is unreachable)
 // and closes it last, after in-flight requests were answered (fastify's onClose order).
-import fp from 'fastify-plugin';
-import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { kafkaSecurity } from '../kafka/index.ts';
 import { createKafkaSink, type Sink } from '../sink/kafka-sink.ts';
+import { gatewayPlugin } from './gateway.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -18,7 +17,7 @@ export interface SinkPluginOptions {
   sink?: Sink;
 }
 
-export default fp<SinkPluginOptions>(
+export default gatewayPlugin<SinkPluginOptions>(
   async (app, { config, sink }) => {
     const owned = sink === undefined;
     const s =
@@ -38,8 +37,7 @@ export default fp<SinkPluginOptions>(
         kafkaLogLevel: config.kafkaLogLevel,
         security: kafkaSecurity(config),
         createTopics: config.kafkaCreateTopics,
-        // fastify's logger is pino at run time; its TS type is a narrower interface
-        logger: app.log as unknown as Logger,
+        logger: app.log,
       }));
     app.decorate('sink', s);
     if (owned) app.addHook('onClose', async () => s.close());

@@ -1,9 +1,9 @@
 // Gauges read at scrape time from the sink and the instance registry (prom-client collect()):
 // the numbers stay exact without the data path paying for bookkeeping.
-import fp from 'fastify-plugin';
 import { Gauge } from 'prom-client';
+import { gatewayPlugin } from './gateway.ts';
 
-export default fp(
+export default gatewayPlugin(
   async (app) => {
     const registers = [app.metrics.registry];
     const sink = (name: string, help: string, read: (s: ReturnType<typeof app.sink.stats>) => number) =>

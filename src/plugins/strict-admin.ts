@@ -11,8 +11,8 @@
 // before Fastify compiles them and before @fastify/swagger reads them, so the OpenAPI document
 // shows the same additionalProperties: false.
 import type { FastifyRequest, RouteOptions } from 'fastify';
-import fp from 'fastify-plugin';
 import { HvgError } from '../errors.ts';
+import { gatewayPlugin } from './gateway.ts';
 
 type Schema = Record<string, unknown>;
 
@@ -75,7 +75,7 @@ export function validationMessage(req: FastifyRequest, err: ValidationError): st
 
 const hasContent = (body: unknown): boolean => body !== undefined && body !== null && body !== '' && !(isObject(body) && Object.keys(body).length === 0);
 
-export default fp(
+export default gatewayPlugin(
   async (app) => {
     app.addHook('onRoute', (route: RouteOptions) => {
       if (!isAdminRoute(route.url ?? '')) return;

@@ -1,17 +1,14 @@
 // The control loop as a plugin: opens the subscription store (read to its end before the app is
 // ready), joins the leadership group, and runs the reconciler while this replica leads.
 // The reconciler stops first (preClose, after its current step); Kafka clients close in onClose.
-import fp from 'fastify-plugin';
-import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { kafkaSecurity } from '../kafka/index.ts';
-import type { Metrics } from '../metrics.ts';
 import { KeyDeriver } from '../subscriptions/keys.ts';
 import { Leadership } from '../subscriptions/leadership.ts';
-import type { InstanceDirectory } from '../subscriptions/platform.ts';
 import { Reconciler } from '../subscriptions/reconciler.ts';
 import { SubscriptionService } from '../subscriptions/service.ts';
 import { KafkaStateLog } from '../subscriptions/store.ts';
+import { gatewayPlugin } from './gateway.ts';
 
 export interface SubscriptionsDecorator {
   store: KafkaStateLog;
@@ -30,13 +27,11 @@ declare module 'fastify' {
 
 export interface SubscriptionsPluginOptions {
   config: Config;
-  directory: InstanceDirectory;
-  metrics: Metrics;
 }
 
-export default fp<SubscriptionsPluginOptions>(
-  async (app, { config, directory, metrics }) => {
-    const logger = app.log as unknown as Logger;
+export default gatewayPlugin<SubscriptionsPluginOptions>(
+  async (app, { config }) => {
+    const { instances: directory, metrics, log: logger } = app;
     const security = kafkaSecurity(config);
     const store = new KafkaStateLog({
       brokers: config.kafkaBrokers,
@@ -100,5 +95,5 @@ export default fp<SubscriptionsPluginOptions>(
     reconciler.start();
     app.addHook('preClose', async () => reconciler.stop());
   },
-  { name: 'hvg-subscriptions', dependencies: ['hvg-lifecycle'] },
+  { name: 'hvg-subscriptions', dependencies: ['hvg-instances', 'hvg-metrics'] },
 );

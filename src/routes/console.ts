@@ -8,7 +8,8 @@
 // found relative to the package root (src/console), the same path from src/ and from dist/,
 // which is why the Dockerfile copies src/console next to dist/.
 import { readdirSync, readFileSync } from 'node:fs';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyReply } from 'fastify';
+import { gatewayPlugin } from '../plugins/gateway.ts';
 
 export const CONSOLE_DIR = new URL('../../src/console/', import.meta.url);
 
@@ -38,7 +39,7 @@ export function loadConsoleAssets(dir: URL = CONSOLE_DIR): Map<string, Asset> {
   return assets;
 }
 
-const consoleRoutes: FastifyPluginAsync = async (app) => {
+export default gatewayPlugin(async (app) => {
   const assets = loadConsoleAssets();
   const send = (reply: FastifyReply, a: Asset) =>
     reply
@@ -58,6 +59,4 @@ const consoleRoutes: FastifyPluginAsync = async (app) => {
     if (a === undefined || req.params.file === 'index.html') return reply.code(404).send({ code: 'HVG_ERR_NOT_FOUND', message: `no console file ${req.params.file.slice(0, 80)}` });
     return send(reply, a);
   });
-};
-
-export default consoleRoutes;
+}, { name: 'hvg-routes-console', encapsulate: true });

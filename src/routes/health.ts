@@ -3,26 +3,18 @@
 // refused certificate, a platform that is another instance, no topology yet) are reported here
 // too, as warnings: they stop subscription management for that instance, not the data path of
 // the others, so they must not take the replica out of rotation.
-import type { FastifyPluginAsync } from 'fastify';
+import { Type } from 'typebox';
 import { instancesReadiness } from '../instances/readiness.ts';
+import { gatewayPlugin } from '../plugins/gateway.ts';
 
-const healthSchema = {
-  response: { 200: { type: 'object', properties: { status: { type: 'string' } }, required: ['status'] } },
-} as const;
+const Health = Type.Object({ status: Type.String() });
+const StringMap = Type.Record(Type.String(), Type.String());
+const Ready = Type.Object({ ready: Type.Optional(Type.Boolean()), checks: Type.Optional(StringMap), warnings: Type.Optional(StringMap) });
 
-const readyBody = {
-  type: 'object',
-  properties: {
-    ready: { type: 'boolean' },
-    checks: { type: 'object', additionalProperties: { type: 'string' } },
-    warnings: { type: 'object', additionalProperties: { type: 'string' } },
-  },
-} as const;
+export default gatewayPlugin(async (app) => {
+  app.get('/healthz', { schema: { response: { 200: Health }, hide: true }, logLevel: 'warn' }, async () => ({ status: 'ok' }));
 
-const health: FastifyPluginAsync = async (app) => {
-  app.get('/healthz', { schema: { ...healthSchema, hide: true }, logLevel: 'warn' }, async () => ({ status: 'ok' }));
-
-  app.get('/readyz', { schema: { response: { '2xx': readyBody, '5xx': readyBody }, hide: true }, logLevel: 'warn' }, async (_req, reply) => {
+  app.get('/readyz', { schema: { response: { '2xx': Ready, '5xx': Ready }, hide: true }, logLevel: 'warn' }, async (_req, reply) => {
     const checks = {
       kafka: app.sink.isReady() ? 'ok' : `not ready (${app.sink.stats().state})`,
       store: app.subscriptions.store.isLoaded() ? 'ok' : 'not loaded',
@@ -32,6 +24,4 @@ const health: FastifyPluginAsync = async (app) => {
     const ready = Object.values(checks).every((v) => v === 'ok');
     return reply.code(ready ? 200 : 503).send({ ready, checks, warnings: { instances: instances.detail } });
   });
-};
-
-export default health;
+}, { name: 'hvg-routes-health', dependencies: ['hvg-lifecycle', 'hvg-sink', 'hvg-subscriptions', 'hvg-instances'], encapsulate: true });

@@ -2,96 +2,35 @@
 // registry knows (reachability, identity, last error, session state); GET /v1/instances/select
 // asks the default instance which instance serves a country (SelectInstance, §3.3).
 import type { ServerResponse } from 'node:http';
-import type { FastifyPluginAsync } from 'fastify';
+import { Type } from 'typebox';
 import { HvgError } from '../errors.ts';
-
-const nullableString = { type: ['string', 'null'] } as const;
-const errorSummary = {
-  type: ['object', 'null'],
-  properties: {
-    code: { type: 'string' }, message: { type: 'string' }, retriable: { type: 'boolean' },
-    hvStatus: { type: ['integer', 'null'] }, at: { type: 'string' },
-  },
-  required: ['code', 'message', 'retriable', 'hvStatus', 'at'],
-} as const;
-const instanceInfo = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' },
-    platformUrl: { type: 'string' }, shellUrl: { type: 'string' },
-  },
-  required: ['id', 'name', 'platformUrl', 'shellUrl'],
-} as const;
-const errorBody = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } as const;
+import { gatewayPlugin } from '../plugins/gateway.ts';
+import { errorResponses, InstanceInfo, InstanceStatus, Topology } from './schemas.ts';
 
 const listSchema = {
-  response: {
-    200: {
-      type: 'object',
-      properties: {
-        topology: {
-          type: 'object',
-          properties: {
-            mode: { type: 'string', enum: ['explicit', 'discovery'] },
-            discoveryUrl: nullableString, defaultInstanceId: nullableString, updatedDate: nullableString,
-            refreshIntervalMs: { type: 'integer' }, lastRefreshAt: nullableString, lastRefreshOkAt: nullableString,
-            lastRefreshError: errorSummary,
-          },
-          required: ['mode', 'defaultInstanceId', 'lastRefreshAt', 'lastRefreshOkAt', 'lastRefreshError'],
-        },
-        instances: {
-          type: 'array',
-          items: {
-            type: 'object',
-            properties: {
-              ...instanceInfo.properties,
-              supported: { type: 'boolean' }, isDefault: { type: 'boolean' },
-              reachable: { type: ['boolean', 'null'] },
-              identity: { type: 'string', enum: ['unverified', 'verified', 'mismatch'] },
-              lastError: errorSummary, lastSuccessAt: nullableString,
-              session: {
-                type: 'object',
-                properties: {
-                  state: { type: 'string', enum: ['none', 'authenticating', 'active', 'failed', 'rejected'] },
-                  obtainedAt: nullableString, expiresAt: nullableString, lastError: errorSummary, casts: { type: 'integer' },
-                  rejections: { type: 'integer', description: 'answers (7, 8, 65) that retired our token; each led to one new session' },
-                },
-                required: ['state', 'expiresAt', 'lastError'],
-              },
-            },
-            required: ['id', 'name', 'platformUrl', 'shellUrl', 'supported', 'reachable', 'identity', 'lastError', 'session'],
-          },
-        },
-      },
-      required: ['topology', 'instances'],
-    },
-  },
-} as const;
+  tags: ['instances'],
+  summary: 'The instance registry: every instance with reachability, identity check, last error and session state; the topology refresh',
+  response: { 200: Type.Object({ topology: Topology, instances: Type.Array(InstanceStatus) }) },
+};
 
 const selectSchema = {
-  querystring: {
-    type: 'object',
-    properties: { country: { type: 'string' }, stateProvince: { type: 'string' } },
-  },
+  tags: ['instances'],
+  summary: 'Which instance serves a country (SelectInstance through the default instance): 400 for a malformed code, 404 when none serves it',
+  querystring: Type.Object({ country: Type.Optional(Type.String()), stateProvince: Type.Optional(Type.String()) }),
   response: {
-    200: {
-      type: 'object',
-      properties: { country: { type: 'string' }, instance: instanceInfo, supported: { type: 'boolean' } },
-      required: ['country', 'instance', 'supported'],
-    },
-    '4xx': errorBody,
-    '5xx': errorBody,
+    200: Type.Object({ country: Type.String(), instance: InstanceInfo, supported: Type.Boolean() }),
+    ...errorResponses('4xx', '5xx'),
   },
-} as const;
+};
 
 // ISO 3166-1 alpha-2 and ISO 3166-2 subdivision codes (§3.3); case is normalised, not guessed.
 const COUNTRY = /^[A-Za-z]{2}$/;
 const SUBDIVISION = /^[A-Za-z]{2}-[A-Za-z0-9]{1,3}$/;
 
-const instancesRoutes: FastifyPluginAsync = async (app) => {
+export default gatewayPlugin(async (app) => {
   app.get('/v1/instances', { schema: listSchema }, async () => ({ topology: app.instances.topology(), instances: app.instances.instances() }));
 
-  app.get<{ Querystring: { country?: string; stateProvince?: string } }>('/v1/instances/select', { schema: selectSchema }, async (req, reply) => {
+  app.get('/v1/instances/select', { schema: selectSchema }, async (req, reply) => {
     const { country, stateProvince } = req.query;
     if (country === undefined || !COUNTRY.test(country)) {
       throw new HvgError('HVG_ERR_INVALID_COUNTRY', `country must be an ISO 3166-1 alpha-2 code such as "DE", got ${JSON.stringify(country ?? null)}`);
@@ -107,7 +46,7 @@ const instancesRoutes: FastifyPluginAsync = async (app) => {
     if (selected === undefined) throw new HvgError('HVG_ERR_NO_INSTANCE_FOR_COUNTRY', `HealthVault serves no instance for country ${code}`);
     return { country: code, instance: selected, supported: app.instances.platform(selected.id) !== undefined };
   });
-};
+}, { name: 'hvg-routes-instances', dependencies: ['hvg-errors', 'hvg-instances'], encapsulate: true });
 
 /** Stops waiting on HealthVault when the client went away before the answer was written. */
 function abortOnClose(res: ServerResponse): AbortSignal {
@@ -118,4 +57,3 @@ function abortOnClose(res: ServerResponse): AbortSignal {
   return ac.signal;
 }
 
-export default instancesRoutes;

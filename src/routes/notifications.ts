@@ -6,14 +6,14 @@
 // read: never a 4xx for the content once the HMAC verified); Kafka trouble → 503 + Retry-After so the instance's own retry queue
 // (up to ~10 days) buffers. Rate limits live in the receiver: they count only after the route
 // check, verified traffic and failed authentication separately.
-import type { FastifyPluginAsync } from 'fastify';
+import { Type } from 'typebox';
 import { publicAnswer } from '../notifications/answers.ts';
 import { LogBudget } from '../notifications/budget.ts';
 import { BodyTooLarge, readRawBody } from '../notifications/raw-body.ts';
-import type { NotificationReceiver } from '../notifications/receiver.ts';
+import { gatewayPlugin } from '../plugins/gateway.ts';
+import { errorResponses } from './schemas.ts';
 
 export interface NotificationRouteOptions {
-  receiver: NotificationReceiver;
   bodyLimitBytes: number;
   retryAfterSeconds: number;
   /** path of PUBLIC_BASE_URL ('' or e.g. '/hv'): the route is served there too */
@@ -28,11 +28,14 @@ export function notificationPaths(basePath = ''): string[] {
   return base === '' ? ['/notifications/:instanceId/:name'] : ['/notifications/:instanceId/:name', `${base}/notifications/:instanceId/:name`];
 }
 
-const errorSchema = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } } } as const;
+// no params schema on purpose: any id (empty, NUL, 10 KB) goes to the registry check and is a 404
+const schema = {
+  hide: true,
+  response: { 200: Type.Object({ produced: Type.Optional(Type.Integer()), deadLettered: Type.Optional(Type.Integer()) }), ...errorResponses('4xx', '5xx') },
+};
 
-const notifications: FastifyPluginAsync<NotificationRouteOptions> = async (app, opts) => {
-  const { receiver } = opts;
-  const { metrics } = app;
+export default gatewayPlugin<NotificationRouteOptions>(async (app, opts) => {
+  const { metrics, notificationReceiver: receiver } = app;
   // refusals are logged at warn with their detail, at most 20 lines a second: a flood cannot flood the log
   const logBudget = new LogBudget(opts.logBudget?.perWindow ?? 20, opts.logBudget?.windowMs ?? 1000);
 
@@ -40,12 +43,14 @@ const notifications: FastifyPluginAsync<NotificationRouteOptions> = async (app, 
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', (_req, payload, done) => readRawBody(payload, opts.bodyLimitBytes, done));
 
-  app.setErrorHandler((err, req, reply) => {
+  // The answer itself comes from the app's error handler (plugins/error-handler.ts, errorAnswers:
+  // 'public'); this scope counts every refusal and logs it within the budget. onError runs
+  // before that handler, for errors of the route, its hooks and the body parser alike.
+  app.addHook('onError', (req, reply, err, done) => {
     const { instanceId = '', name = '' } = (req.params ?? {}) as { instanceId?: string; name?: string };
     const a = publicAnswer(err, opts);
     const instance = receiver.instanceLabel(instanceId);
     metrics.notificationsRejected.inc({ instance, reason: a.code });
-    if (a.retryAfterSeconds !== undefined) reply.header('retry-after', String(a.retryAfterSeconds));
     if (err instanceof BodyTooLarge && err.unread) reply.header('connection', 'close');
     const budget = logBudget.take();
     if (budget !== undefined) {
@@ -53,32 +58,20 @@ const notifications: FastifyPluginAsync<NotificationRouteOptions> = async (app, 
       if (a.status >= 500 && a.code === 'HVG_ERR_INTERNAL') req.log.error({ ...line, err }, 'notification failed');
       else req.log.warn(line, 'notification refused');
     }
-    return reply.code(a.status).send({ code: a.code, message: a.message });
+    done();
   });
 
   for (const path of notificationPaths(opts.basePath)) {
-    app.post<{ Params: { instanceId: string; name: string } }>(
-      path,
-      {
-        // no params schema on purpose: any id (empty, NUL, 10 KB) goes to the registry check and is a 404
-        schema: {
-          hide: true,
-          response: { 200: { type: 'object', properties: { produced: { type: 'integer' }, deadLettered: { type: 'integer' } } }, '4xx': errorSchema, '5xx': errorSchema },
-        },
-      },
-      async (req) => {
-        const { instanceId, name } = req.params;
-        const body = req.body;
-        const r = await receiver.receive(instanceId, name, req.headers.authorization, Buffer.isBuffer(body) ? body : Buffer.alloc(0));
-        if (r.deadLettered > 0) {
-          // authentic content nobody reads as an event: the operator should know (bounded like refusals)
-          const budget = logBudget.take();
-          if (budget !== undefined) req.log.warn({ instance: instanceId, name, reasons: r.reasons, produced: r.produced, ...(budget.suppressed > 0 ? { suppressed: budget.suppressed } : {}) }, 'notification dead-lettered');
-        }
-        return { produced: r.produced, deadLettered: r.deadLettered };
-      },
-    );
+    app.post<{ Params: { instanceId: string; name: string } }>(path, { schema, config: { errorAnswers: 'public' } }, async (req) => {
+      const { instanceId, name } = req.params;
+      const body = req.body;
+      const r = await receiver.receive(instanceId, name, req.headers.authorization, Buffer.isBuffer(body) ? body : Buffer.alloc(0));
+      if (r.deadLettered > 0) {
+        // authentic content nobody reads as an event: the operator should know (bounded like refusals)
+        const budget = logBudget.take();
+        if (budget !== undefined) req.log.warn({ instance: instanceId, name, reasons: r.reasons, produced: r.produced, ...(budget.suppressed > 0 ? { suppressed: budget.suppressed } : {}) }, 'notification dead-lettered');
+      }
+      return { produced: r.produced, deadLettered: r.deadLettered };
+    });
   }
-};
-
-export default notifications;
+}, { name: 'hvg-routes-notifications', dependencies: ['hvg-errors', 'hvg-metrics', 'hvg-notifications'], encapsulate: true });

@@ -1,19 +1,20 @@
 // GET /v1/status: the one call the operator console makes (src/console/), also usable with curl.
 // The schema documents the answer in the OpenAPI document and, as fastify serializes through
 // it, keeps anything not listed here out of the answer.
-import type { FastifyPluginAsync } from 'fastify';
-import { buildStatus } from '../status/status.ts';
+import { Type, type TProperties } from 'typebox';
+import { gatewayPlugin } from '../plugins/gateway.ts';
+import { CELL_STATES, buildStatus } from '../status/status.ts';
 import { readCounters, TrafficRates } from '../status/traffic-rates.ts';
+import { errorResponses, Nullable, NullableInteger as nint, NullableString as nstr, StringEnum } from './schemas.ts';
 
-const str = { type: 'string' } as const;
-const nstr = { type: ['string', 'null'] } as const;
-const nint = { type: ['integer', 'null'] } as const;
-const nnum = { type: ['number', 'null'] } as const;
-const obj = (properties: Record<string, unknown>, description?: string) => ({ type: 'object', properties, required: Object.keys(properties), ...(description ? { description } : {}) }) as const;
+const str = Type.String();
+const nnum = Nullable(Type.Number());
+// every property of the answer is always present
+const obj = <P extends TProperties>(properties: P, description?: string) => Type.Object(properties, description === undefined ? {} : { description });
 
 const cell = obj({
   instanceId: str,
-  state: { type: 'string', enum: ['in-sync', 'pending', 'error', 'missing', 'not-targeted'] },
+  state: StringEnum(CELL_STATES),
   keyVersion: nint,
   lastSync: nstr,
   lastError: nstr,
@@ -26,51 +27,48 @@ const traffic = obj(
     producedPerSecond: nnum,
     produceLatencyP50Ms: nnum,
     produceLatencyP99Ms: nnum,
-    totals: obj({ received: { type: 'number' }, rejected: { type: 'number' }, produced: { type: 'number' } }),
+    totals: obj({ received: Type.Number(), rejected: Type.Number(), produced: Type.Number() }),
   },
   'over traffic.windowSeconds (null before a second call gives a window)',
 );
 const statusSchema = obj({
   generatedAt: str,
-  consistent: { type: 'boolean' },
-  summary: obj({ 'in-sync': { type: 'integer' }, pending: { type: 'integer' }, error: { type: 'integer' }, missing: { type: 'integer' }, foreign: { type: 'integer' } }),
-  gateway: obj({ leader: { type: 'boolean' }, uptimeSeconds: { type: 'integer' }, sink: obj({ state: str, queuedRecords: { type: 'integer' }, lastError: nstr }) }),
-  topology: obj({ mode: str, defaultInstanceId: nstr, lastRefreshOkAt: nstr, ageSeconds: nint, refreshIntervalMs: { type: 'integer' }, lastRefreshError: nstr }),
+  consistent: Type.Boolean(),
+  summary: obj({ 'in-sync': Type.Integer(), pending: Type.Integer(), error: Type.Integer(), missing: Type.Integer(), foreign: Type.Integer() }),
+  gateway: obj({ leader: Type.Boolean(), uptimeSeconds: Type.Integer(), sink: obj({ state: str, queuedRecords: Type.Integer(), lastError: nstr }) }),
+  topology: obj({ mode: str, defaultInstanceId: nstr, lastRefreshOkAt: nstr, ageSeconds: nint, refreshIntervalMs: Type.Integer(), lastRefreshError: nstr }),
   traffic: obj({ windowSeconds: nnum, unknownPathRejectionsPerSecond: nnum }, 'rates are computed from samples taken by calls to this endpoint, over up to the last minute'),
-  instances: {
-    type: 'array',
-    items: obj({
+  instances: Type.Array(
+    obj({
       id: str,
       name: str,
-      supported: { type: 'boolean' },
-      isDefault: { type: 'boolean' },
-      reachable: { type: ['boolean', 'null'] },
+      supported: Type.Boolean(),
+      isDefault: Type.Boolean(),
+      reachable: Nullable(Type.Boolean()),
       identity: str,
-      lastError: { type: ['object', 'null'], properties: { code: str, message: str, at: str }, required: ['code', 'message', 'at'] },
+      lastError: Nullable(obj({ code: str, message: str, at: str })),
       lastSuccessAt: nstr,
       session: obj({ state: str, expiresAt: nstr }),
-      reconcile: obj({ lastPassAt: nstr, lastPassOk: { type: ['boolean', 'null'] }, lastError: nstr, running: { type: 'boolean' }, nextRetryAt: nstr }),
+      reconcile: obj({ lastPassAt: nstr, lastPassOk: Nullable(Type.Boolean()), lastError: nstr, running: Type.Boolean(), nextRetryAt: nstr }),
       traffic,
     }),
-  },
-  subscriptions: {
-    type: 'array',
-    items: obj({
+  ),
+  subscriptions: Type.Array(
+    obj({
       name: str,
-      typeIds: { type: 'array', items: str },
-      instances: { type: ['array', 'null'], items: str },
-      keyVersion: { type: 'integer' },
+      typeIds: Type.Array(str),
+      instances: Type.Unsafe<readonly string[] | null>({ type: ['array', 'null'], items: str }),
+      keyVersion: Type.Integer(),
       previousKeyVersion: nint,
       keyRotatedAt: nstr,
       etag: str,
-      cells: { type: 'array', items: cell },
+      cells: Type.Array(cell),
     }),
-  },
-  foreign: { type: 'array', items: obj({ instanceId: str, id: str, url: str, typeIds: { type: 'array', items: str } }) },
+  ),
+  foreign: Type.Array(obj({ instanceId: str, id: str, url: str, typeIds: Type.Array(str) })),
 });
-const errorSchema = obj({ code: str, message: str });
 
-const statusRoute: FastifyPluginAsync = async (app) => {
+export default gatewayPlugin(async (app) => {
   const startedAt = Date.now();
   const rates = new TrafficRates({ read: (now) => readCounters(app.metrics, now) });
   app.get(
@@ -79,7 +77,7 @@ const statusRoute: FastifyPluginAsync = async (app) => {
       schema: {
         tags: ['status'],
         summary: 'Everything the operator console shows, in one call: subscriptions × instances, foreign subscriptions, instance health and traffic',
-        response: { 200: statusSchema, 401: errorSchema },
+        response: { 200: statusSchema, ...errorResponses(401) },
       },
       // polled every few seconds by each open console: keep it out of the info log
       logLevel: 'warn',
@@ -99,6 +97,4 @@ const statusRoute: FastifyPluginAsync = async (app) => {
       });
     },
   );
-};
-
-export default statusRoute;
+}, { name: 'hvg-routes-status', dependencies: ['hvg-metrics', 'hvg-subscriptions', 'hvg-instances', 'hvg-sink'], encapsulate: true });

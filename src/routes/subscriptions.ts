@@ -1,62 +1,16 @@
 // Admin REST for subscriptions, reconciliation and the consistency report. Schemas on every
 // route (they also feed the OpenAPI document); handlers are thin calls into the service.
 import { createHash } from 'node:crypto';
-import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyReply } from 'fastify';
+import { Type } from 'typebox';
+import { gatewayPlugin } from '../plugins/gateway.ts';
 import type { SubscriptionResource } from '../subscriptions/service.ts';
 import { stateOf } from '../subscriptions/service.ts';
+import { errorResponses, List, NoBody, Preconditions, Subscription, SubscriptionInput, SubscriptionName } from './schemas.ts';
 
-const errorSchema = { type: 'object', properties: { code: { type: 'string' }, message: { type: 'string' } }, required: ['code', 'message'] } as const;
-const nullableString = { type: ['string', 'null'] } as const;
-const instanceStateSchema = {
-  type: 'object',
-  properties: {
-    instanceId: { type: 'string' },
-    state: { type: 'string', enum: ['in-sync', 'pending', 'error', 'missing'] },
-    hvSubscriptionId: nullableString,
-    callbackUrl: { type: 'string' },
-    keyVersion: { type: ['integer', 'null'] },
-    acceptedKeyVersions: {
-      type: 'array',
-      description: 'key versions this instance may sign with now, newest first; until = when it stops being accepted (null: until the instance confirms a newer one)',
-      items: { type: 'object', properties: { version: { type: 'integer' }, until: nullableString } },
-    },
-    lastError: nullableString,
-    lastSync: nullableString,
-  },
-} as const;
-const subscriptionSchema = {
-  type: 'object',
-  properties: {
-    name: { type: 'string' },
-    eventType: { type: 'string' },
-    typeIds: { type: 'array', items: { type: 'string' } },
-    instances: { type: ['array', 'null'], items: { type: 'string' } },
-    keyVersion: { type: 'integer' },
-    previousKeyVersion: { type: ['integer', 'null'] },
-    keyVersionFloor: { type: 'integer', description: 'lowest key version that may still be accepted (raised by a revoke)' },
-    keyRotatedAt: nullableString,
-    revision: { type: 'integer' },
-    etag: { type: 'string' },
-    createdAt: { type: 'string' },
-    updatedAt: { type: 'string' },
-    status: { type: 'array', items: instanceStateSchema },
-  },
-} as const;
-const nameParams = { type: 'object', properties: { name: { type: 'string', maxLength: 63 } }, required: ['name'] } as const;
-const preconditionHeaders = { type: 'object', properties: { 'if-match': { type: 'string' }, 'if-none-match': { type: 'string' } } } as const;
-const putBody = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['typeIds'],
-  properties: {
-    eventType: { type: 'string', enum: ['record-item-changed'], description: 'the only HealthVault event type' },
-    typeIds: { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string' }, description: 'thing type ids (GUIDs); a change of any of them notifies' },
-    instances: { type: ['array', 'null'], minItems: 1, items: { type: 'string' }, description: 'limit to these instance ids; null or absent = every supported instance' },
-    keyVersion: { type: 'integer', minimum: 1, description: 'notification key version: omit it, or send current + 1 to rotate the key' },
-  },
-} as const;
-const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 412: errorSchema, 503: errorSchema } as const;
-const notModified = { 304: { type: 'null', description: 'Not Modified: If-None-Match matched the ETag' } } as const;
+const errors = errorResponses(400, 401, 404, 409, 412, 503);
+const notModified = { 304: NoBody('Not Modified: If-None-Match matched the ETag') };
+const flag = () => Type.Optional(Type.Boolean({ default: false }));
 
 /**
  * The ETag of what GET answers: the spec revision (what If-Match protects, e.g. "glucose-r3")
@@ -86,19 +40,17 @@ function noneMatch(header: string | undefined, tag: string): boolean {
 const present = (v: SubscriptionResource) => ({ ...v.spec, etag: representationTag(v), status: v.instances });
 const later = (a: string | null | undefined, b: string | null | undefined): string | null => (a && b ? (Date.parse(a) >= Date.parse(b) ? a : b) : (a ?? b ?? null));
 
-type NameReq = { Params: { name: string }; Headers: { 'if-match'?: string; 'if-none-match'?: string } };
-
-const routes: FastifyPluginAsync = async (app: FastifyInstance) => {
+export default gatewayPlugin(async (app) => {
   const svc = () => app.subscriptions.service;
   const send = (reply: FastifyReply, v: SubscriptionResource, code = 200) => reply.code(code).header('etag', representationTag(v)).send(present(v));
 
-  app.get('/v1/subscriptions', { schema: { tags: ['subscriptions'], summary: 'List subscriptions', response: { 200: { type: 'object', properties: { items: { type: 'array', items: subscriptionSchema } } } } } }, async () => ({
+  app.get('/v1/subscriptions', { schema: { tags: ['subscriptions'], summary: 'List subscriptions', response: { 200: Type.Object({ items: Type.Optional(List(Subscription)) }) } } }, async () => ({
     items: svc().list().map(present),
   }));
 
-  app.get<NameReq>(
+  app.get(
     '/v1/subscriptions/:name',
-    { schema: { tags: ['subscriptions'], summary: 'One subscription with its state in every instance (If-None-Match → 304)', params: nameParams, headers: preconditionHeaders, response: { 200: subscriptionSchema, ...notModified, ...errors } } },
+    { schema: { tags: ['subscriptions'], summary: 'One subscription with its state in every instance (If-None-Match → 304)', params: SubscriptionName, headers: Preconditions, response: { 200: Subscription, ...notModified, ...errors } } },
     async (req, reply) => {
       const v = svc().get(req.params.name);
       const tag = representationTag(v);
@@ -107,37 +59,37 @@ const routes: FastifyPluginAsync = async (app: FastifyInstance) => {
     },
   );
 
-  app.put<NameReq & { Body: { eventType?: string; typeIds: string[]; instances?: string[] | null; keyVersion?: number } }>(
+  app.put(
     '/v1/subscriptions/:name',
-    { schema: { tags: ['subscriptions'], summary: 'Create or replace a subscription (If-Match / If-None-Match supported)', params: nameParams, headers: preconditionHeaders, body: putBody, response: { 200: subscriptionSchema, 201: subscriptionSchema, ...errors } } },
+    { schema: { tags: ['subscriptions'], summary: 'Create or replace a subscription (If-Match / If-None-Match supported)', params: SubscriptionName, headers: Preconditions, body: SubscriptionInput, response: { 200: Subscription, 201: Subscription, ...errors } } },
     async (req, reply) => {
       const { view, created } = await svc().put(req.params.name, req.body, { ifMatch: specTags(req.headers['if-match']), ifNoneMatch: req.headers['if-none-match'] });
       return send(reply, view, created ? 201 : 200);
     },
   );
 
-  app.delete<NameReq>('/v1/subscriptions/:name', { schema: { tags: ['subscriptions'], summary: 'Delete a subscription from every instance', params: nameParams, headers: preconditionHeaders, response: { 204: { type: 'null' }, ...errors } } }, async (req, reply) => {
+  app.delete('/v1/subscriptions/:name', { schema: { tags: ['subscriptions'], summary: 'Delete a subscription from every instance', params: SubscriptionName, headers: Preconditions, response: { 204: NoBody(), ...errors } } }, async (req, reply) => {
     await svc().delete(req.params.name, { ifMatch: specTags(req.headers['if-match']) });
     return reply.code(204).send();
   });
 
-  app.post<NameReq & { Querystring: { revokePrevious?: boolean } }>(
+  app.post(
     '/v1/subscriptions/:name/rotate-key',
     {
       schema: {
         tags: ['subscriptions'],
         summary: 'Rotate the notification key: older versions stay accepted per instance until it confirmed the new one and KEY_RETRY_HORIZON_MS passed; revokePrevious=true refuses them at once (a leaked key)',
-        params: nameParams, headers: preconditionHeaders,
-        querystring: { type: 'object', properties: { revokePrevious: { type: 'boolean', default: false } } },
-        response: { 200: subscriptionSchema, ...errors },
+        params: SubscriptionName, headers: Preconditions,
+        querystring: Type.Object({ revokePrevious: flag() }),
+        response: { 200: Subscription, ...errors },
       },
     },
     async (req, reply) => send(reply, await svc().rotateKey(req.params.name, { ifMatch: specTags(req.headers['if-match']) }, { revokePrevious: req.query.revokePrevious === true })),
   );
 
-  app.post<{ Querystring: { dryRun?: boolean } }>(
+  app.post(
     '/v1/reconcile',
-    { schema: { tags: ['reconcile'], summary: 'Run a reconcile pass now (dryRun=true: return the plan only)', querystring: { type: 'object', properties: { dryRun: { type: 'boolean', default: false } } } } },
+    { schema: { tags: ['reconcile'], summary: 'Run a reconcile pass now (dryRun=true: return the plan only)', querystring: Type.Object({ dryRun: flag() }) } },
     async (req, reply) => {
       const { reconciler, store, leadership } = app.subscriptions;
       if (req.query.dryRun) return { dryRun: true, plans: await reconciler.dryRun() };
@@ -175,7 +127,4 @@ const routes: FastifyPluginAsync = async (app: FastifyInstance) => {
     });
     return { generatedAt: new Date().toISOString(), leader: leadership.isLeader(), consistent: summary.pending + summary.error + summary.missing === 0, summary, instances, reconciler: reconciler.status() };
   });
-
-};
-
-export default routes;
+}, { name: 'hvg-routes-subscriptions', dependencies: ['hvg-errors', 'hvg-subscriptions'], encapsulate: true });

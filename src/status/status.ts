@@ -5,7 +5,7 @@
 // Prometheus counters); nothing here runs unless the endpoint is called.
 import type { RegisteredInstanceStatus, TopologyStatus } from '../instances/registry.ts';
 import type { SinkStats } from '../sink/kafka-sink.ts';
-import { etagOf, targetInstances, type SyncState } from '../subscriptions/model.ts';
+import { etagOf, SYNC_STATES, targetInstances } from '../subscriptions/model.ts';
 import type { WorkerStatus } from '../subscriptions/reconciler.ts';
 import { stateOf } from '../subscriptions/service.ts';
 import type { StateView } from '../subscriptions/view.ts';
@@ -25,7 +25,8 @@ export interface StatusSources {
 }
 
 /** A matrix cell; 'not-targeted' when the subscription is limited to other instances. */
-export type CellState = SyncState | 'not-targeted';
+export const CELL_STATES = [...SYNC_STATES, 'not-targeted'] as const;
+export type CellState = (typeof CELL_STATES)[number];
 
 const ageSeconds = (iso: string | null, now: number): number | null => (iso === null ? null : Math.max(0, Math.round((now - Date.parse(iso)) / 1000)));
 const noTraffic: InstanceTraffic = { notificationsPerSecond: null, rejectionsPerSecond: null, producedPerSecond: null, produceLatencyP50Ms: null, produceLatencyP99Ms: null, totals: { received: 0, rejected: 0, produced: 0 } };

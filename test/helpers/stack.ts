@@ -2,7 +2,7 @@
 // the real broker. Callback URLs are https://gw.test/hv/notifications/… (HealthVault only
 // delivers to https and checks the ActionURL root); the simulator rewrites that base to the
 // gateway's plain-HTTP loopback address when it POSTs.
-import type { FastifyInstance } from 'fastify';
+import type { Gateway as GatewayApp } from '../../src/plugins/gateway.ts';
 import type { Test } from 'tap';
 import { request } from 'undici';
 import { buildApp } from '../../src/app.ts';
@@ -36,7 +36,7 @@ export async function startSim(t: Test, over: SimulatorConfig = {}): Promise<Sim
 }
 
 export interface Gateway {
-  app: FastifyInstance;
+  app: GatewayApp;
   url: string;
   /** where /v1/*, /metrics and /openapi.json are served; call admin routes through admin() */
   adminUrl: string;

@@ -1,27 +1,25 @@
-// The plugin and the REST routes in a small Fastify app on port 0, against the real simulator.
-import Fastify, { type FastifyInstance } from 'fastify';
+// The plugin and the REST routes in a small Fastify app on port 0 with the app's real error
+// handler, against the real simulator.
+import Fastify from 'fastify';
 import t, { type Test } from 'tap';
-import { isHvgError } from '../../src/errors.ts';
 import { instancesReadiness } from '../../src/instances/readiness.ts';
 import type { InstanceSettings } from '../../src/instances/settings.ts';
+import errorHandler from '../../src/plugins/error-handler.ts';
+import type { Gateway } from '../../src/plugins/gateway.ts';
 import instancesPlugin from '../../src/plugins/instances.ts';
 import instancesRoutes from '../../src/routes/instances.ts';
 import { discoverySettings, logger, otherCertificate, platformUrl, startSim } from './helpers.ts';
 
-async function startGateway(t: Test, settings: InstanceSettings, wait = true): Promise<{ app: FastifyInstance; get: (path: string) => Promise<{ status: number; body: any }> }> {
-  const app = Fastify({ logger: false });
-  // the gateway's error shape (src/app.ts): { code, message }
-  app.setErrorHandler((err, _req, reply) => {
-    if (isHvgError(err)) return reply.code(err.statusCode).send({ code: err.code, message: err.message });
-    return reply.code(500).send({ code: 'HVG_ERR_INTERNAL', message: String(err) });
-  });
-  await app.register(instancesPlugin, { settings, logger, waitForFirstRefresh: wait, refusalHoldMs: 60_000 });
+async function startGateway(t: Test, settings: InstanceSettings, wait = true): Promise<{ app: Gateway; get: (path: string) => Promise<{ status: number; body: any; retryAfter: string | null }> }> {
+  const app = Fastify({ loggerInstance: logger });
+  await app.register(errorHandler, { retryAfterSeconds: 5, bodyLimitBytes: 65_536 });
+  await app.register(instancesPlugin, { settings, waitForFirstRefresh: wait, refusalHoldMs: 60_000 });
   await app.register(instancesRoutes);
   t.teardown(() => app.close());
   const base = await app.listen({ host: '127.0.0.1', port: 0 });
   const get = async (path: string) => {
     const res = await fetch(`${base}${path}`);
-    return { status: res.status, body: await res.json() };
+    return { status: res.status, body: await res.json(), retryAfter: res.headers.get('retry-after') };
   };
   return { app, get };
 }
@@ -64,7 +62,7 @@ t.test('GET /v1/instances/select: SelectInstance through the default instance', 
 
   sim.instance('1').setFaults({ down: true });
   const down = await get('/v1/instances/select?country=DE');
-  t.same([down.status, down.body.code], [503, 'HVG_ERR_INSTANCE_UNREACHABLE'], 'the default instance being down is a retriable 503');
+  t.same([down.status, down.body.code, down.retryAfter], [503, 'HVG_ERR_INSTANCE_UNREACHABLE', '5'], 'the default instance being down is a retriable 503, with Retry-After');
   t.match(down.body.message, /^instance "1" \(US\)/);
 });
 
@@ -85,14 +83,14 @@ t.test('a wrong certificate is visible in /v1/instances and in readiness, naming
   t.equal(ready.ok, false);
   t.match(ready.detail, /HVG_ERR_INSTANCE_AUTH: instance "1" \(US\) refused the application credential .*status 4 BAD_SIG.*; HVG_ERR_INSTANCE_AUTH: instance "2" \(EU\)/);
   const select = await get('/v1/instances/select?country=DE');
-  t.same([select.status, select.body.code], [502, 'HVG_ERR_INSTANCE_AUTH'], 'SelectInstance needs the session');
+  t.same([select.status, select.body.code, select.retryAfter], [502, 'HVG_ERR_INSTANCE_AUTH', null], 'SelectInstance needs the session (not retriable: no Retry-After)');
 });
 
 t.test('the plugin: settings checked, boot does not wait for HealthVault, onClose closes everything', async (t) => {
   const sim = await startSim(t);
-  const bad = Fastify({ logger: false });
+  const bad = Fastify({ loggerInstance: logger });
   const explicitAndDiscovery = { ...discoverySettings(sim), hvInstances: [{ id: '1', name: 'US', platformUrl: platformUrl(sim, '1'), shellUrl: 'https://s/' }] };
-  void bad.register(instancesPlugin, { settings: explicitAndDiscovery, logger });
+  void bad.register(instancesPlugin, { settings: explicitAndDiscovery });
   await t.rejects(async () => {
     await bad.ready();
   }, { code: 'HVG_ERR_CONFIG', message: /HV_INSTANCES and HV_DISCOVERY_URL are both set/ });

@@ -2,20 +2,17 @@
 // the process stays up and memory stays bounded. Half are correctly signed so they get past the
 // HMAC and exercise the XML parser; the rest attack the header.
 import t from 'tap';
-import Fastify from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'undici';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { buildNotificationBody, notificationAuthorizationFor } from '../../src/healthvault/index.ts';
 import { NotificationReceiver } from '../../src/notifications/receiver.ts';
-import metricsPlugin from '../../src/plugins/metrics.ts';
-import notificationsRoute from '../../src/routes/notifications.ts';
 import { createKafkaSink } from '../../src/sink/kafka-sink.ts';
 import { KeyDeriver } from '../../src/subscriptions/keys.ts';
 import { KafkaStateLog } from '../../src/subscriptions/store.ts';
 import { brokers, silentLogger, topicEndOffset, uniqueTopic } from '../helpers/kafka.ts';
-import { servedInstances } from './helpers.ts';
+import { routeApp, servedInstances } from './helpers.ts';
 
 const SUB = '4f2d9b1e-8c3a-4e57-a1d6-93b7c0e5f218';
 const keys = new KeyDeriver('fuzz-test-master-secret-0123456789abcdefgh');
@@ -42,12 +39,7 @@ t.test('10,000 fuzzed requests: only coded 4xx answers, process up, memory bound
   await store.writeObservation({ instanceId: '1', name: 'fz', hvSubscriptionId: SUB, knownIds: [SUB], state: 'in-sync', keyVersion: 1, specRevision: 1, lastError: null, lastSync: null });
   const sink = await createKafkaSink({ brokers, clientId: 'hvg-test', topic, partitions: 1, replicationFactor: 1, connectTimeoutMs: 20_000, publishTimeoutMs: 5000, maxBatchRecords: 500, maxBatchBytes: 900_000, maxQueuedRecords: 50_000, kafkaLogLevel: 'error', logger: silentLogger, extraTopics: [{ topic: deadLetterTopic, variable: 'KAFKA_DEAD_LETTER_TOPIC' }] });
   t.teardown(() => sink.close());
-  const app = Fastify({ logger: false });
-  await app.register(metricsPlugin);
-  const receiver = new NotificationReceiver({ view: store.view, instances: servedInstances(t, ['1']), keys, sink, metrics: app.metrics, acceptHexMac: false, rateLimit: 1_000_000, authFailureLimit: 1_000_000, rateWindowMs: 1000, deadLetterTopic });
-  await app.register(notificationsRoute, { receiver, bodyLimitBytes: 65_536, retryAfterSeconds: 5 });
-  const url = await app.listen({ host: '127.0.0.1', port: 0 });
-  t.teardown(() => app.close());
+  const { url } = await routeApp(t, (metrics) => new NotificationReceiver({ view: store.view, instances: servedInstances(t, ['1']), keys, sink, metrics, acceptHexMac: false, rateLimit: 1_000_000, authFailureLimit: 1_000_000, rateWindowMs: 1000, deadLetterTopic }), { bodyLimitBytes: 65_536, retryAfterSeconds: 5 });
   const pool = new Pool(url, { connections: 16 });
   t.teardown(() => pool.close());
 

@@ -1,6 +1,8 @@
 // The notification route in a small Fastify app over real HTTP, against the real broker (store
 // and sink) and a real instance registry; bodies built and signed by the codec.
 import Fastify from 'fastify';
+import fp from 'fastify-plugin';
+import { pino } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { Test } from 'tap';
 import { request } from 'undici';
@@ -9,8 +11,10 @@ import { notificationAuthorizationFor, type RecordChangeNotification } from '../
 import { InstanceRegistry } from '../../src/instances/registry.ts';
 import type { createMetrics } from '../../src/metrics.ts';
 import { NotificationReceiver } from '../../src/notifications/receiver.ts';
+import errorHandler from '../../src/plugins/error-handler.ts';
 import metricsPlugin from '../../src/plugins/metrics.ts';
-import notificationsRoute from '../../src/routes/notifications.ts';
+import notificationsRoute, { type NotificationRouteOptions } from '../../src/routes/notifications.ts';
+import type { Metrics } from '../../src/metrics.ts';
 import { createKafkaSink, type KafkaSink } from '../../src/sink/kafka-sink.ts';
 import { KeyDeriver } from '../../src/subscriptions/keys.ts';
 import type { SubscriptionSpec } from '../../src/subscriptions/model.ts';
@@ -71,16 +75,31 @@ export async function harness(t: Test, opts: HarnessOptions = {}): Promise<Harne
   await observe('1', SUB_US);
   await observe('2', SUB_EU);
   const log = opts.log;
-  const app = Fastify(log === undefined ? { logger: false } : { logger: { level: 'warn', stream: { write: (line: string) => void log.push(line) } } });
-  await app.register(metricsPlugin);
-  const receiver = new NotificationReceiver({
-    view: store.view, instances: servedInstances(t, ['1', '2']), keys, sink, metrics: app.metrics, acceptHexMac: false,
+  const { url, metrics, receiver } = await routeApp(t, (metrics) => new NotificationReceiver({
+    view: store.view, instances: servedInstances(t, ['1', '2']), keys, sink, metrics, acceptHexMac: false,
     rateLimit: opts.rateLimit ?? 100_000, authFailureLimit: opts.authFailureLimit ?? 100_000, rateWindowMs: 60_000, deadLetterTopic,
-  });
-  await app.register(notificationsRoute, { receiver, bodyLimitBytes: opts.bodyLimit ?? 65_536, retryAfterSeconds: 7, basePath: '/hv', ...(opts.logBudget ? { logBudget: opts.logBudget } : {}) });
+  }), { bodyLimitBytes: opts.bodyLimit ?? 65_536, retryAfterSeconds: 7, basePath: '/hv', ...(opts.logBudget ? { logBudget: opts.logBudget } : {}) }, log);
+  return { url, topic, deadLetterTopic, store, sink, metrics, receiver };
+}
+
+/**
+ * The route in a small app over real HTTP with the app's real error handler and metrics; the
+ * test's receiver (real, on test-sized budgets) takes the place of the plugin that builds it
+ * from the app's decorators (hvg-notifications).
+ */
+export async function routeApp(t: Test, receiverOf: (metrics: Metrics) => NotificationReceiver, route: NotificationRouteOptions, log?: string[]): Promise<{ url: string; metrics: Metrics; receiver: NotificationReceiver }> {
+  const logger = log === undefined ? silentLogger : pino({ level: 'warn' }, { write: (line: string) => void log.push(line) });
+  const app = Fastify({ loggerInstance: logger });
+  await app.register(errorHandler, { retryAfterSeconds: route.retryAfterSeconds, bodyLimitBytes: route.bodyLimitBytes });
+  await app.register(metricsPlugin);
+  const receiver = receiverOf(app.metrics);
+  await app.register(fp(async (a) => {
+    a.decorate('notificationReceiver', receiver);
+  }, { name: 'hvg-notifications' }));
+  await app.register(notificationsRoute, route);
   const url = await app.listen({ host: '127.0.0.1', port: 0 });
   t.teardown(() => app.close());
-  return { url, topic, deadLetterTopic, store, sink, metrics: app.metrics, receiver };
+  return { url, metrics: app.metrics, receiver };
 }
 
 export async function post(url: string, path: string, body: string | Buffer, authorization?: string) {
