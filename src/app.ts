@@ -12,6 +12,7 @@ import type { Config } from './config.ts';
 import { isHvgError } from './errors.ts';
 import { loggerOptions } from './logger.ts';
 import { NotificationReceiver } from './notifications/receiver.ts';
+import enrichmentPlugin from './plugins/enrichment.ts';
 import admin, { applyServerLimits, clientErrorHandler, nodeServerOptions, type HttpLimits } from './plugins/admin.ts';
 import instancesPlugin from './plugins/instances.ts';
 import lifecycle from './plugins/lifecycle.ts';
@@ -22,6 +23,7 @@ import stateMetrics from './plugins/state-metrics.ts';
 import strictAdmin, { validationMessage } from './plugins/strict-admin.ts';
 import subscriptionsPlugin from './plugins/subscriptions.ts';
 import consoleRoutes from './routes/console.ts';
+import enrichmentRoutes from './routes/enrichment.ts';
 import health from './routes/health.ts';
 import instancesRoutes from './routes/instances.ts';
 import notificationsRoute from './routes/notifications.ts';
@@ -102,17 +104,21 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(instancesPlugin, { settings: config, logger, waitForFirstRefresh: deps.waitForInstances ?? false });
   await app.register(subscriptionsPlugin, { config, directory: app.instances, metrics: app.metrics });
   await app.register(stateMetrics);
+  await app.register(enrichmentPlugin, { config });
 
   await app.register(health);
   await app.register(instancesRoutes);
   await app.register(subscriptionRoutes);
   await app.register(statusRoute);
   await app.register(consoleRoutes);
+  await app.register(enrichmentRoutes);
   const receiver = new NotificationReceiver({
     view: app.subscriptions.store.view, instances: app.instances, keys: app.subscriptions.keys, sink: app.sink, metrics: app.metrics,
     acceptHexMac: config.notificationAcceptHexMac,
     rateLimit: config.notificationRateLimit, authFailureLimit: config.notificationAuthFailureLimit, rateWindowMs: config.notificationRateWindowMs,
     deadLetterTopic: config.kafkaDeadLetterTopic,
+    topicRoutes: config.kafkaTopicRoutes,
+    deadLetterTopicRoutes: config.kafkaDeadLetterTopicRoutes,
   });
   app.decorate('notificationReceiver', receiver);
   await app.register(notificationsRoute, {

@@ -4,6 +4,7 @@ import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
 import { kafkaSecurity } from '../kafka/index.ts';
+import { allTopics } from '../kafka/routes.ts';
 import { createKafkaSink, type Sink } from '../sink/kafka-sink.ts';
 
 declare module 'fastify' {
@@ -27,7 +28,12 @@ export default fp<SinkPluginOptions>(
         brokers: config.kafkaBrokers,
         clientId: config.kafkaClientId,
         topic: config.kafkaTopic,
-        extraTopics: [{ topic: config.kafkaDeadLetterTopic, variable: 'KAFKA_DEAD_LETTER_TOPIC' }],
+        extraTopics: [
+          { topic: config.kafkaDeadLetterTopic, variable: 'KAFKA_DEAD_LETTER_TOPIC' },
+          // residency routes: each routed topic is ensured (created) at start like the defaults
+          ...allTopics(config.kafkaTopicRoutes, config.kafkaTopic).slice(1).map((topic) => ({ topic, variable: 'KAFKA_TOPIC_ROUTES' })),
+          ...allTopics(config.kafkaDeadLetterTopicRoutes, config.kafkaDeadLetterTopic).slice(1).map((topic) => ({ topic, variable: 'KAFKA_DEAD_LETTER_TOPIC_ROUTES' })),
+        ],
         partitions: config.kafkaTopicPartitions,
         replicationFactor: config.kafkaTopicReplication,
         connectTimeoutMs: config.kafkaConnectTimeoutMs,

@@ -35,6 +35,7 @@ const subscriptionSchema = {
     previousKeyVersion: { type: ['integer', 'null'] },
     keyVersionFloor: { type: 'integer', description: 'lowest key version that may still be accepted (raised by a revoke)' },
     keyRotatedAt: nullableString,
+    enrich: { type: 'boolean', description: 'the enrichment stage fetches every changed thing into KAFKA_THINGS_TOPIC (gateway-only; not registered in the instances)' },
     revision: { type: 'integer' },
     etag: { type: 'string' },
     createdAt: { type: 'string' },
@@ -53,6 +54,7 @@ const putBody = {
     typeIds: { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string' }, description: 'thing type ids (GUIDs); a change of any of them notifies' },
     instances: { type: ['array', 'null'], minItems: 1, items: { type: 'string' }, description: 'limit to these instance ids; null or absent = every supported instance' },
     keyVersion: { type: 'integer', minimum: 1, description: 'notification key version: omit it, or send current + 1 to rotate the key' },
+    enrich: { type: 'boolean', default: false, description: 'fetch every changed thing (GetThings in the event\'s own instance) into KAFKA_THINGS_TOPIC; gateway-only, never registered in an instance' },
   },
 } as const;
 const errors = { 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 412: errorSchema, 503: errorSchema } as const;
@@ -83,7 +85,7 @@ function noneMatch(header: string | undefined, tag: string): boolean {
   });
 }
 
-const present = (v: SubscriptionView) => ({ ...v.spec, etag: representationTag(v), status: v.instances });
+const present = (v: SubscriptionView) => ({ ...v.spec, enrich: v.spec.enrich === true, etag: representationTag(v), status: v.instances });
 const later = (a: string | null | undefined, b: string | null | undefined): string | null => (a && b ? (Date.parse(a) >= Date.parse(b) ? a : b) : (a ?? b ?? null));
 
 type NameReq = { Params: { name: string }; Headers: { 'if-match'?: string; 'if-none-match'?: string } };
@@ -107,7 +109,7 @@ const routes: FastifyPluginAsync = async (app: FastifyInstance) => {
     },
   );
 
-  app.put<NameReq & { Body: { eventType?: string; typeIds: string[]; instances?: string[] | null; keyVersion?: number } }>(
+  app.put<NameReq & { Body: { eventType?: string; typeIds: string[]; instances?: string[] | null; keyVersion?: number; enrich?: boolean } }>(
     '/v1/subscriptions/:name',
     { schema: { tags: ['subscriptions'], summary: 'Create or replace a subscription (If-Match / If-None-Match supported)', params: nameParams, headers: preconditionHeaders, body: putBody, response: { 200: subscriptionSchema, 201: subscriptionSchema, ...errors } } },
     async (req, reply) => {

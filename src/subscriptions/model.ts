@@ -27,6 +27,12 @@ export interface SubscriptionSpec {
    * (then previousKeyVersion ?? keyVersion).
    */
   readonly keyVersionFloor?: number;
+  /**
+   * Enrichment stage (src/enrichment/): fetch every changed thing of this subscription's events
+   * into the things topic. Gateway-only: never registered in an instance, so never drift. Absent in
+   * records written before it existed (= false).
+   */
+  readonly enrich?: boolean;
   /** bumped by every write; the ETag is derived from it */
   readonly revision: number;
   readonly createdAt: string;

@@ -1,0 +1,63 @@
+// The enrichment stage as a plugin: a controller that runs the stage while some subscription has
+// `enrich: true` (src/enrichment/controller.ts), fed by the instance registry (GetThings in the
+// event's own instance) and the subscription view. Registered after the subscriptions plugin, so
+// it closes before the store and the registry (onClose runs in reverse order).
+import fp from 'fastify-plugin';
+import type { Logger } from 'pino';
+import type { Config } from '../config.ts';
+import { EnrichmentController } from '../enrichment/controller.ts';
+import { EnrichmentStage } from '../enrichment/stage.ts';
+import { kafkaSecurity } from '../kafka/index.ts';
+import { allTopics } from '../kafka/routes.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    enrichment: EnrichmentController;
+  }
+}
+
+export default fp<{ config: Config }>(
+  async (app, { config }) => {
+    const logger = app.log as unknown as Logger;
+    const view = app.subscriptions.store.view;
+    const enrich = (name: string) => view.spec(name)?.enrich === true;
+    const security = kafkaSecurity(config);
+    const controller = new EnrichmentController({
+      logger,
+      wanted: () => view.specs().some((s) => s.enrich === true),
+      createStage: () =>
+        new EnrichmentStage({
+          connection: { brokers: config.kafkaBrokers, clientId: config.kafkaClientId, security },
+          kafkaLogLevel: config.kafkaLogLevel,
+          logger,
+          metrics: app.metrics,
+          groupId: `${config.kafkaClientId}-enrichment`,
+          eventsTopics: allTopics(config.kafkaTopicRoutes, config.kafkaTopic),
+          thingsTopic: config.kafkaThingsTopic,
+          thingsRoutes: config.kafkaThingsTopicRoutes,
+          sink: {
+            partitions: config.kafkaTopicPartitions, replicationFactor: config.kafkaTopicReplication, createTopics: config.kafkaCreateTopics,
+            connectTimeoutMs: config.kafkaConnectTimeoutMs, publishTimeoutMs: config.kafkaPublishTimeoutMs,
+            maxBatchRecords: config.kafkaMaxBatchRecords, maxBatchBytes: config.kafkaMaxBatchBytes, maxQueuedRecords: config.kafkaMaxQueuedRecords,
+          },
+          sources: app.instances,
+          enrich,
+          concurrency: config.enrichConcurrency,
+          ratePerSecond: config.enrichRateLimit,
+          retryBaseMs: config.enrichRetryBaseMs,
+          retryMaxMs: config.enrichRetryMaxMs,
+          holdMs: config.enrichHoldMs,
+          partitionsConcurrency: config.enrichPartitionsConcurrency,
+        }),
+    });
+    app.decorate('enrichment', controller);
+    const onApplied = () => void controller.sync();
+    view.on('applied', onApplied);
+    void controller.sync();
+    app.addHook('onClose', async () => {
+      view.off('applied', onApplied);
+      await controller.close();
+    });
+  },
+  { name: 'hvg-enrichment', dependencies: ['hvg-subscriptions', 'hvg-instances'] },
+);
