@@ -57,13 +57,14 @@ export function checkTopicRoutes(c: RoutedTopicsConfig): SettingProblem[] {
   ];
   const owner = new Map<string, string>([[c.stateTopic, 'KAFKA_STATE_TOPIC'], [`${c.stateTopic}.leader`, 'KAFKA_STATE_TOPIC (.leader)']]);
   const out: SettingProblem[] = [];
-  for (const k of kinds) {
-    for (const [i, topic] of k.topics.entries()) {
-      const variable = i === 0 ? k.base : k.variable;
+  // the defaults first, then the routes: a clash is blamed on the route (the variable to fix)
+  const entries = [...kinds.map((k) => ({ k, variable: k.base, topics: k.topics.slice(0, 1) })), ...kinds.map((k) => ({ k, variable: k.variable, topics: k.topics.slice(1) }))];
+  for (const { k, variable, topics } of entries) {
+    for (const topic of topics) {
       const taken = owner.get(topic);
       if (taken !== undefined && taken !== k.base && taken !== k.variable) {
         out.push({ variable, message: `${variable} sends records to "${topic}", which is already the topic of ${taken}: every kind of record needs topics of its own` });
-      } else owner.set(topic, variable);
+      } else if (taken === undefined) owner.set(topic, variable);
     }
   }
   return out;
