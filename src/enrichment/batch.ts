@@ -14,8 +14,8 @@ export type EventResult = 'enriched' | 'skipped' | 'invalid' | 'held';
 
 export interface BatchHooks {
   readonly ctx: EnrichContext;
-  /** does the subscription of this name say enrich: true (now)? */
-  enrich(subscriptionName: string): boolean;
+  /** does the subscription of this name say enrich: true (now), for an event received then? */
+  enrich(subscriptionName: string, receivedAt: string | undefined): boolean;
   readonly holdMs: number;
   readonly done: DoneMemory;
   onEvent(e: EnrichEvent | null, result: EventResult, outcomes: readonly ThingOutcome[]): void;
@@ -83,7 +83,7 @@ export async function processBatch(p: EachBatchPayload, h: BatchHooks): Promise<
       done[index] = true;
       continue;
     }
-    if (!h.enrich(r.event.subscriptionName)) {
+    if (!h.enrich(r.event.subscriptionName, r.event.receivedAt)) {
       h.onEvent(r.event, 'skipped', []);
       done[index] = true;
       continue;

@@ -24,11 +24,12 @@ export function readEvent(m: KafkaMessage): { event: EnrichEvent } | { skip: str
   } catch {
     return { skip: 'value is not JSON' };
   }
-  const o = v as { instanceId?: unknown; subscription?: { name?: unknown }; personId?: unknown; recordId?: unknown; thingIds?: unknown };
+  const o = v as { instanceId?: unknown; subscription?: { name?: unknown }; personId?: unknown; recordId?: unknown; thingIds?: unknown; receivedAt?: unknown };
   if (o === null || typeof o !== 'object') return { skip: 'value is not an object' };
   if (o.instanceId !== instanceId) return { skip: 'value names another instance than hv_instance_id' };
   const name = o.subscription?.name ?? header(m, 'hv_subscription_name');
   if (typeof name !== 'string' || typeof o.personId !== 'string' || typeof o.recordId !== 'string' || !isGuid(o.personId) || !isGuid(o.recordId)) return { skip: 'subscription, person or record missing or malformed' };
   if (!Array.isArray(o.thingIds) || o.thingIds.length > MAX_THINGS || !o.thingIds.every((t): t is string => typeof t === 'string' && isGuid(t))) return { skip: 'thingIds missing or malformed' };
-  return { event: { eventId: eventId.slice(0, 64), instanceId, subscriptionName: name, personId: o.personId.toLowerCase(), recordId: o.recordId.toLowerCase(), thingIds: o.thingIds.map((t) => t.toLowerCase()) } };
+  const event: EnrichEvent = { eventId: eventId.slice(0, 64), instanceId, subscriptionName: name, personId: o.personId.toLowerCase(), recordId: o.recordId.toLowerCase(), thingIds: o.thingIds.map((t) => t.toLowerCase()) };
+  return { event: typeof o.receivedAt === 'string' ? { ...event, receivedAt: o.receivedAt } : event };
 }

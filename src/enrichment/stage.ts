@@ -28,7 +28,7 @@ export interface EnrichmentStageOptions {
   /** producer settings of the things sink (partitions, replication, timeouts, batching) */
   readonly sink: Omit<KafkaSinkOptions, 'topic' | 'extraTopics' | 'logger' | 'brokers' | 'clientId' | 'security' | 'kafkaLogLevel'>;
   readonly sources: SourceDirectory;
-  enrich(subscriptionName: string): boolean;
+  enrich(subscriptionName: string, receivedAt: string | undefined): boolean;
   readonly concurrency: number;
   readonly ratePerSecond: number;
   readonly retryBaseMs: number;

@@ -24,6 +24,8 @@ export interface EnrichEvent {
   readonly personId: string;
   readonly recordId: string;
   readonly thingIds: readonly string[];
+  /** when the gateway received the notification (RFC 3339, UTC), when the record says */
+  readonly receivedAt?: string;
 }
 
 export type ThingOutcome =

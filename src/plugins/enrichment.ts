@@ -20,7 +20,13 @@ export default fp<{ config: Config }>(
   async (app, { config }) => {
     const logger = app.log as unknown as Logger;
     const view = app.subscriptions.store.view;
-    const enrich = (name: string) => view.spec(name)?.enrich === true;
+    // events received before enrich was turned on are not enriched (no backfill of the retention)
+    const enrich = (name: string, receivedAt: string | undefined) => {
+      const spec = view.spec(name);
+      if (spec?.enrich !== true) return false;
+      const since = spec.enrichSince ?? null;
+      return since === null || receivedAt === undefined || receivedAt >= since;
+    };
     const security = kafkaSecurity(config);
     const controller = new EnrichmentController({
       logger,

@@ -36,6 +36,7 @@ const subscriptionSchema = {
     keyVersionFloor: { type: 'integer', description: 'lowest key version that may still be accepted (raised by a revoke)' },
     keyRotatedAt: nullableString,
     enrich: { type: 'boolean', description: 'the enrichment stage fetches every changed thing into KAFKA_THINGS_TOPIC (gateway-only; not registered in the instances)' },
+    enrichSince: { ...nullableString, description: 'when enrich was turned on: events received before it are not enriched' },
     revision: { type: 'integer' },
     etag: { type: 'string' },
     createdAt: { type: 'string' },
@@ -85,7 +86,7 @@ function noneMatch(header: string | undefined, tag: string): boolean {
   });
 }
 
-const present = (v: SubscriptionView) => ({ ...v.spec, enrich: v.spec.enrich === true, etag: representationTag(v), status: v.instances });
+const present = (v: SubscriptionView) => ({ ...v.spec, enrich: v.spec.enrich === true, enrichSince: v.spec.enrichSince ?? null, etag: representationTag(v), status: v.instances });
 const later = (a: string | null | undefined, b: string | null | undefined): string | null => (a && b ? (Date.parse(a) >= Date.parse(b) ? a : b) : (a ?? b ?? null));
 
 type NameReq = { Params: { name: string }; Headers: { 'if-match'?: string; 'if-none-match'?: string } };

@@ -200,6 +200,7 @@ export class SubscriptionService {
       revision: (view.lastSpecWrite(name)?.revision ?? 0) + 1,
       createdAt: current?.createdAt ?? now,
       updatedAt: now,
+      enrichSince: v.enrich ? (current?.enrich === true ? (current.enrichSince ?? current.updatedAt) : now) : null,
     };
     if (current && sameContent(current, next)) return { view: this.#present(current), created: false };
     await this.#write(name, next);

@@ -21,6 +21,8 @@ t.test('enrich: default false, shown, stored; toggling it is no drift and starts
 
   const on = await gw.admin('PUT', '/v1/subscriptions/glucose', { typeIds: [GLUCOSE], enrich: true });
   t.same([on.status, on.json.enrich, on.json.revision], [200, true, 2], 'a change of the spec (new revision)');
+  t.match(on.json.enrichSince, /^\d{4}-\d\d-\d\dT/, 'when it was turned on: older events are not enriched');
+  t.equal(created.json.enrichSince, null);
   t.equal((await gw.admin('GET', '/v1/subscriptions/glucose')).json.enrich, true, 'GET shows it');
   t.equal(gw.app.subscriptions.store.view.spec('glucose')?.enrich, true, 'stored in the spec');
   await eventually('stage running', () => gw.admin('GET', '/v1/enrichment'), (r) => r.json.state === 'running');
@@ -38,7 +40,8 @@ t.test('enrich: default false, shown, stored; toggling it is no drift and starts
 
   t.equal((await gw.admin('PUT', '/v1/subscriptions/glucose', { typeIds: [GLUCOSE], enrich: true })).json.revision, 2, 'the same content again is no change');
   // rotating the key keeps enrich
-  t.equal((await gw.admin('POST', '/v1/subscriptions/glucose/rotate-key')).json.enrich, true);
+  const rotated = await gw.admin('POST', '/v1/subscriptions/glucose/rotate-key');
+  t.same([rotated.json.enrich, rotated.json.enrichSince], [true, on.json.enrichSince], 'a rotation keeps enrich and when it began');
   t.equal((await gw.admin('PUT', '/v1/subscriptions/glucose', { typeIds: [GLUCOSE], keyVersion: 3 })).json.enrich, false, 'a PUT without enrich sets it back to the default, like every other omitted field');
   await eventually('stage off', () => gw.admin('GET', '/v1/enrichment'), (r) => r.json.state === 'off');
 });
