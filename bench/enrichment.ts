@@ -1,6 +1,6 @@
 // npm run bench:enrichment — enrichment throughput (things/s, and things per CPU-second of the
 // gateway process = things/s per core) with 50 ms platform latency (simulator fault slowMs), per
-// per-instance concurrency (ENRICH_CONCURRENCY). Issue 15's bench.
+// per-instance concurrency (HV_THINGS_CONCURRENCY: GetThings in flight per instance). Issue 15's bench.
 //
 // Set-up (bench/drill's stack: a private broker, the simulator in this process, the gateway as its
 // own process from dist/server.js): a backlog of thing changes in both instances is turned into
@@ -73,7 +73,7 @@ try {
   for (const c of levels) {
     const g = new GatewayProcess({
       port: await freePort(), adminPort: await freePort(), cleanup, logPrefix: join(runDir, `gateway-c${c}`),
-      env: { ...stack.gateway.env, KAFKA_CLIENT_ID: `bench-c${c}-${stamp.slice(-9, -1)}`, KAFKA_THINGS_TOPIC: uniqueTopic(`bench-things-c${c}`), ENRICH_CONCURRENCY: String(c), ENRICH_PARTITIONS_CONCURRENCY: '6', LOG_LEVEL: 'warn' },
+      env: { ...stack.gateway.env, KAFKA_CLIENT_ID: `bench-c${c}-${stamp.slice(-9, -1)}`, KAFKA_THINGS_TOPIC: uniqueTopic(`bench-things-c${c}`), HV_THINGS_CONCURRENCY: String(c), ENRICH_PARTITIONS_CONCURRENCY: '6', LOG_LEVEL: 'warn' },
     });
     await g.start();
     const first = await until(`c=${c}: first thing written`, () => thingsWritten(g), (n) => n > 0, 60_000, 20);
@@ -95,12 +95,12 @@ try {
 
 const best = runs.reduce<Run | undefined>((b, r) => (b === undefined || r.thingsPerSecond > b.thingsPerSecond ? r : b), undefined);
 const table = [
-  `| ENRICH_CONCURRENCY (per instance) | things | wall | things/s | gateway CPU | things per CPU-second (= things/s per core) |`,
+  `| HV_THINGS_CONCURRENCY (per instance) | things | wall | things/s | gateway CPU | things per CPU-second (= things/s per core) |`,
   '|---|---|---|---|---|---|',
   ...runs.map((r) => `| ${r.concurrency} | ${r.things} | ${(r.wallMs / 1000).toFixed(1)} s | ${r.thingsPerSecond} | ${r.cpuPct}% | ${r.thingsPerCoreSecond} |`),
 ].join('\n');
 process.stdout.write(`\nEnrichment with ${slowMs} ms platform latency, 2 instances (${cpus().length} cores, load ${loadavg()[0]!.toFixed(2)}):\n${table}\n`);
-if (best) process.stdout.write(`highest throughput: ${best.thingsPerSecond} things/s at ENRICH_CONCURRENCY=${best.concurrency}\n`);
+if (best) process.stdout.write(`highest throughput: ${best.thingsPerSecond} things/s at HV_THINGS_CONCURRENCY=${best.concurrency}\n`);
 const out = join(ROOT, 'bench/results');
 mkdirSync(out, { recursive: true });
 writeFileSync(join(out, `enrichment-${stamp}.json`), JSON.stringify({ kind: 'enrichment', at: new Date().toISOString(), slowMs, levels, loadavg: loadavg(), runs }, null, 2));

@@ -330,7 +330,7 @@ export async function runDrill(id: DrillId, o: DrillOptions): Promise<DrillResul
       log: o.log,
       runDir: o.runDir,
       // f: a small per-instance concurrency so the enrichment falls behind the load
-      gatewayEnv: id === 'c' ? { RECONCILE_INTERVAL_MS: '3000' } : id === 'f' ? { KAFKA_THINGS_TOPIC: thingsTopic, ENRICH_CONCURRENCY: '2' } : {},
+      gatewayEnv: id === 'c' ? { RECONCILE_INTERVAL_MS: '3000' } : id === 'f' ? { KAFKA_THINGS_TOPIC: thingsTopic, HV_THINGS_CONCURRENCY: '2' } : {},
     });
     phases.subscribeMs = Math.round(await stack.subscribe('glucose', [GLUCOSE]));
     if (id === 'f') {

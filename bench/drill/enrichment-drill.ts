@@ -1,6 +1,6 @@
 // Drill f (issue 15): kill -9 the gateway while the enrichment stage is behind. The glucose
 // subscription has enrich: true, both instances' platforms answer after ENRICH_SLOW_MS and the
-// stage runs with a small per-instance concurrency, so the things lag behind the events; the
+// stage runs with a small per-instance concurrency (HV_THINGS_CONCURRENCY=2), so the things lag behind the events; the
 // gateway is killed with that backlog and restarted. Invariant: once it caught up, every
 // (event, thing) of every event in the events topic has at least one record in the things topic,
 // from the event's own instance (duplicates counted, not failed: at-least-once).

@@ -1,6 +1,7 @@
 // Settings of the enrichment stage and of residency routing (composed into src/config.ts).
 // The stage runs only while some subscription says `enrich: true`; until then none of these
-// opens anything.
+// opens anything. Its per-instance concurrency is HV_THINGS_CONCURRENCY (instances/settings.ts):
+// one knob for GetThings calls in flight per instance, whoever makes them.
 import { int, setting, text } from '../config-kit.ts';
 import { NO_ROUTES, topicRoutes, type TopicRoutes } from '../kafka/routes.ts';
 
@@ -16,7 +17,6 @@ export const ROUTING_SETTINGS = {
 
 export const ENRICHMENT_SETTINGS = {
   kafkaThingsTopic: setting('KAFKA_THINGS_TOPIC', 'Topic of the enrichment stage: one record per changed thing (GetThings in the event\'s own instance), key {instanceId}:{recordId}:{thingId}. Created like KAFKA_TOPIC when the stage starts.', 'healthvault.things', topicName),
-  enrichConcurrency: setting('ENRICH_CONCURRENCY', 'GetThings calls in flight per instance in the enrichment stage (per replica).', 8, int(1, 256)),
   enrichRateLimit: setting('ENRICH_RATE_LIMIT', 'GetThings calls started per instance per second in the enrichment stage (per replica); 0 = no limit.', 0, int(0, 100_000)),
   enrichRetryBaseMs: setting('ENRICH_RETRY_BASE_MS', 'First backoff of an instance after a retriable GetThings failure; doubles per failure, full jitter, capped by ENRICH_RETRY_MAX_MS.', 200, int(10, 60_000)),
   enrichRetryMaxMs: setting('ENRICH_RETRY_MAX_MS', 'Largest backoff of an instance after retriable GetThings failures.', 10_000, int(10, 600_000)),

@@ -48,7 +48,7 @@ export default fp<{ config: Config }>(
           },
           sources: app.instances,
           enrich,
-          concurrency: config.enrichConcurrency,
+          concurrency: config.hvThingsConcurrency,
           ratePerSecond: config.enrichRateLimit,
           retryBaseMs: config.enrichRetryBaseMs,
           retryMaxMs: config.enrichRetryMaxMs,

@@ -12,7 +12,7 @@ t.test('defaults: no routes, the things topic, enrichment limits', async (t) => 
   t.equal(c.kafkaTopicRoutes.size, 0);
   t.equal(c.kafkaThingsTopic, 'healthvault.things');
   t.equal(routedTopic(c.kafkaTopicRoutes, '2', c.kafkaTopic), 'healthvault.events');
-  t.equal(c.enrichConcurrency, 8);
+  t.equal(c.enrichHoldMs, 5000);
 });
 
 t.test('routes are parsed per kind; unrouted instances keep the default topic', async (t) => {
