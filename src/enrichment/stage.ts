@@ -63,6 +63,8 @@ export class EnrichmentStage {
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   #lastError: string | null = null;
+  #invalidLoggedAt = 0;
+  #invalidCount = 0;
 
   constructor(o: EnrichmentStageOptions) {
     this.#o = o;
@@ -122,7 +124,7 @@ export class EnrichmentStage {
               s.lagEvents += delta;
               this.#o.metrics.enrichmentLag.set({ instance: s.instanceId }, s.lagEvents);
             },
-            onInvalid: (reason, offset) => this.#log.warn({ reason, offset }, 'events record not enriched: not readable as an event'),
+            onInvalid: (reason, offset) => this.#invalid(reason, offset),
             onPartitionLag: (topic, partition, lag) => this.#partitionLag(topic, partition, lag),
           }),
       });
@@ -131,6 +133,16 @@ export class EnrichmentStage {
       await disconnectWithin(consumer);
       throw err;
     }
+  }
+
+  /** At most one warning per 10 s for records that are not events (the rest are counted in it). */
+  #invalid(reason: string, offset: string): void {
+    this.#invalidCount++;
+    const now = Date.now();
+    if (now - this.#invalidLoggedAt < 10_000) return;
+    this.#invalidLoggedAt = now;
+    this.#log.warn({ reason, offset, since: this.#invalidCount }, 'events record(s) not enriched: not readable as an event');
+    this.#invalidCount = 0;
   }
 
   #failed(err: unknown, msg: string): void {
