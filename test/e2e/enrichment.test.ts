@@ -119,3 +119,24 @@ t.test('routes: the EU instance\'s events and things stay in EU topics; the stag
   t.equal(await topicEndOffset(euEvents), (await readAll(euEvents)).filter((r) => r.headers.hv_instance_id === '2').length, 'the EU events topic holds only EU events');
   t.same((await gw.admin('GET', '/v1/enrichment')).json.eventsTopics, [gw.topic, euEvents]);
 });
+
+t.test('a failing instance backs off without holding the other instance back; its events are enriched once it recovers, none skipped', async (t) => {
+  const sim = await startSim(t);
+  const gw = await startGateway(t, sim, { ENRICH_HOLD_MS: '1000', ENRICH_RETRY_BASE_MS: '100', ENRICH_RETRY_MAX_MS: '400', HV_MAX_RETRIES: '0' });
+  await subscribe(gw, 'glucose', [GLUCOSE], true);
+  const us = sim.instance('1');
+  const eu = sim.instance('2');
+  eu.setFaults({ platform5xx: true });
+  const euThings = [0, 1, 2].map(() => eu.addThing(eu.createPerson().recordId, GLUCOSE).thingId);
+  const usThings = [0, 1, 2].map(() => us.addThing(us.createPerson().recordId, GLUCOSE).thingId);
+  const during = await thingsUntil(gw.thingsTopic, (vs) => usThings.every((id) => vs.some((x) => x.v.thingId === id && x.v.kind === 'thing')));
+  t.notOk(during.some((x) => euThings.includes(x.v.thingId)), 'nothing written for the failing instance (no error records for a retriable failure)');
+  const metrics = await request(`${gw.adminUrl}/metrics`).then((r) => r.body.text());
+  t.match(metrics, /hv_gateway_enrichment_errors_total\{instance="2",status="HVG_ERR_INSTANCE_UNAVAILABLE"\} [1-9]/, 'the EU failures are counted');
+  const gate = (await gw.admin('GET', '/v1/enrichment')).json.instances.find((i: { instanceId: string }) => i.instanceId === '2').gate;
+  t.ok(gate.failures > 0, `the EU gate backs off (${gate.failures} failures in a row)`);
+
+  eu.setFaults({ platform5xx: false });
+  const after = await thingsUntil(gw.thingsTopic, (vs) => euThings.every((id) => vs.some((x) => x.v.thingId === id)));
+  t.ok(euThings.every((id) => after.some((x) => x.v.thingId === id && x.v.kind === 'thing' && x.v.instanceId === '2')), 'every EU thing fetched after the recovery');
+});
