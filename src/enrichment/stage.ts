@@ -64,6 +64,7 @@ export class EnrichmentStage {
   #closed = false;
   #lastError: string | null = null;
   #invalidLoggedAt = 0;
+  #assignment: Record<string, number[]> = {};
   #invalidCount = 0;
 
   constructor(o: EnrichmentStageOptions) {
@@ -93,6 +94,13 @@ export class EnrichmentStage {
       retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2000, restartOnFailure: async () => false },
     });
     this.#consumer = consumer;
+    // which partitions this replica enriches (GET /v1/enrichment): the group spreads them over the replicas
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.#assignment = Object.fromEntries(Object.entries(payload.memberAssignment).map(([t, ps]) => [t, [...ps].sort((a, b) => a - b)]));
+    });
+    consumer.on(consumer.events.REBALANCING, () => {
+      this.#assignment = {};
+    });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (this.#consumer !== consumer || this.#closed) return;
       this.#failed(payload.error, 'the enrichment consumer stopped; rejoining');
@@ -222,13 +230,14 @@ export class EnrichmentStage {
     this.#o.metrics.enrichmentTopicLag.set({ topic }, [...m.values()].reduce((a, b) => a + b, 0));
   }
 
-  status(): { groupId: string; eventsTopics: string[]; thingsTopics: string[]; lastError: string | null; topicLag: Record<string, number>; instances: InstanceEnrichment[] } {
+  status(): { groupId: string; eventsTopics: string[]; thingsTopics: string[]; assignment: Record<string, number[]>; lastError: string | null; topicLag: Record<string, number>; instances: InstanceEnrichment[] } {
     const topicLag: Record<string, number> = {};
     for (const [t, m] of this.#topicLag) topicLag[t] = [...m.values()].reduce((a, b) => a + b, 0);
     return {
       groupId: this.#o.groupId,
       eventsTopics: [...this.#o.eventsTopics],
       thingsTopics: allTopics(this.#o.thingsRoutes, this.#o.thingsTopic),
+      assignment: { ...this.#assignment },
       lastError: this.#lastError,
       topicLag,
       instances: [...this.#stats.values()].map((s) => ({ ...s, events: { ...s.events }, thingsWritten: { ...s.thingsWritten }, errors: { ...s.errors }, gate: this.#gate(s.instanceId).status() })),

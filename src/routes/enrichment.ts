@@ -1,7 +1,7 @@
 // GET /v1/enrichment: the enrichment stage of this replica — whether it runs (it does while some
 // subscription has enrich: true), per instance: events waiting, things written by kind, errors by
-// status, the instance's gate (in flight, backoff); per events topic the lag of the partitions
-// this replica consumes. The same numbers are Prometheus metrics (hv_gateway_enrichment_*).
+// status, the instance's gate (in flight, backoff); the events partitions assigned to this
+// replica and, per events topic, the lag of those partitions. The same numbers are Prometheus metrics (hv_gateway_enrichment_*).
 import type { FastifyPluginAsync } from 'fastify';
 
 const routes: FastifyPluginAsync = async (app) => {
@@ -15,6 +15,7 @@ const routes: FastifyPluginAsync = async (app) => {
       groupId: s?.groupId ?? null,
       eventsTopics: s?.eventsTopics ?? [],
       thingsTopics: s?.thingsTopics ?? [],
+      assignment: s?.assignment ?? {},
       lastError: s?.lastError ?? null,
       topicLag: s?.topicLag ?? {},
       instances: s?.instances ?? [],

@@ -140,3 +140,21 @@ t.test('a failing instance backs off without holding the other instance back; it
   const after = await thingsUntil(gw.thingsTopic, (vs) => euThings.every((id) => vs.some((x) => x.v.thingId === id)));
   t.ok(euThings.every((id) => after.some((x) => x.v.thingId === id && x.v.kind === 'thing' && x.v.instanceId === '2')), 'every EU thing fetched after the recovery');
 });
+
+t.test('two replicas share the enrichment: the group spreads the events partitions, every thing is enriched once it is changed', async (t) => {
+  const sim = await startSim(t);
+  const gw1 = await startGateway(t, sim);
+  await subscribe(gw1, 'glucose', [GLUCOSE], true);
+  const gw2 = await startGateway(t, sim, { KAFKA_TOPIC: gw1.topic, KAFKA_STATE_TOPIC: gw1.stateTopic, KAFKA_DEAD_LETTER_TOPIC: gw1.deadLetterTopic, KAFKA_THINGS_TOPIC: gw1.thingsTopic });
+  const parts = async (gw: Gateway) => ((await gw.admin('GET', '/v1/enrichment')).json.assignment[gw1.topic] ?? []) as number[];
+  await eventually('both replicas hold partitions of the events topic', async () => [await parts(gw1), await parts(gw2)], ([a, b]) => a!.length > 0 && b!.length > 0 && [...a!, ...b!].sort().join() === '0,1,2', 60_000);
+  const changed: string[] = [];
+  for (const id of ['1', '2']) {
+    const inst = sim.instance(id);
+    for (let i = 0; i < 10; i++) changed.push(inst.addThing(inst.createPerson().recordId, GLUCOSE).thingId);
+  }
+  await thingsUntil(gw1.thingsTopic, (vs) => changed.every((id) => vs.some((x) => x.v.thingId === id && x.v.kind === 'thing')));
+  const enriched = async (gw: Gateway) => ((await gw.admin('GET', '/v1/enrichment')).json.instances as { events: { enriched: number } }[]).reduce((n, i) => n + i.events.enriched, 0);
+  const [a, b] = [await enriched(gw1), await enriched(gw2)];
+  t.ok(a > 0 && b > 0, `both replicas enriched events (${a} and ${b})`);
+});
