@@ -45,7 +45,6 @@ export interface HvInstanceOptions {
   readonly things?: ThingsReadOptions;
 }
 
-
 export type IdentityState = 'unverified' | 'verified' | 'mismatch';
 
 export interface InstanceStatus {
