@@ -45,7 +45,6 @@ export interface HvInstanceOptions {
   readonly things?: ThingsReadOptions;
 }
 
-
 export type IdentityState = 'unverified' | 'verified' | 'mismatch';
 
 export interface InstanceStatus {
@@ -137,7 +136,7 @@ export class HvInstance implements InstancePlatform, ThingsSource {
   getThings(query: ThingsQuery, signal?: AbortSignal): Promise<ThingsAnswer> {
     const target: OfflineTarget = { recordId: query.recordId, offlinePersonId: query.personId };
     const send = (ids: readonly string[], sig?: AbortSignal) => this.thingsLimiter.run(
-      () => this.call(HV_METHODS.GetThings, () => buildGetThingsInfo({ thingIds: ids }), parseGetThingsResponse, sig, target), sig);
+      () => this.call(HV_METHODS.GetThings, () => buildGetThingsInfo({ thingIds: ids, typeVersionFormats: query.typeVersionFormats ?? [] }), parseGetThingsResponse, sig, target), sig);
     return readThings(query, send, (this.o.things ?? DEFAULT_THINGS_READ).batchSize, signal).catch((err: unknown) => {
       throw forInstance(err, this.label, this.instanceId);
     });

@@ -17,6 +17,11 @@ export interface ThingsQuery {
   readonly recordId: string;
   /** thing ids to read; duplicates are read once, any count (batched over the group limit, §4.6.4) */
   readonly thingIds: readonly string[];
+  /**
+   * Optional `type-version-format` GUIDs (e.g. the subscription's type ids): the type versions the
+   * platform should map the things to; without them it uses the app's configured versions (§4.6.3).
+   */
+  readonly typeVersionFormats?: readonly string[];
 }
 
 /** A thing as GetThings v3 returns it with `core` + `<xml/>` (§4.6.5). GUIDs lower-case. */
@@ -91,6 +96,7 @@ export async function readThings(query: ThingsQuery, request: ThingsRequest, bat
   // Checked before anything is sent: the header carries both (§4.6.2).
   requireGuid(query.personId, 'personId');
   requireGuid(query.recordId, 'recordId');
+  for (const t of query.typeVersionFormats ?? []) requireGuid(t, 'typeVersionFormats[]');
   const ids = [...new Set(query.thingIds.map((id) => requireGuid(id, 'thingIds[]').toLowerCase()))];
   const found = new Map<string, FetchedThing>();
   const size = Math.max(1, Math.min(batchSize, GETTHINGS_MAX_IDS_PER_GROUP));

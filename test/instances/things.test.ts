@@ -98,10 +98,12 @@ t.test('what a retry cannot fix is not retriable; 5xx and timeouts are', async (
   await t.rejects(inst.getThings(q), { code: 'HVG_ERR_INSTANCE_UNREACHABLE', retriable: true }, 'timeout');
   us.setFaults({ slowMs: 0 });
   t.equal((await inst.getThings(q)).things.length, 1, 'fine again');
+  t.equal((await inst.getThings({ ...q, typeVersionFormats: [TYPE_A, TYPE_B] })).things.length, 1, 'with type-version-format');
 
   const before = simCount(sim, '1', GT);
   await t.rejects(inst.getThings({ ...q, thingIds: ['not-a-guid'] }), { code: 'HVG_ERR_VALIDATION' });
   await t.rejects(inst.getThings({ ...q, personId: 'x' }), { code: 'HVG_ERR_VALIDATION' });
+  await t.rejects(inst.getThings({ ...q, typeVersionFormats: ['weight'] }), { code: 'HVG_ERR_VALIDATION' });
   t.equal(simCount(sim, '1', GT), before, 'bad queries send nothing');
   const ac = new AbortController();
   ac.abort(new Error('stop'));
