@@ -104,7 +104,7 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Fast
   await app.register(instancesPlugin, { settings: config, logger, waitForFirstRefresh: deps.waitForInstances ?? false });
   await app.register(subscriptionsPlugin, { config, directory: app.instances, metrics: app.metrics });
   await app.register(stateMetrics);
-  await app.register(enrichmentPlugin, { config });
+  await app.register(enrichmentPlugin, { config, logger });
 
   await app.register(health);
   await app.register(instancesRoutes);

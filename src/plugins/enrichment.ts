@@ -16,9 +16,8 @@ declare module 'fastify' {
   }
 }
 
-export default fp<{ config: Config }>(
-  async (app, { config }) => {
-    const logger = app.log as unknown as Logger;
+export default fp<{ config: Config; logger: Logger }>(
+  async (app, { config, logger }) => {
     const view = app.subscriptions.store.view;
     // events received before enrich was turned on are not enriched (no backfill of the retention)
     const enrich = (name: string, receivedAt: string | undefined) => {
