@@ -127,7 +127,10 @@ export async function processBatch(p: EachBatchPayload, h: BatchHooks): Promise<
   );
   advance();
   if (resolved > 0) h.done.forgetThrough(topic, partition, messages[resolved - 1]!.offset);
-  const last = resolved > 0 ? BigInt(messages[resolved - 1]!.offset) + 1n : BigInt(batch.firstOffset() ?? '0');
-  h.onPartitionLag(topic, partition, Math.max(0, Number(BigInt(batch.highWatermark) - last)));
+  if (messages.length > 0) {
+    // the next offset this replica will fetch: after the last resolved one, or this batch's first
+    const next = resolved > 0 ? BigInt(messages[resolved - 1]!.offset) + 1n : BigInt(messages[0]!.offset);
+    h.onPartitionLag(topic, partition, Math.max(0, Number(BigInt(batch.highWatermark) - next)));
+  }
   await p.commitOffsetsIfNecessary();
 }
