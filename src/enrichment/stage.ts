@@ -26,7 +26,7 @@ export interface EnrichmentStageOptions {
   readonly thingsTopic: string;
   readonly thingsRoutes: TopicRoutes;
   /** producer settings of the things sink (partitions, replication, timeouts, batching) */
-  readonly sink: Omit<KafkaSinkOptions, 'topic' | 'extraTopics' | 'logger' | 'brokers' | 'clientId' | 'security' | 'kafkaLogLevel'>;
+  readonly sink: Omit<KafkaSinkOptions, 'topic' | 'topicVariable' | 'extraTopics' | 'logger' | 'brokers' | 'clientId' | 'security' | 'kafkaLogLevel'>;
   readonly sources: SourceDirectory;
   enrich(subscriptionName: string, receivedAt: string | undefined): boolean;
   readonly concurrency: number;
@@ -80,6 +80,7 @@ export class EnrichmentStage {
       ...this.#o.sink,
       brokers: c.brokers, clientId: `${c.clientId}-things`, security: c.security, kafkaLogLevel: this.#o.kafkaLogLevel, logger: this.#o.logger,
       topic: this.#o.thingsTopic,
+      topicVariable: 'KAFKA_THINGS_TOPIC',
       extraTopics: allTopics(this.#o.thingsRoutes, this.#o.thingsTopic).slice(1).map((topic) => ({ topic, variable: 'KAFKA_THINGS_TOPIC_ROUTES' })),
     });
     await this.#join();
