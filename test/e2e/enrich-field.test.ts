@@ -4,6 +4,7 @@
 // subscription has it.
 import t from 'tap';
 import { request } from 'undici';
+import { createTopic, uniqueTopic } from '../helpers/kafka.ts';
 import { eventually, GLUCOSE, ours, startGateway, startSim } from '../helpers/stack.ts';
 
 t.test('enrich: default false, shown, stored; toggling it is no drift and starts/stops the stage', async (t) => {
@@ -44,4 +45,17 @@ t.test('enrich: default false, shown, stored; toggling it is no drift and starts
   t.same([rotated.json.enrich, rotated.json.enrichSince], [true, on.json.enrichSince], 'a rotation keeps enrich and when it began');
   t.equal((await gw.admin('PUT', '/v1/subscriptions/glucose', { typeIds: [GLUCOSE], keyVersion: 3 })).json.enrich, false, 'a PUT without enrich sets it back to the default, like every other omitted field');
   await eventually('stage off', () => gw.admin('GET', '/v1/enrichment'), (r) => r.json.state === 'off');
+});
+
+t.test('KAFKA_CREATE_TOPICS=false without a things topic: the stage does not start and names the setting; the data path is unaffected', async (t) => {
+  const sim = await startSim(t);
+  const [topic, stateTopic, deadLetterTopic] = [uniqueTopic('events'), uniqueTopic('state'), uniqueTopic('dead')];
+  for (const x of [topic, deadLetterTopic]) await createTopic(x, 3);
+  for (const x of [stateTopic, `${stateTopic}.leader`]) await createTopic(x, 1);
+  const gw = await startGateway(t, sim, { KAFKA_CREATE_TOPICS: 'false', KAFKA_TOPIC: topic, KAFKA_STATE_TOPIC: stateTopic, KAFKA_DEAD_LETTER_TOPIC: deadLetterTopic });
+  t.equal((await gw.admin('PUT', '/v1/subscriptions/glucose', { typeIds: [GLUCOSE], enrich: true })).status, 201);
+  const r = await eventually('the start refused', () => gw.admin('GET', '/v1/enrichment'), (x) => x.json.lastStartError !== null);
+  t.match(r.json.lastStartError, new RegExp(`topic ${gw.thingsTopic.replace(/\./g, '\\.')} \\(KAFKA_THINGS_TOPIC\\) does not exist`));
+  t.not(r.json.state, 'running');
+  t.equal((await request(`${gw.url}/readyz`)).statusCode, 200, 'readiness is about the data path, not the stage');
 });
