@@ -58,3 +58,22 @@ t.test('a waiting caller leaves when its signal aborts', async (t) => {
   free();
   await busy;
 });
+
+t.test('ENRICH_RATE_LIMIT: calls are spaced, never started together (timers never fire early)', async (t) => {
+  for (const [rate, expected] of [[20, 1], [0, 3]] as const) {
+    const g = new InstanceGate({ concurrency: 10, ratePerSecond: rate, retryBaseMs: 50, retryMaxMs: 100 });
+    let started = 0;
+    let afterFirst = -1;
+    await Promise.all([0, 1, 2].map((i) => g.run(async () => {
+      started++;
+      if (i === 0) {
+        // one turn of the event loop later: unlimited, the others started in the same turn; at
+        // 20/s the next start is due 50 ms later, and a timer never fires early
+        await new Promise((r) => setImmediate(r));
+        afterFirst = started;
+      }
+    })));
+    t.equal(afterFirst, expected, `rate ${rate || 'unlimited'}: ${expected} started by one turn after the first`);
+    t.equal(started, 3, 'every call ran');
+  }
+});
