@@ -7,7 +7,7 @@
 // it starts (brokers, gateways) is stopped on exit, on error and on Ctrl-C.
 //
 // Environment:
-//   DRILLS a,b,c            which drills          DRILL_RATE 150     changes/s per instance
+//   DRILLS a,b,c,f          which drills          DRILL_RATE 150     changes/s per instance
 //   DRILL_WARM_S 4          load before the fault DRILL_AFTER_S 4    load after recovery
 //   DRILL_KILLS 2           kill/restart rounds   DRILL_DOWN_S 2     gateway / broker down time
 //   DRILL_SLOW_MS 4000      slow instance delay   DRILL_BOUND_S 300  bound per drill
@@ -33,8 +33,8 @@ const num = (k: string, d: number): number => {
 const full = process.argv.slice(2).includes('--full');
 for (const a of process.argv.slice(2)) if (a !== '--full') throw new Error(`unknown argument ${a} (only --full)`);
 const FULL = { kills: 20, brokerCycles: 5, boundMs: 1_500_000 };
-const drills = (env.DRILLS ?? (full ? 'a,b,d,e' : 'a,b,c')).split(',').map((s) => s.trim().toLowerCase()).filter(Boolean) as DrillId[];
-for (const d of drills) if (!['a', 'b', 'c', 'd', 'e'].includes(d)) throw new Error(`DRILLS: unknown drill "${d}" (a, b, c, d, e)`);
+const drills = (env.DRILLS ?? (full ? 'a,b,d,e,f' : 'a,b,c,f')).split(',').map((s) => s.trim().toLowerCase()).filter(Boolean) as DrillId[];
+for (const d of drills) if (!['a', 'b', 'c', 'd', 'e', 'f'].includes(d)) throw new Error(`DRILLS: unknown drill "${d}" (a, b, c, d, e, f)`);
 
 const stamp = new Date().toISOString().replace(/[:.]/g, '-');
 const runDir = join(ROOT, '.cache/drill-run', stamp);

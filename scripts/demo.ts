@@ -81,7 +81,7 @@ try {
     const reader = kafkaConnectionFromEnv({ ...gatewayKafka, KAFKA_SASL_USERNAME: vars.HVG_KAFKA_ADMIN_USERNAME!, KAFKA_SASL_PASSWORD: vars.HVG_KAFKA_ADMIN_PASSWORD! }, 'hv-demo');
     readerSecurity = reader.security;
     readerBrokers = [...reader.brokers];
-    const acls = gatewayAcls({ eventsTopic: 'healthvault.events', stateTopic: 'hv-gateway.subscriptions', clientId: 'hv-gateway', createTopics: true });
+    const acls = gatewayAcls({ eventsTopic: 'healthvault.events', stateTopic: 'hv-gateway.subscriptions', clientId: 'hv-gateway', createTopics: true, thingsTopic: 'healthvault.things' });
     const admin = createKafkaClient({ connection: { ...reader, clientId: 'hv-demo-acls' } }).admin();
     await admin.connect();
     await grantAcls(admin, acls, `User:${vars.HVG_KAFKA_GATEWAY_USERNAME}`);
@@ -133,9 +133,9 @@ try {
     return { status: res.status, json: (await res.json()) as any };
   };
 
-  step('REST: create one subscription — it is registered identically in every instance');
-  say(`  curl -X PUT ${adminUrl}/v1/subscriptions/glucose -H 'authorization: Bearer …' -d '{"typeIds":["${GLUCOSE}"]}'`);
-  const put = await admin('PUT', '/v1/subscriptions/glucose', { typeIds: [GLUCOSE] });
+  step('REST: create one subscription — it is registered identically in every instance; enrich: true also fetches every changed thing');
+  say(`  curl -X PUT ${adminUrl}/v1/subscriptions/glucose -H 'authorization: Bearer …' -d '{"typeIds":["${GLUCOSE}"],"enrich":true}'`);
+  const put = await admin('PUT', '/v1/subscriptions/glucose', { typeIds: [GLUCOSE], enrich: true });
   say(`  → ${put.status}, ETag ${put.json.etag}`);
   let view;
   for (let i = 0; i < 100; i++) {
@@ -151,7 +151,10 @@ try {
   for (const id of ['1', '2']) {
     const inst = sim.instance(id);
     const person = inst.createPerson(`demo person (${id})`);
-    for (let k = 0; k < changes; k++) expected.set(inst.addThing(person.recordId, GLUCOSE).thingId, id);
+    for (let k = 0; k < changes; k++) {
+      const mmol = (4.5 + Math.random() * 4).toFixed(1);
+      expected.set(inst.addThing(person.recordId, GLUCOSE, { data: `<blood-glucose><value><mmolPerL>${mmol}</mmolPerL></value></blood-glucose>` }).thingId, id);
+    }
   }
 
   step(`Kafka topic "${config.kafkaTopic}": the events, each tagged with the instance it came from`);
@@ -178,6 +181,32 @@ try {
   });
   await consumer.disconnect();
   const missing = [...expected.keys()].filter((th) => !seen.has(th));
+
+  step(`Kafka topic "${config.kafkaThingsTopic}": the enrichment stage fetched each changed thing from its own instance (GetThings, offline)`);
+  const thingsReader = kafka.consumer({ groupId: `hv-demo-things-${Date.now()}` });
+  await thingsReader.connect();
+  await thingsReader.subscribe({ topic: config.kafkaThingsTopic, fromBeginning: true });
+  const enriched = new Set<string>();
+  let shown = 0;
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 30_000);
+    void thingsReader.run({
+      eachMessage: async ({ message }) => {
+        const v = JSON.parse(message.value!.toString());
+        enriched.add(v.thingId);
+        say(`  key ${message.key}  ${v.kind} ${v.typeName ?? ''} eff-date ${v.effectiveDate ?? '-'}  ${String(v.dataXml ?? '').replace(/\s+/g, ' ').slice(0, 110)}`);
+        if (shown++ === 0) say(`    ${JSON.stringify(v)}`);
+        if ([...expected.keys()].every((th) => enriched.has(th))) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+    });
+  });
+  await thingsReader.disconnect();
+  const notEnriched = [...expected.keys()].filter((th) => !enriched.has(th));
+  say(notEnriched.length === 0 ? `  every changed thing is in ${config.kafkaThingsTopic}, with its data, from the instance it lives in` : `  ${notEnriched.length} things not enriched`);
+  missing.push(...notEnriched);
   step(missing.length === 0 ? `All ${expected.size} changes arrived, tagged with their instance.` : `${missing.length} of ${expected.size} changes did not arrive`);
   if (values.keep) {
     say(`\nStill running (Ctrl-C to stop): gateway ${url} (admin ${adminUrl}), simulator control ${sim.controlUrl}/_sim, Kafka 127.0.0.1:${kafkaPort}${values.secured ? ` (SASL_SSL ${kafkaPort + 2}; scripts/kafka.sh env with KAFKA_PORT=${kafkaPort})` : ''}`);

@@ -16,6 +16,7 @@ import { trimTrailingSlashes } from './config-kit.ts';
 import type { Config } from './config.ts';
 import { loggerOptions } from './logger.ts';
 import admin, { applyServerLimits, clientErrorHandler, nodeServerOptions, type HttpLimits } from './plugins/admin.ts';
+import enrichmentPlugin from './plugins/enrichment.ts';
 import errorHandler, { frameworkErrors } from './plugins/error-handler.ts';
 import type { Gateway } from './plugins/gateway.ts';
 import instancesPlugin from './plugins/instances.ts';
@@ -28,6 +29,7 @@ import stateMetrics from './plugins/state-metrics.ts';
 import strictAdmin from './plugins/strict-admin.ts';
 import subscriptionsPlugin from './plugins/subscriptions.ts';
 import consoleRoutes from './routes/console.ts';
+import enrichmentRoutes from './routes/enrichment.ts';
 import health from './routes/health.ts';
 import instancesRoutes from './routes/instances.ts';
 import notificationsRoute from './routes/notifications.ts';
@@ -94,15 +96,18 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Gate
   await app.register(subscriptionsPlugin, { config });
   await app.register(notificationsPlugin, {
     acceptHexMac: config.notificationAcceptHexMac, deadLetterTopic: config.kafkaDeadLetterTopic,
+    topicRoutes: config.kafkaTopicRoutes, deadLetterTopicRoutes: config.kafkaDeadLetterTopicRoutes,
     rateLimit: config.notificationRateLimit, authFailureLimit: config.notificationAuthFailureLimit, rateWindowMs: config.notificationRateWindowMs,
   });
   await app.register(stateMetrics);
+  await app.register(enrichmentPlugin, { config });
 
   await app.register(health);
   await app.register(instancesRoutes);
   await app.register(subscriptionRoutes);
   await app.register(statusRoute);
   await app.register(consoleRoutes);
+  await app.register(enrichmentRoutes);
   await app.register(notificationsRoute, {
     bodyLimitBytes: config.notificationBodyLimitBytes,
     retryAfterSeconds: config.notificationRetryAfterSeconds,

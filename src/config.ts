@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { ConfigValueError, brokerList, int, oneOf, setting, text, type Env, type Setting, type SettingProblem, type SettingValues } from './config-kit.ts';
 import { ADMIN_SETTINGS } from './admin-settings.ts';
 import { HvgError } from './errors.ts';
+import { ENRICHMENT_SETTINGS, ROUTING_SETTINGS } from './enrichment/settings.ts';
 import { INSTANCE_SETTINGS, checkInstanceSettings } from './instances/settings.ts';
+import { checkTopicRoutes } from './kafka/routes.ts';
 import { KAFKA_SECURITY_SETTINGS, checkKafkaSettings } from './kafka/settings.ts';
 import { NOTIFICATION_SETTINGS } from './notifications/settings.ts';
 import { SUBSCRIPTION_SETTINGS, checkSubscriptionSettings } from './subscriptions/settings.ts';
@@ -33,11 +35,13 @@ export const CONFIG_SCHEMA = {
   kafkaMaxQueuedRecords: setting('KAFKA_MAX_QUEUED_RECORDS', 'Records allowed to wait for the next send; beyond it publishes fail fast (backpressure).', 50_000, int(1, 10_000_000)),
   kafkaLogLevel: setting('KAFKA_LOG_LEVEL', 'Level of kafkajs logs bridged into pino.', 'warn', oneOf(['error', 'warn', 'info', 'debug'] as const)),
   ...KAFKA_SECURITY_SETTINGS,
+  ...ROUTING_SETTINGS,
 
   ...INSTANCE_SETTINGS,
   ...SUBSCRIPTION_SETTINGS,
   ...NOTIFICATION_SETTINGS,
   ...ADMIN_SETTINGS,
+  ...ENRICHMENT_SETTINGS,
 } as const;
 
 export type Config = SettingValues<typeof CONFIG_SCHEMA>;
@@ -79,6 +83,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   // checks across variables, once each variable is valid on its own
   if (problems.length === 0) problems.push(...checkInstanceSettings(out as Config), ...checkSubscriptionSettings(out as Config), ...checkKafkaSettings(out as Config), ...checkDeadLetterTopic(out as Config));
+  if (problems.length === 0) problems.push(...checkTopicRoutes(out as Config));
   if (problems.length > 0) {
     throw new HvgError('HVG_ERR_CONFIG', `invalid configuration:\n  ${problems.map((p) => p.message).join('\n  ')}`, { details: { problems } });
   }

@@ -30,6 +30,13 @@ export function createMetrics() {
     reconcilePasses: new Counter({ name: 'hv_gateway_reconcile_passes_total', help: 'Reconcile passes by instance and result', labelNames: ['instance', 'result'], registers: r }),
     reconcileDuration: new Histogram({ name: 'hv_gateway_reconcile_pass_seconds', help: 'Duration of one instance reconcile pass', labelNames: ['instance'], buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60], registers: r }),
     leader: new Gauge({ name: 'hv_gateway_reconcile_leader', help: '1 when this replica is the reconciling leader', registers: r }),
+    // enrichment stage (src/enrichment/), per instance
+    enrichmentLag: new Gauge({ name: 'hv_gateway_enrichment_lag_events', help: 'Events of an instance fetched from the events topic and not yet enriched (this replica)', labelNames: ['instance'], registers: r }),
+    enrichmentTopicLag: new Gauge({ name: 'hv_gateway_enrichment_topic_lag_events', help: 'Events not yet enriched per events topic: high watermark minus the next offset, over the partitions this replica consumes (a routed topic = that instance)', labelNames: ['topic'], registers: r }),
+    enrichmentEvents: new Counter({ name: 'hv_gateway_enrichment_events_total', help: 'Events seen by the enrichment stage, by instance and result (enriched, skipped = subscription without enrich, invalid, held = instance still failing, fetched again later)', labelNames: ['instance', 'result'], registers: r }),
+    thingsWritten: new Counter({ name: 'hv_gateway_enrichment_things_written_total', help: 'Thing records written to the things topic and acknowledged, by instance and kind (thing, unavailable, error)', labelNames: ['instance', 'kind'], registers: r }),
+    enrichmentErrors: new Counter({ name: 'hv_gateway_enrichment_errors_total', help: 'GetThings failures by instance and status (HealthVault status code, or the gateway error code; publish = Kafka did not acknowledge)', labelNames: ['instance', 'status'], registers: r }),
+    enrichmentRunning: new Gauge({ name: 'hv_gateway_enrichment_running', help: '1 while the enrichment consumer runs in this replica (some subscription has enrich: true)', registers: r }),
   };
 }
 

@@ -11,12 +11,14 @@ import { readFileSync } from 'node:fs';
 import type { BatchView } from '../../src/simulator/delivery-log.ts';
 import { sleep, until, within, type Cleanup } from './cleanup.ts';
 import { LoadStream } from './load.ts';
+import { drillF, ENRICH_SLOW_MS, thingsCaughtUp, type ThingsVerification } from './enrichment-drill.ts';
 import { drillD, drillE } from './full-drills.ts';
 import type { GatewayProcess } from './gateway-process.ts';
 import { DrillStack, GLUCOSE, INSTANCES, PRESSURE, WEIGHT } from './stack.ts';
+import { uniqueTopic } from '../../test/helpers/kafka.ts';
 import { allBatches, invariantFailures, latency, settle, verify, type Latency, type Verification } from './verify.ts';
 
-export type DrillId = 'a' | 'b' | 'c' | 'd' | 'e';
+export type DrillId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f';
 
 export const DRILL_TITLES: Record<DrillId, string> = {
   a: 'kill -9 the gateway under load, restart it',
@@ -24,6 +26,7 @@ export const DRILL_TITLES: Record<DrillId, string> = {
   c: 'one slow instance',
   d: 'SIGTERM the gateway under load (drain), restart it',
   e: 'two replicas, kill -9 the leader under load',
+  f: 'kill -9 the gateway while enrichment is behind, restart it',
 };
 
 export interface DrillOptions {
@@ -80,6 +83,8 @@ export interface DrillResult {
   /** drill c: delivery latency per instance before and during the slow window */
   latency?: Record<string, Latency>;
   verification: Verification | null;
+  /** drill f: the things topic against the events */
+  things?: ThingsVerification;
   notes: string[];
   gatewayLogs: string[];
   gatewayExits: string[];
@@ -316,15 +321,23 @@ export async function runDrill(id: DrillId, o: DrillOptions): Promise<DrillResul
   let drainMs = -1;
   let c: Ctx | undefined;
   let error: string | undefined;
+  const thingsTopic = uniqueTopic(`drill-${id}-things`);
+  let things: ThingsVerification | undefined;
   const body = async () => {
     stack = await DrillStack.start({
       name: id,
       cleanup: o.cleanup,
       log: o.log,
       runDir: o.runDir,
-      gatewayEnv: id === 'c' ? { RECONCILE_INTERVAL_MS: '3000' } : {},
+      // f: a small per-instance concurrency so the enrichment falls behind the load
+      gatewayEnv: id === 'c' ? { RECONCILE_INTERVAL_MS: '3000' } : id === 'f' ? { KAFKA_THINGS_TOPIC: thingsTopic, HV_THINGS_CONCURRENCY: '2' } : {},
     });
     phases.subscribeMs = Math.round(await stack.subscribe('glucose', [GLUCOSE]));
+    if (id === 'f') {
+      const r = await stack.admin('PUT', '/v1/subscriptions/glucose', { typeIds: [GLUCOSE], enrich: true });
+      if (r.status !== 200) throw new Error(`enrich: true: HTTP ${r.status} ${JSON.stringify(r.json)}`);
+      for (const i of INSTANCES) stack.sim.instance(i).setFaults({ slowMs: ENRICH_SLOW_MS });
+    }
     load = new LoadStream(stack.sim, { ratePerInstance: o.ratePerInstance, instances: INSTANCES, typeIds: id === 'c' ? [GLUCOSE, WEIGHT] : [GLUCOSE] });
     c = { o, stack, load, phases, notes, failures, kills: [], recoveries: [], replicas: [] };
     load.start();
@@ -335,6 +348,7 @@ export async function runDrill(id: DrillId, o: DrillOptions): Promise<DrillResul
     else if (id === 'b') await drillB(c);
     else if (id === 'c') await drillC(c);
     else if (id === 'd') await drillD(c);
+    else if (id === 'f') await drillF(c);
     else await drillE(c);
     await sleep(o.afterS * 1000);
     load.stop();
@@ -360,6 +374,7 @@ export async function runDrill(id: DrillId, o: DrillOptions): Promise<DrillResul
       }
     }
     verification = await verify(stack.sim, INSTANCES, stack.topic, stack.brokers);
+    if (id === 'f') things = await thingsCaughtUp(c, thingsTopic, Math.max(60_000, o.settleWithinMs));
     failures.push(...invariantFailures(verification, load.changes));
     if (load.errors > 0) notes.push(`${load.errors} thing changes refused by the simulator (last: ${load.lastError})`);
   };
@@ -385,6 +400,7 @@ export async function runDrill(id: DrillId, o: DrillOptions): Promise<DrillResul
     phases,
     ...((c as Ctx | undefined)?.latency ? { latency: (c as Ctx | undefined)!.latency } : {}),
     verification,
+    ...(things ? { things } : {}),
     notes,
     gatewayLogs: [...(s?.gateway.logs ?? []), ...((c as Ctx | undefined)?.replicas.flatMap((r) => r.logs) ?? [])],
     gatewayExits: [...(s?.gateway.exits ?? []), ...((c as Ctx | undefined)?.replicas.flatMap((r) => r.exits) ?? [])],
@@ -421,6 +437,10 @@ export function verdictLine(r: DrillResult): string {
     parts.push(`SIGTERM → exit ${sec(p.termToExitMs ?? -1)} (${p.termExitCode === 0 ? 'exit 0' : 'NOT exit 0'}), POSTs open at SIGTERM: ${p.termOpen200 ?? 0}×200, ${p.termOpen503 ?? 0}×503, ${p.termOpenCut ?? 0} cut off`);
   } else if (r.drill === 'e') {
     parts.push(`new leader's first pass ${sec(p.failoverFirstPassMs ?? -1)} after the kill, duplicate subscriptions ${p.duplicatesBefore ?? '?'} before / ${p.duplicatesAfter ?? '?'} after`);
+  } else if (r.drill === 'f') {
+    const th = r.things;
+    for (let k = 1; p[`kill${k}ToReadyMs`] !== undefined; k++) parts.push(`kill ${k} with enrichment ${p[`kill${k}EnrichmentBehind`]} events behind: ready ${sec(p[`kill${k}ToReadyMs`]!)}`);
+    if (th) parts.push(`things: ${th.wanted} (event, thing) pairs, ${th.thingRecords} records (${Object.entries(th.byKind).map(([k, n]) => `${k} ${n}`).join(', ')}), missing ${th.missing}, duplicates ${th.duplicates}, caught up ${sec(p.enrichmentCaughtUpMs ?? -1)} after the drain`);
   } else if (r.latency) {
     const l = r.latency;
     parts.push(`fast instance in sync after ${sec(p.fastInSyncMs ?? -1)}, slow after ${sec(p.slowInSyncMs ?? -1)}; fast delivery p50/p99 ${l['slow.1']!.p50}/${l['slow.1']!.p99} ms (before ${l['before.1']!.p50}/${l['before.1']!.p99})`);

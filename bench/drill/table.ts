@@ -14,7 +14,7 @@ const series = (p: Record<string, number>, re: RegExp): number[] => Object.entri
 const medMax = (xs: number[]): string => `${s(median(xs))} / ${s(max(xs))}`;
 
 function cycles(r: DrillResult): number {
-  if (r.drill === 'a') return series(r.phases, /^kill\d+ToReadyMs$/).length;
+  if (r.drill === 'a' || r.drill === 'f') return series(r.phases, /^kill\d+ToReadyMs$/).length;
   if (r.drill === 'b') return series(r.phases, /^broker\d+\.brokerDownMs$/).length;
   return 1;
 }
@@ -48,6 +48,15 @@ function figures(r: DrillResult): string {
         `new leader's first pass over every instance ${s(p.failoverFirstPassMs)} after the kill (≤ 15 s required; seen leading by polling after ${s(p.failoverLeadsMs)})`,
         `our subscriptions per instance before {${per('Before')}} after {${per('After')}}`,
         `duplicate subscriptions ${p.duplicatesBefore ?? 'n/a'} before, ${p.duplicatesAfter ?? 'n/a'} after`,
+      ].join('; ');
+    }
+    case 'f': {
+      const th = r.things;
+      return [
+        `kill → ready ${medMax(series(p, /^kill\d+ToReadyMs$/))}`,
+        `enrichment behind at the kills: ${series(p, /^kill\d+EnrichmentBehind$/).join(', ')} events`,
+        th ? `things: ${th.wanted} (event, thing) pairs, ${th.thingRecords} records, missing ${th.missing}, duplicates ${th.duplicates}, from another instance ${th.wrongInstance}` : 'things: n/a',
+        `caught up ${s(p.enrichmentCaughtUpMs)} after the drain`,
       ].join('; ');
     }
   }

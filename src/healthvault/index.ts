@@ -17,3 +17,5 @@ export * from './service-definition.ts';
 export * from './select-instance.ts';
 export * from './notification.ts';
 export * from './notification-auth.ts';
+export * from './things.ts';
+export * from './things-response.ts';

@@ -19,6 +19,8 @@ export const HV_METHODS = {
   GetServiceDefinition: { name: 'GetServiceDefinition', version: 2, anonymous: true, responseInfo: 'GetServiceDefinition2' },
   // Sent over an app session by the SDKs; anonymous use is unconfirmed (§3.3, §7.15).
   SelectInstance: { name: 'SelectInstance', version: 1, anonymous: false, responseInfo: 'SelectInstance' },
+  // Offline read of a person's things over the app session (§4.6); python-healthvault's v1 differs (§4.6.1).
+  GetThings: { name: 'GetThings', version: 3, anonymous: false, responseInfo: 'GetThings3' },
   CreateAuthenticatedSessionToken: {
     name: 'CreateAuthenticatedSessionToken', version: 2, anonymous: true, responseInfo: 'CreateAuthenticatedSessionToken2',
   },

@@ -30,14 +30,24 @@ const TABLE: readonly (readonly [number, string, string, StatusRetry?])[] = [
   [9, 'INVALID_PERSON', 'person missing or inactive'],
   [10, 'INVALID_RECORD', 'record id does not exist'],
   [11, 'ACCESS_DENIED', 'insufficient rights (likely also: Eventing method group not enabled [I])'],
+  // GetThings (§4.6.7): 13 for a malformed thing id and 15/16 for a bad group/format are [I].
+  [13, 'INVALID_THING', 'invalid thing identifier'],
+  [15, 'INVALID_FILTER', 'missing or invalid GetThings filter'],
+  [16, 'INVALID_FORMAT', 'missing or invalid GetThings format specifier'],
   [17, 'MISSING_SHARED_SECRET', 'credential without shared secret'],
+  // [I] the person never authorised the app: an alternative to 11 for offline reads (§4.6.7)
+  [18, 'INVALID_APPAUTH', 'authorized-applications entry missing'],
   [39, 'REQUEST_TOO_LONG', 'request too large'],
   [49, 'REQUEST_TIMED_OUT', 'request older than its msg-ttl', 'transient'],
+  [53, 'TOO_MANY_GROUPS_IN_QUERY', 'GetThings query has too many request groups'],
   [63, 'INVALID_PUBLIC_KEY', 'public key invalid'],
   [65, 'AUTHENTICATED_SESSION_TOKEN_EXPIRED', 'session token expired, get a new one', 'reauthenticate'],
   [66, 'INVALID_CREDENTIAL_KEY', 'credential key not found'],
   [70, 'BAD_CERT', 'certificate validation failed'],
+  [71, 'RESPONSE_TOO_LONG', 'the response exceeded the maximum allowed size'],
   [105, 'INVALID_SIGNATURE_ALGORITHM', 'signature algorithm invalid'],
+  // [I] the likely answer to an over-long id list (§4.6.4): split the batch
+  [124, 'TOO_MANY_THINGS_SPECIFIED', 'the maximum number of things specified has been exceeded'],
   [132, 'SUBSCRIPTION_NOT_FOUND', 'subscription not found'],
   [133, 'SUBSCRIPTION_LIMIT_EXCEEDED', 'too many subscriptions for the application'],
   [134, 'SUBSCRIPTION_INVALID', 'subscription contains invalid data'],
@@ -56,9 +66,14 @@ export const HV_STATUS = Object.freeze(Object.fromEntries(TABLE.map(([code, name
 export const HV_STATUS_OK = 0;
 export const HV_STATUS_FAILED = 1;
 export const HV_STATUS_INVALID_XML = 3;
-export const HV_STATUS_ACCESS_DENIED = 11;
 export const HV_STATUS_BAD_SIG = 4;
+export const HV_STATUS_INVALID_PERSON = 9;
+export const HV_STATUS_INVALID_RECORD = 10;
+export const HV_STATUS_ACCESS_DENIED = 11;
+export const HV_STATUS_INVALID_APPAUTH = 18;
 export const HV_STATUS_REQUEST_TIMED_OUT = 49;
+export const HV_STATUS_RESPONSE_TOO_LONG = 71;
+export const HV_STATUS_TOO_MANY_THINGS = 124;
 export const HV_STATUS_SESSION_EXPIRED = 65;
 export const HV_STATUS_SUBSCRIPTION_NOT_FOUND = 132;
 export const HV_STATUS_SUBSCRIPTION_LIMIT_EXCEEDED = 133;

@@ -10,3 +10,5 @@ export type { SessionState, SessionStatus } from './app-session.ts';
 export type { ErrorSummary } from './instance-errors.ts';
 export { instancesReadiness } from './readiness.ts';
 export type { InstancesReadiness } from './readiness.ts';
+export { DEFAULT_THINGS_READ } from './things.ts';
+export type { FetchedThing, ThingsAnswer, ThingsQuery, ThingsReadOptions, ThingsSource } from './things.ts';

@@ -14,10 +14,13 @@ import type { ParsedResponse } from '../healthvault/response-envelope.ts';
 import { buildSelectInstanceInfo, parseSelectInstanceResponse, type PreferredLocation } from '../healthvault/select-instance.ts';
 import { buildGetServiceDefinitionInfo, parseGetServiceDefinitionResponse, type ServiceInstance } from '../healthvault/service-definition.ts';
 import { HV_STATUS_SUBSCRIPTION_NOT_FOUND, statusError, statusInfo } from '../healthvault/status-codes.ts';
+import { buildGetThingsInfo } from '../healthvault/things.ts';
+import { GETTHINGS_UNREADABLE_STATUSES, parseGetThingsResponse } from '../healthvault/things-response.ts';
 import type { ActualSubscription, InstancePlatform, SubscriptionWrite } from '../subscriptions/platform.ts';
 import { AppSession, type Session, type SessionStatus } from './app-session.ts';
 import { abortable, configurationRefusal, forInstance, instanceLabel, summarize, type ErrorSummary } from './instance-errors.ts';
 import type { PlatformClient } from './platform-client.ts';
+import { DEFAULT_THINGS_READ, Limiter, readThings, type OfflineTarget, type ThingsAnswer, type ThingsQuery, type ThingsReadOptions, type ThingsSource } from './things.ts';
 
 export interface InstanceCredentials {
   readonly appId: string;
@@ -38,6 +41,8 @@ export interface HvInstanceOptions {
   readonly refusalHoldMs: number;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** GetThings batching and per-instance concurrency (default DEFAULT_THINGS_READ) */
+  readonly things?: ThingsReadOptions;
 }
 
 export const IDENTITY_STATES = ['unverified', 'verified', 'mismatch'] as const;
@@ -57,7 +62,7 @@ export interface InstanceStatus {
   readonly session: SessionStatus;
 }
 
-export class HvInstance implements InstancePlatform {
+export class HvInstance implements InstancePlatform, ThingsSource {
   readonly instanceId: string;
   readonly info: ServiceInstance;
   readonly label: string;
@@ -72,6 +77,7 @@ export class HvInstance implements InstancePlatform {
   private lastSuccessAt: number | undefined;
   /** the latest probe's failure, cleared by a good probe */
   private probeError: unknown;
+  private readonly thingsLimiter: Limiter;
 
   constructor(options: HvInstanceOptions) {
     this.o = options;
@@ -80,6 +86,7 @@ export class HvInstance implements InstancePlatform {
     this.label = instanceLabel(options.info.id, options.info.name);
     this.client = options.client;
     this.now = options.now ?? Date.now;
+    this.thingsLimiter = new Limiter((options.things ?? DEFAULT_THINGS_READ).concurrency);
     this.session = new AppSession({
       label: this.label, instanceId: this.instanceId, ...options.credentials, client: options.client,
       clientVersion: options.clientVersion, msgTtlSeconds: options.msgTtlSeconds, ttlMs: options.sessionTtlMs,
@@ -130,6 +137,19 @@ export class HvInstance implements InstancePlatform {
   }
 
   // ---- instance methods beyond eventing
+
+  /**
+   * GetThings v3 in this instance, offline for the query's person (§4.6; src/instances/things.ts
+   * for batching and what rejects). Session renewal as for every call: one re-auth on 65/8/7.
+   */
+  getThings(query: ThingsQuery, signal?: AbortSignal): Promise<ThingsAnswer> {
+    const target: OfflineTarget = { recordId: query.recordId, offlinePersonId: query.personId };
+    const send = (ids: readonly string[], sig?: AbortSignal) => this.thingsLimiter.run(
+      () => this.call(HV_METHODS.GetThings, () => buildGetThingsInfo({ thingIds: ids, typeVersionFormats: query.typeVersionFormats ?? [] }), parseGetThingsResponse, sig, target), sig);
+    return readThings(query, send, (this.o.things ?? DEFAULT_THINGS_READ).batchSize, signal).catch((err: unknown) => {
+      throw forInstance(err, this.label, this.instanceId);
+    });
+  }
 
   /** SelectInstance v1 over the app session (§3.3); undefined = the location is not served. */
   selectInstance(location: PreferredLocation, signal?: AbortSignal): Promise<ServiceInstance | undefined> {
@@ -230,18 +250,18 @@ export class HvInstance implements InstancePlatform {
   }
 
   /** `buildInfo` runs inside: a bad write rejects (named and coded) instead of throwing, and sends nothing. */
-  private async call<T>(method: MethodSpec, buildInfo: () => string, parse: (r: ParsedResponse) => T, signal?: AbortSignal): Promise<T> {
+  private async call<T>(method: MethodSpec, buildInfo: () => string, parse: (r: ParsedResponse) => T, signal?: AbortSignal, target?: OfflineTarget): Promise<T> {
     try {
       const info = buildInfo();
       await this.ensureIdentity(signal);
       let session = await this.session.get(signal);
-      let response = await this.sendAuthenticated(method, info, session, signal);
+      let response = await this.sendAuthenticated(method, info, session, signal, target);
       if (needsNewSession(response.code)) {
         // §4.4: get a new token and resend once (65 expired, 8 unknown/forgotten, 7 credential
         // expired). Concurrent callers share the one CAST. A second refusal goes to the caller
         // (retriable) and shows as session state "rejected" until a call is accepted again.
         session = await this.session.renew(session, signal);
-        response = await this.sendAuthenticated(method, info, session, signal);
+        response = await this.sendAuthenticated(method, info, session, signal, target);
         if (needsNewSession(response.code)) {
           this.session.rejected(session, forInstance(statusError(response.code, `${method.name} refused a freshly renewed session token`), this.label, this.instanceId));
         }
@@ -260,16 +280,18 @@ export class HvInstance implements InstancePlatform {
     } catch (err) {
       if (signal?.aborted && err === signal.reason) throw err;
       const e = forInstance(err, this.label, this.instanceId);
-      // a write the codec refused is the caller's problem, not the instance's
-      if (!(isHvgError(e) && e.code === 'HVG_ERR_VALIDATION')) this.recordFailure(e);
+      // a write the codec refused is the caller's problem, not the instance's; nor is one person's
+      // record the app may not read offline (§4.6.7)
+      const personal = target !== undefined && isHvgError(e) && GETTHINGS_UNREADABLE_STATUSES.has(Number(e.details?.hvStatus));
+      if (!(isHvgError(e) && e.code === 'HVG_ERR_VALIDATION') && !personal) this.recordFailure(e);
       throw e;
     }
   }
 
-  private sendAuthenticated(method: MethodSpec, info: string, session: Session, signal?: AbortSignal): Promise<ParsedResponse> {
+  private sendAuthenticated(method: MethodSpec, info: string, session: Session, signal?: AbortSignal, target?: OfflineTarget): Promise<ParsedResponse> {
     return this.client.send(
       () => buildAuthenticatedRequest({
-        method: method.name, methodVersion: method.version, info,
+        method: method.name, methodVersion: method.version, info, ...target,
         authToken: session.token, sharedSecret: session.sharedSecret,
         msgTime: new Date(this.now()), msgTtl: this.o.msgTtlSeconds, version: this.o.clientVersion,
       }),

@@ -301,6 +301,7 @@ export class InstanceRegistry implements InstanceDirectory {
       refusalHoldMs: this.o.refusalHoldMs ?? 5_000,
       logger: this.log.child({ instanceId: info.id }),
       now: this.now,
+      things: { batchSize: s.hvThingsBatchSize, concurrency: s.hvThingsConcurrency },
     });
   }
 

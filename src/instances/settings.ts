@@ -113,6 +113,8 @@ export const INSTANCE_SETTINGS = {
   hvMsgTtlSeconds: setting('HV_MSG_TTL_SECONDS', 'msg-ttl of every request (healthvault-protocol.md §4.2); SDK default 1800.', 1_800, int(1, 86_400)),
   hvSessionTtlSeconds: setting('HV_SESSION_TTL_SECONDS', 'Assumed lifetime of a session token (undocumented; the SDK assumes 4 h). Status 65 renews earlier.', 14_400, int(60, 604_800)),
   hvSessionRenewBeforeSeconds: setting('HV_SESSION_RENEW_BEFORE_SECONDS', 'Renew the session token this long before its assumed expiry (in the background).', 600, int(0, 86_400)),
+  hvThingsBatchSize: setting('HV_THINGS_BATCH_SIZE', 'Thing ids per GetThings request (one group; the platform caps full things per group, 240 seen, healthvault-protocol.md §4.6.4).', 100, int(1, 240)),
+  hvThingsConcurrency: setting('HV_THINGS_CONCURRENCY', 'GetThings requests in flight per instance; further ones wait their turn.', 4, int(1, 1_000)),
 } as const;
 
 /** Parsed values; config.ts's Config is assignable to it (INSTANCE_SETTINGS is composed in). */

@@ -2,6 +2,7 @@
 // list the README shows (npm run acl-list), the tests grant (test/helpers/kafka.ts) and the demo
 // grants, so the three cannot drift apart. Why each one is needed is in `why`.
 import kafkajs, { type Admin, type AclEntry, type AclOperationTypes } from 'kafkajs';
+import { allTopics, type TopicRoutes } from './routes.ts';
 
 // kafkajs is CommonJS and Node's export detection misses these enums: take them from the default export
 const { AclOperationTypes: Ops, AclPermissionTypes, AclResourceTypes, ResourcePatternTypes } = kafkajs;
@@ -29,14 +30,17 @@ export interface AclNames {
   createTopics: boolean;
   /** KAFKA_DEAD_LETTER_TOPIC (default healthvault.dead-letter) */
   deadLetterTopic?: string;
+  /** KAFKA_THINGS_TOPIC (default healthvault.things) */
   thingsTopic?: string;
+  /** KAFKA_TOPIC_ROUTES, KAFKA_DEAD_LETTER_TOPIC_ROUTES, KAFKA_THINGS_TOPIC_ROUTES: each routed topic needs the rights of its default */
+  routes?: { events?: TopicRoutes; deadLetter?: TopicRoutes; things?: TopicRoutes };
 }
 
 export const DEFAULT_DEAD_LETTER_TOPIC = 'healthvault.dead-letter';
 export const DEFAULT_THINGS_TOPIC = 'healthvault.things';
 
 /** Every ACL the gateway needs, and no other. */
-export function gatewayAcls(n: AclNames, opts: { includeLater?: boolean } = {}): GatewayAcl[] {
+export function gatewayAcls(n: AclNames, _opts: { includeLater?: boolean } = {}): GatewayAcl[] {
   const create: AclOperation[] = n.createTopics ? ['Create'] : [];
   const list: GatewayAcl[] = [
     {
@@ -53,15 +57,28 @@ export function gatewayAcls(n: AclNames, opts: { includeLater?: boolean } = {}):
     },
     { resource: 'Group', pattern: 'literal', name: `${n.stateTopic}.leader`, operations: ['Read'], why: 'leadership: the consumer group whose assignment picks the replica that reconciles' },
     { resource: 'Group', pattern: 'prefixed', name: `${n.clientId}-store-`, operations: ['Read'], why: 'the store consumer: a new group id per start (it reads from offset 0 and commits nothing)' },
-    {
-      resource: 'Topic', pattern: 'literal', name: n.deadLetterTopic ?? DEFAULT_DEAD_LETTER_TOPIC, operations: ['Write', 'Describe', ...create],
-      why: 'the sink produces authentic but unreadable notification bodies (KAFKA_DEAD_LETTER_TOPIC) with the same producer as the events',
-    },
   ];
-  if (opts.includeLater ?? true) {
-    list.push(
-      { resource: 'Topic', pattern: 'literal', name: n.thingsTopic ?? DEFAULT_THINGS_TOPIC, operations: ['Write', 'Describe', ...create], why: 'enriched things (GetThings results)', later: 'enrichment stage' },
-    );
+  const routed = (r: TopicRoutes | undefined, fallback: string) => allTopics(r ?? new Map(), fallback).slice(1);
+  for (const name of routed(n.routes?.events, n.eventsTopic)) {
+    list.push({ resource: 'Topic', pattern: 'literal', name, operations: ['Write', 'Describe', ...create], why: 'a routed events topic (KAFKA_TOPIC_ROUTES): the sink produces that instance\'s notifications here' });
+  }
+  const deadLetter = n.deadLetterTopic ?? DEFAULT_DEAD_LETTER_TOPIC;
+  for (const name of [deadLetter, ...routed(n.routes?.deadLetter, deadLetter)]) {
+    list.push({
+      resource: 'Topic', pattern: 'literal', name, operations: ['Write', 'Describe', ...create],
+      why: name === deadLetter
+        ? 'the sink produces authentic but unreadable notification bodies (KAFKA_DEAD_LETTER_TOPIC) with the same producer as the events'
+        : 'a routed dead-letter topic (KAFKA_DEAD_LETTER_TOPIC_ROUTES)',
+    });
+  }
+  // the enrichment stage (only used while some subscription has enrich: true)
+  for (const name of allTopics(n.routes?.events ?? new Map(), n.eventsTopic)) {
+    list.push({ resource: 'Topic', pattern: 'literal', name, operations: ['Read'], why: 'enrichment: its consumer group reads every events topic (KAFKA_TOPIC and its routes)' });
+  }
+  list.push({ resource: 'Group', pattern: 'literal', name: `${n.clientId}-enrichment`, operations: ['Read'], why: 'enrichment: the consumer group that spreads the events partitions over the replicas and keeps their committed offsets' });
+  const things = n.thingsTopic ?? DEFAULT_THINGS_TOPIC;
+  for (const name of [things, ...routed(n.routes?.things, things)]) {
+    list.push({ resource: 'Topic', pattern: 'literal', name, operations: ['Write', 'Describe', ...create], why: name === things ? 'enrichment: one record per fetched thing (KAFKA_THINGS_TOPIC), its own idempotent producer' : 'a routed things topic (KAFKA_THINGS_TOPIC_ROUTES)' });
   }
   return list;
 }

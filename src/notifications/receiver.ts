@@ -46,6 +46,9 @@ export interface ReceiverOptions {
   rateWindowMs: number;
   /** KAFKA_DEAD_LETTER_TOPIC: the sink must have been started with it (extraTopics) */
   deadLetterTopic: string;
+  /** KAFKA_TOPIC_ROUTES / KAFKA_DEAD_LETTER_TOPIC_ROUTES: an instance's own topics (residency); the sink must have ensured them */
+  topicRoutes?: ReadonlyMap<string, string>;
+  deadLetterTopicRoutes?: ReadonlyMap<string, string>;
   now?: () => Date;
 }
 
@@ -205,8 +208,12 @@ export class NotificationReceiver {
 
     const records: SinkRecord[] = [];
     let undeliverable: Undeliverable | undefined;
-    const tag = (n: (typeof parsed.notifications)[number], subscriptionName: string, subscriptionId: string) =>
-      toRecord({ instanceId, subscriptionName, subscriptionId, keyVersion: auth.keyVersionId, personId: n.personId, recordId: n.recordId, thingIds: n.thingIds, receivedAt });
+    // residency: a routed instance's events go to its own topic (unrouted: the sink's events topic)
+    const routed = this.#o.topicRoutes?.get(instanceId);
+    const tag = (n: (typeof parsed.notifications)[number], subscriptionName: string, subscriptionId: string) => {
+      const r = toRecord({ instanceId, subscriptionName, subscriptionId, keyVersion: auth.keyVersionId, personId: n.personId, recordId: n.recordId, thingIds: n.thingIds, receivedAt });
+      return routed === undefined ? r : { ...r, topic: routed };
+    };
     if (parsed.skipped.length === 0) {
       // the hot path: one kind, usually all this URL's subscription
       for (let i = 0; i < parsed.notifications.length; i++) {
@@ -257,7 +264,7 @@ export class NotificationReceiver {
     const m = this.#m(instanceId);
     const produced = records.length;
     if (u !== undefined) {
-      records.push(toDeadLetterRecord({ topic: this.#o.deadLetterTopic, instanceId, subscriptionName: name, subscriptionId, keyVersion, reasons: u.reasons, entries: u.entries, detail: u.detail, body, receivedAt }));
+      records.push(toDeadLetterRecord({ topic: this.#o.deadLetterTopicRoutes?.get(instanceId) ?? this.#o.deadLetterTopic, instanceId, subscriptionName: name, subscriptionId, keyVersion, reasons: u.reasons, entries: u.entries, detail: u.detail, body, receivedAt }));
     }
     const end = m.latency.startTimer();
     m.inFlight.inc();

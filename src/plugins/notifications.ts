@@ -21,6 +21,9 @@ export interface NotificationsPluginOptions {
   rateWindowMs: number;
   /** KAFKA_DEAD_LETTER_TOPIC (the sink plugin opened the sink with it) */
   deadLetterTopic: string;
+  /** KAFKA_TOPIC_ROUTES, KAFKA_DEAD_LETTER_TOPIC_ROUTES: an instance's records to its own topics */
+  topicRoutes: ReadonlyMap<string, string>;
+  deadLetterTopicRoutes: ReadonlyMap<string, string>;
 }
 
 export default gatewayPlugin<NotificationsPluginOptions>(
@@ -29,6 +32,7 @@ export default gatewayPlugin<NotificationsPluginOptions>(
     app.decorate('notificationReceiver', new NotificationReceiver({
       view: subscriptions.store.view, keys: subscriptions.keys, instances, sink, metrics,
       acceptHexMac: opts.acceptHexMac, rateLimit: opts.rateLimit, authFailureLimit: opts.authFailureLimit, rateWindowMs: opts.rateWindowMs, deadLetterTopic: opts.deadLetterTopic,
+      topicRoutes: opts.topicRoutes, deadLetterTopicRoutes: opts.deadLetterTopicRoutes,
     }));
   },
   { name: 'hvg-notifications', dependencies: ['hvg-subscriptions', 'hvg-instances', 'hvg-sink', 'hvg-metrics'] },

@@ -2,6 +2,7 @@
 // and closes it last, after in-flight requests were answered (fastify's onClose order).
 import type { Config } from '../config.ts';
 import { kafkaSecurity } from '../kafka/index.ts';
+import { allTopics } from '../kafka/routes.ts';
 import { createKafkaSink, type Sink } from '../sink/kafka-sink.ts';
 import { gatewayPlugin } from './gateway.ts';
 
@@ -26,7 +27,12 @@ export default gatewayPlugin<SinkPluginOptions>(
         brokers: config.kafkaBrokers,
         clientId: config.kafkaClientId,
         topic: config.kafkaTopic,
-        extraTopics: [{ topic: config.kafkaDeadLetterTopic, variable: 'KAFKA_DEAD_LETTER_TOPIC' }],
+        extraTopics: [
+          { topic: config.kafkaDeadLetterTopic, variable: 'KAFKA_DEAD_LETTER_TOPIC' },
+          // residency routes: each routed topic is ensured (created) at start like the defaults
+          ...allTopics(config.kafkaTopicRoutes, config.kafkaTopic).slice(1).map((topic) => ({ topic, variable: 'KAFKA_TOPIC_ROUTES' })),
+          ...allTopics(config.kafkaDeadLetterTopicRoutes, config.kafkaDeadLetterTopic).slice(1).map((topic) => ({ topic, variable: 'KAFKA_DEAD_LETTER_TOPIC_ROUTES' })),
+        ],
         partitions: config.kafkaTopicPartitions,
         replicationFactor: config.kafkaTopicReplication,
         connectTimeoutMs: config.kafkaConnectTimeoutMs,

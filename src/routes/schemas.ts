@@ -76,6 +76,7 @@ export const SubscriptionInput = Type.Object({
   typeIds: Type.Array(Type.String(), { minItems: 1, maxItems: 100, description: 'thing type ids (GUIDs); a change of any of them notifies' }),
   instances: Type.Optional(Type.Unsafe<string[] | null>({ type: ['array', 'null'], minItems: 1, items: { type: 'string' }, description: 'limit to these instance ids; null or absent = every supported instance' })),
   keyVersion: Type.Optional(Type.Integer({ minimum: 1, description: 'notification key version: omit it, or send current + 1 to rotate the key' })),
+  enrich: Type.Optional(Type.Boolean({ default: false, description: "fetch every changed thing (GetThings in the event's own instance) into KAFKA_THINGS_TOPIC; gateway-only, never registered in an instance" })),
 }, { additionalProperties: false });
 
 const o = Type.Optional;
@@ -102,6 +103,8 @@ export const Subscription = Type.Object({
   previousKeyVersion: o(NullableInteger),
   keyVersionFloor: o(Type.Integer({ description: 'lowest key version that may still be accepted (raised by a revoke)' })),
   keyRotatedAt: o(NullableString),
+  enrich: o(Type.Boolean({ description: 'the enrichment stage fetches every changed thing into KAFKA_THINGS_TOPIC (gateway-only; not registered in the instances)' })),
+  enrichSince: o(Type.Unsafe<string | null>({ type: ['string', 'null'], description: 'when enrich was turned on: events received before it are not enriched' })),
   revision: o(Type.Integer()),
   etag: o(Type.String()),
   createdAt: o(Type.String()),

@@ -37,7 +37,7 @@ function noneMatch(header: string | undefined, tag: string): boolean {
   });
 }
 
-const present = (v: SubscriptionResource) => ({ ...v.spec, etag: representationTag(v), status: v.instances });
+const present = (v: SubscriptionResource) => ({ ...v.spec, enrich: v.spec.enrich === true, enrichSince: v.spec.enrichSince ?? null, etag: representationTag(v), status: v.instances });
 const later = (a: string | null | undefined, b: string | null | undefined): string | null => (a && b ? (Date.parse(a) >= Date.parse(b) ? a : b) : (a ?? b ?? null));
 
 export default gatewayPlugin(async (app) => {

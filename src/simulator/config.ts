@@ -54,6 +54,10 @@ export interface SimulatorConfig {
   readonly msgTimeSkewSeconds?: number;
   readonly enforceActionUrlRoot?: boolean;
   readonly subscriptionLimit?: number;
+  /** GetThings: most ids in one request group before 124 TOO_MANY_THINGS_SPECIFIED [I] (§4.6.4). */
+  readonly getThingsMaxIds?: number;
+  /** GetThings: full things per group; further matches come back as unprocessed-thing-key-info (§4.6.4). */
+  readonly getThingsMaxFullThings?: number;
   /** Country (ISO 3166-1 alpha-2) → instance id for SelectInstance (§3.3). */
   readonly countryInstances?: Readonly<Record<string, string>>;
   /** Groups of thing type ids that are versions of one type: a filter on one matches all (§1.1). */
@@ -97,6 +101,8 @@ export interface ResolvedConfig {
   readonly msgTimeSkewMs: number;
   readonly enforceActionUrlRoot: boolean;
   readonly subscriptionLimit: number;
+  readonly getThingsMaxIds: number;
+  readonly getThingsMaxFullThings: number;
   readonly countryInstances: ReadonlyMap<string, string>;
   readonly thingTypeFamilies: readonly (readonly string[])[];
   readonly batchWindowMs: number;
@@ -266,6 +272,8 @@ export function resolveConfig(input: SimulatorConfig = {}): ResolvedConfig {
     msgTimeSkewMs: num(problems, 'msgTimeSkewSeconds', c.msgTimeSkewSeconds, 300, 0, 1e7, false) * 1000,
     enforceActionUrlRoot: bool(problems, 'enforceActionUrlRoot', c.enforceActionUrlRoot, true),
     subscriptionLimit: num(problems, 'subscriptionLimit', c.subscriptionLimit, 25, 0, 1e6),
+    getThingsMaxIds: num(problems, 'getThingsMaxIds', c.getThingsMaxIds, 500, 1, 1e5),
+    getThingsMaxFullThings: num(problems, 'getThingsMaxFullThings', c.getThingsMaxFullThings, 240, 1, 1e5),
     countryInstances,
     thingTypeFamilies: families.map((f) => f.map((id) => id.toLowerCase())),
     batchWindowMs: num(problems, 'batchWindowMs', c.batchWindowMs, 50, 0, 60_000),

@@ -3,6 +3,13 @@
 
 import { ODD_SUBSCRIPTION_KINDS } from './quirks.ts';
 
+/** What GetThings returns of a thing besides its ids (value rules: record-store.ts checkThingContent). */
+const thingContent = {
+  typeName: { type: 'string' },
+  effectiveDate: { type: 'string' },
+  data: { type: 'string', maxLength: 262_144 },
+} as const;
+
 const typeIds = { type: 'array', minItems: 1, items: { type: 'array', minItems: 1, items: { type: 'string' } } } as const;
 
 export const CONTROL_SCHEMAS = {
@@ -20,7 +27,19 @@ export const CONTROL_SCHEMAS = {
   person: {
     type: 'object',
     additionalProperties: false,
-    properties: { name: { type: 'string', maxLength: 255 } },
+    properties: {
+      name: { type: 'string', maxLength: 255 },
+      // Fixed ids, e.g. the same record id in two instances with different data.
+      personId: { type: 'string' },
+      recordId: { type: 'string' },
+      // false: no application may read the record offline until granted (GetThings answers 11).
+      offlineAccess: { type: 'boolean' },
+    },
+  },
+  offlineGrant: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { typeIds: { type: 'array', items: { type: 'string' }, maxItems: 1000 } },
   },
   newThing: {
     type: 'object',
@@ -30,12 +49,14 @@ export const CONTROL_SCHEMAS = {
       typeId: { type: 'string' },
       // Several things of one type in one call (load generation); each is its own change.
       count: { type: 'integer', minimum: 1, maximum: 10_000 },
+      ...thingContent,
+      thingId: { type: 'string' },
     },
   },
   thingUpdate: {
     type: 'object',
     additionalProperties: false,
-    properties: { typeId: { type: 'string' } },
+    properties: { typeId: { type: 'string' }, ...thingContent },
   },
   newSubscription: {
     type: 'object',

@@ -7,6 +7,7 @@ import { isHvgError } from '../errors.ts';
 import type { DeliveryRewrite, InstanceSpec } from './config.ts';
 import type { PlatformFaults } from './platform-server.ts';
 import type { SimQuirks } from './quirks.ts';
+import type { PersonInput, ThingContent } from './record-store.ts';
 import type { SubscriptionInput, SubscriptionPatch } from './sim-instance.ts';
 import type { Simulator } from './simulator.ts';
 import { CONTROL_SCHEMAS as schemas } from './control-schemas.ts';
@@ -58,22 +59,34 @@ export async function startControlServer(sim: Simulator, logger: Logger, host: s
 
   // ---- people, records, things
   app.get<{ Params: IdParams }>('/_sim/instances/:id/people', async (req) => inst(req.params).records.people());
-  app.post<{ Params: IdParams; Body: { name?: string } }>('/_sim/instances/:id/people', { schema: { body: schemas.person } }, async (req, reply) => {
-    return reply.code(201).send(inst(req.params).createPerson(req.body?.name));
+  app.post<{ Params: IdParams; Body: PersonInput }>('/_sim/instances/:id/people', { schema: { body: schemas.person } }, async (req, reply) => {
+    return reply.code(201).send(inst(req.params).createPerson(req.body ?? {}));
   });
-  app.post<{ Params: IdParams & { recordId: string }; Body: { typeId: string; count?: number } }>(
+  app.post<{ Params: IdParams & { recordId: string }; Body: ThingContent & { typeId: string; count?: number; thingId?: string } }>(
     '/_sim/instances/:id/records/:recordId/things', { schema: { body: schemas.newThing } }, async (req, reply) => {
       const instance = inst(req.params);
-      const things = Array.from({ length: req.body.count ?? 1 }, () => instance.addThing(req.params.recordId, req.body.typeId));
+      const { typeId, count, ...content } = req.body;
+      if (content.thingId !== undefined && (count ?? 1) !== 1) {
+        return reply.code(400).send({ code: 'HVG_ERR_VALIDATION', message: 'thingId names one thing: leave count out or set it to 1', retriable: false });
+      }
+      const things = Array.from({ length: count ?? 1 }, () => instance.addThing(req.params.recordId, typeId, content));
       return reply.code(201).send({ ...things[0], thingIds: things.map((t) => t.thingId) });
     });
   app.get<{ Params: IdParams & { thingId: string } }>('/_sim/instances/:id/things/:thingId', async (req, reply) => {
     const thing = inst(req.params).records.getThing(req.params.thingId);
     return thing ?? reply.code(404).send({ code: 'HVG_ERR_NOT_FOUND', message: `thing ${req.params.thingId} does not exist`, retriable: false });
   });
-  app.put<{ Params: IdParams & { thingId: string }; Body: { typeId?: string } }>(
-    '/_sim/instances/:id/things/:thingId', { schema: { body: schemas.thingUpdate } }, async (req) => inst(req.params).updateThing(req.params.thingId, req.body?.typeId));
+  app.put<{ Params: IdParams & { thingId: string }; Body: ThingContent & { typeId?: string } }>(
+    '/_sim/instances/:id/things/:thingId', { schema: { body: schemas.thingUpdate } }, async (req) => inst(req.params).updateThing(req.params.thingId, req.body ?? {}));
   app.delete<{ Params: IdParams & { thingId: string } }>('/_sim/instances/:id/things/:thingId', async (req) => inst(req.params).deleteThing(req.params.thingId));
+
+  // ---- offline access per (person, app), what GetThings checks
+  type AccessParams = IdParams & { personId: string; appId: string };
+  app.get<{ Params: IdParams & { personId: string } }>('/_sim/instances/:id/people/:personId/offline-access', async (req) => inst(req.params).offlineAccess(req.params.personId));
+  app.put<{ Params: AccessParams; Body: { typeIds?: string[] } }>('/_sim/instances/:id/people/:personId/offline-access/:appId', { schema: { body: schemas.offlineGrant } },
+    async (req) => inst(req.params).grantOfflineAccess(req.params.personId, req.params.appId, req.body?.typeIds));
+  app.delete<{ Params: AccessParams }>('/_sim/instances/:id/people/:personId/offline-access/:appId',
+    async (req) => inst(req.params).revokeOfflineAccess(req.params.personId, req.params.appId));
 
   // ---- subscriptions behind the app's back
   app.get<{ Params: IdParams }>('/_sim/instances/:id/subscriptions', async (req) => inst(req.params).listSubscriptions());

@@ -3,6 +3,7 @@
 import type { ParsedRequest } from '../healthvault/index.ts';
 import type { RegisteredApp, ResolvedConfig } from './config.ts';
 import type { SimQuirks } from './quirks.ts';
+import type { RecordStore } from './record-store.ts';
 import type { Session, SessionStore } from './sessions.ts';
 import type { SubscriptionStore } from './subscription-store.ts';
 import type { Topology } from './topology.ts';
@@ -13,6 +14,8 @@ export interface PlatformContext {
   readonly topology: Topology;
   readonly sessions: SessionStore;
   readonly subscriptions: SubscriptionStore;
+  /** People, records, things and offline access (GetThings, §4.6). */
+  readonly records: RecordStore;
   /** This instance's switches (quirks.ts); read at every request. */
   readonly quirks: Readonly<SimQuirks>;
   /** Raw `<subscription>` elements of odd foreign subscriptions listed for every app (quirks.ts). */
@@ -62,11 +65,17 @@ export const S = {
   BAD_METHOD: 5,
   INVALID_APP: 6,
   INVALID_TOKEN: 8,
+  INVALID_PERSON: 9,
+  INVALID_RECORD: 10,
   ACCESS_DENIED: 11,
+  INVALID_FILTER: 15,
+  INVALID_FORMAT: 16,
   REQUEST_TOO_LONG: 39,
   REQUEST_TIMED_OUT: 49,
+  TOO_MANY_GROUPS: 53,
   SESSION_EXPIRED: 65,
   INVALID_SIGNATURE_ALGORITHM: 105,
+  TOO_MANY_THINGS_SPECIFIED: 124,
   SUBSCRIPTION_NOT_FOUND: 132,
   SUBSCRIPTION_LIMIT_EXCEEDED: 133,
   SUBSCRIPTION_INVALID: 134,

@@ -1,5 +1,5 @@
 // The platform methods one instance answers, on top of the codec (healthvault-protocol.md §1.3–1.6
-// eventing, §3.2 GetServiceDefinition v2, §3.3 SelectInstance, §4.4 CAST v2).
+// eventing, §3.2 GetServiceDefinition v2, §3.3 SelectInstance, §4.4 CAST v2, §4.6 GetThings v3).
 import {
   buildResponse, buildSubscriptionXml, buildGetServiceDefinitionResponse, buildSelectInstanceResponse, buildStatusOnlyResponse,
   buildSubscribeToEventResponse, HV_METHODS, parseGetEventSubscriptionsInfo, parseGetServiceDefinitionInfo, parseSelectInstanceInfo,
@@ -8,6 +8,7 @@ import {
 import type { KeyedSubscription, MethodSpec } from '../healthvault/index.ts';
 import type { MethodGroup, RegisteredApp } from './config.ts';
 import { handleCast } from './cast.ts';
+import { handleGetThings } from './platform-things.ts';
 import { fail, parseOr, S } from './platform-context.ts';
 import type { MethodHandler, PlatformContext } from './platform-context.ts';
 import { platformNormalisedUrl } from './quirks.ts';
@@ -106,4 +107,6 @@ export const PLATFORM_METHODS: ReadonlyMap<string, PlatformMethod> = new Map([
   [HV_METHODS.GetEventSubscriptions.name, { spec: HV_METHODS.GetEventSubscriptions, group: 'eventing', handle: list }],
   [HV_METHODS.UpdateEventSubscription.name, { spec: HV_METHODS.UpdateEventSubscription, group: 'eventing', handle: update }],
   [HV_METHODS.UnsubscribeToEvent.name, { spec: HV_METHODS.UnsubscribeToEvent, group: 'eventing', handle: unsubscribe }],
+  // Data access needs no method group here; the person's offline authorisation decides (§4.6.1) [I].
+  [HV_METHODS.GetThings.name, { spec: HV_METHODS.GetThings, group: undefined, handle: handleGetThings }],
 ] satisfies [string, PlatformMethod][]);

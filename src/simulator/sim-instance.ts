@@ -15,8 +15,9 @@ import type { DeliveryFilter, DeliveryStats } from './delivery-queue.ts';
 import type { PlatformContext } from './platform-context.ts';
 import { PLATFORM_PATH, startPlatformServer } from './platform-server.ts';
 import type { PlatformFaults, PlatformServer } from './platform-server.ts';
-import { RecordStore } from './record-store.ts';
-import type { PersonView, ThingView } from './record-store.ts';
+import { checkThingContent, RecordStore } from './record-store.ts';
+import type { PersonInput, PersonView, ThingContent, ThingView } from './record-store.ts';
+import type { OfflineAccessView } from './offline-access.ts';
 import { checkQuirks, oddSubscriptionXml, type SimQuirks } from './quirks.ts';
 import { SessionStore } from './sessions.ts';
 import { SubscriptionStore, subscriptionView } from './subscription-store.ts';
@@ -106,7 +107,7 @@ export class SimInstance {
   /** Listens, then joins the shared topology (which bumps its updated-date). */
   async start(): Promise<InstanceInfo> {
     const context: PlatformContext = {
-      instanceId: this.id, config: this.#config, topology: this.#topology, sessions: this.sessions, subscriptions: this.subscriptions,
+      instanceId: this.id, config: this.#config, topology: this.#topology, sessions: this.sessions, subscriptions: this.subscriptions, records: this.records,
       quirks: this.quirks, oddSubscriptions: () => this.#odd.map((o) => o.xml),
       appFor: (appId) => this.appFor(appId),
     };
@@ -145,20 +146,53 @@ export class SimInstance {
 
   // ---- people, records, things (each change feeds the delivery queue)
 
-  createPerson(name?: string): PersonView {
-    return this.records.createPerson(name);
+  /** A name, or fixed ids (the same record id may exist in another instance with other data, §3.1). */
+  createPerson(input?: string | PersonInput): PersonView {
+    const p = typeof input === 'string' ? { name: input } : input ?? {};
+    if (p.personId !== undefined) requireGuid(p.personId, 'personId');
+    if (p.recordId !== undefined) requireGuid(p.recordId, 'recordId');
+    return this.records.createPerson(p);
   }
 
-  addThing(recordId: string, typeId: string): ThingView {
-    return this.records.addThing(recordId, requireGuid(typeId, 'typeId'));
+  addThing(recordId: string, typeId: string, content: ThingContent & { thingId?: string | undefined } = {}): ThingView {
+    checkThingContent({ ...content, typeId });
+    return this.records.addThing(recordId, typeId, content);
   }
 
-  updateThing(thingId: string, typeId?: string): ThingView {
-    return this.records.updateThing(thingId, typeId === undefined ? undefined : requireGuid(typeId, 'typeId'));
+  /** A new version (new version stamp); a string is the new type id, as before GetThings existed. */
+  updateThing(thingId: string, patch?: string | (ThingContent & { typeId?: string | undefined })): ThingView {
+    const p = typeof patch === 'string' ? { typeId: patch } : patch ?? {};
+    checkThingContent(p);
+    return this.records.updateThing(thingId, p);
   }
 
   deleteThing(thingId: string): ThingView {
     return this.records.deleteThing(thingId);
+  }
+
+  // ---- offline access per (person, app), checked by GetThings (§4.6.1)
+
+  offlineAccess(personId: string): OfflineAccessView {
+    return this.records.offline.view(personId) ?? this.#noPerson(personId);
+  }
+
+  /** typeIds undefined = every type; things of other types are left out of GetThings answers (§4.6.6). */
+  grantOfflineAccess(personId: string, appId: string, typeIds?: readonly string[]): OfflineAccessView {
+    requireGuid(appId, 'appId');
+    for (const t of typeIds ?? []) requireGuid(t, 'typeIds[]');
+    if (!this.records.offline.grant(personId, appId, typeIds)) this.#noPerson(personId);
+    return this.offlineAccess(personId);
+  }
+
+  /** GetThings for this (person, app) answers 11 ACCESS_DENIED from now on. */
+  revokeOfflineAccess(personId: string, appId: string): OfflineAccessView {
+    requireGuid(appId, 'appId');
+    if (!this.records.offline.revoke(personId, appId)) this.#noPerson(personId);
+    return this.offlineAccess(personId);
+  }
+
+  #noPerson(personId: string): never {
+    throw new HvgError('HVG_ERR_NOT_FOUND', `person ${personId} does not exist in instance ${this.id}`);
   }
 
   // ---- subscriptions behind the app's back (drift for the gateway's reconciler to find)

@@ -43,6 +43,8 @@ export interface KafkaSinkOptions {
   createTopics?: boolean;
   /** further topics records may name (SinkRecord.topic), ensured at start with the same partitions and replication */
   extraTopics?: readonly { topic: string; variable: string }[];
+  /** the setting that names `topic`, for messages (default KAFKA_TOPIC; the enrichment stage's sink: KAFKA_THINGS_TOPIC) */
+  topicVariable?: string;
 }
 
 export type SinkState = 'starting' | 'ready' | 'reconnecting' | 'closing' | 'closed';
@@ -140,7 +142,7 @@ export class KafkaSink implements Sink {
       const topics = await withTimeout(
         ensureTopics(
           this.#kafka,
-          [{ topic, variable: 'KAFKA_TOPIC', partitions, replicationFactor }, ...(this.#o.extraTopics ?? []).filter((t) => this.#extraTopics.has(t.topic)).map((t) => ({ ...t, partitions, replicationFactor }))],
+          [{ topic, variable: this.#o.topicVariable ?? 'KAFKA_TOPIC', partitions, replicationFactor }, ...(this.#o.extraTopics ?? []).filter((t) => this.#extraTopics.has(t.topic)).map((t) => ({ ...t, partitions, replicationFactor }))],
           { create: this.#o.createTopics ?? true, deadline, logger: this.#log }),
         connectTimeoutMs + 1000,
         () => new Error('timed out'),

@@ -27,6 +27,18 @@ export interface SubscriptionSpec {
    * (then previousKeyVersion ?? keyVersion).
    */
   readonly keyVersionFloor?: number;
+  /**
+   * Enrichment stage (src/enrichment/): fetch every changed thing of this subscription's events
+   * into the things topic. Gateway-only: never registered in an instance, so never drift. Absent in
+   * records written before it existed (= false).
+   */
+  readonly enrich?: boolean;
+  /**
+   * When enrich last went from false to true: events received before it are not enriched (a new
+   * consumer group reads the events topic from its start; without this it would backfill the
+   * whole retention). Null/absent while enrich is false.
+   */
+  readonly enrichSince?: string | null;
   /** bumped by every write; the ETag is derived from it */
   readonly revision: number;
   readonly createdAt: string;

@@ -13,6 +13,8 @@ export interface SubscriptionInput {
   typeIds?: unknown;
   instances?: unknown;
   keyVersion?: unknown;
+  /** enrichment stage on/off (gateway-only; default false) */
+  enrich?: unknown;
 }
 
 export interface Preconditions {
@@ -117,7 +119,7 @@ export class SubscriptionService {
     }
   }
 
-  #parse(name: string, input: SubscriptionInput, current: SubscriptionSpec | undefined): { eventType: EventType; typeIds: string[]; instances: string[] | null; keyVersion: number } {
+  #parse(name: string, input: SubscriptionInput, current: SubscriptionSpec | undefined): { eventType: EventType; typeIds: string[]; instances: string[] | null; keyVersion: number; enrich: boolean } {
     const eventType = input.eventType ?? 'record-item-changed';
     if (!(EVENT_TYPES as readonly string[]).includes(eventType)) throw invalid('eventType', `must be one of ${EVENT_TYPES.join(', ')}, got "${String(eventType).slice(0, 80)}"`);
     const raw = input.typeIds;
@@ -147,7 +149,8 @@ export class SubscriptionService {
       }
       keyVersion = next;
     }
-    return { eventType: eventType as EventType, typeIds, instances, keyVersion };
+    if (input.enrich !== undefined && typeof input.enrich !== 'boolean') throw invalid('enrich', `must be true or false, got ${JSON.stringify(input.enrich)?.slice(0, 40)}`);
+    return { eventType: eventType as EventType, typeIds, instances, keyVersion, enrich: input.enrich === true };
   }
 
   /** First key version of a (re-)created name: above every version a deletion marker remembers. */
@@ -198,6 +201,7 @@ export class SubscriptionService {
       revision: (view.lastSpecWrite(name)?.revision ?? 0) + 1,
       createdAt: current?.createdAt ?? now,
       updatedAt: now,
+      enrichSince: v.enrich ? (current?.enrich === true ? (current.enrichSince ?? current.updatedAt) : now) : null,
     };
     if (current && sameContent(current, next)) return { view: this.#present(current), created: false };
     await this.#write(name, next);
@@ -221,7 +225,7 @@ export class SubscriptionService {
   async rotateKey(name: string, p: Preconditions = {}, opts: { revokePrevious?: boolean } = {}): Promise<SubscriptionResource> {
     const current = this.get(name).spec;
     this.#check(name, current, p);
-    const input = { eventType: current.eventType, typeIds: current.typeIds, instances: current.instances, keyVersion: current.keyVersion + 1 };
+    const input = { eventType: current.eventType, typeIds: current.typeIds, instances: current.instances, keyVersion: current.keyVersion + 1, enrich: current.enrich === true };
     return (await this.put(name, input, { revokePrevious: opts.revokePrevious === true })).view;
   }
 
@@ -234,5 +238,5 @@ export class SubscriptionService {
 }
 
 function sameContent(a: SubscriptionSpec, b: SubscriptionSpec): boolean {
-  return a.eventType === b.eventType && a.keyVersion === b.keyVersion && specFloor(a) === specFloor(b) && JSON.stringify(a.typeIds) === JSON.stringify(b.typeIds) && JSON.stringify(a.instances) === JSON.stringify(b.instances);
+  return a.eventType === b.eventType && (a.enrich === true) === (b.enrich === true) && a.keyVersion === b.keyVersion && specFloor(a) === specFloor(b) && JSON.stringify(a.typeIds) === JSON.stringify(b.typeIds) && JSON.stringify(a.instances) === JSON.stringify(b.instances);
 }

@@ -12,6 +12,12 @@ const acls = gatewayAcls({
   deadLetterTopic: CONFIG_SCHEMA.kafkaDeadLetterTopic.parse(env.KAFKA_DEAD_LETTER_TOPIC),
   clientId: CONFIG_SCHEMA.kafkaClientId.parse(env.KAFKA_CLIENT_ID),
   createTopics: CONFIG_SCHEMA.kafkaCreateTopics.parse(env.KAFKA_CREATE_TOPICS),
+  thingsTopic: CONFIG_SCHEMA.kafkaThingsTopic.parse(env.KAFKA_THINGS_TOPIC),
+  routes: {
+    events: CONFIG_SCHEMA.kafkaTopicRoutes.parse(env.KAFKA_TOPIC_ROUTES),
+    deadLetter: CONFIG_SCHEMA.kafkaDeadLetterTopicRoutes.parse(env.KAFKA_DEAD_LETTER_TOPIC_ROUTES),
+    things: CONFIG_SCHEMA.kafkaThingsTopicRoutes.parse(env.KAFKA_THINGS_TOPIC_ROUTES),
+  },
 });
 const i = process.argv.indexOf('--commands');
 if (i >= 0) process.stdout.write(aclCommands(acls, process.argv[i + 1] ?? 'User:hv-gateway', env.KAFKA_BROKERS?.split(',')[0]));

@@ -27,6 +27,7 @@ const SNIPPETS = [
   ' xmlns:n="urn:com.microsoft.wc.notification"', '</x>', '<x>', '<wc:info/>', '<info/>', '<header/>', '<auth/>', '\u0000', '\uFFFE',
   '\ud800', '\u00e9\u4e2d', '\ufeff', ':', 'a:b:c', '__proto__', 'constructor', '<__proto__/>', ' __proto__="1"', '<status><code>0</code></status>',
   '<code>65</code>', '<subscription-id>4f2d9b1e-8c3a-4e57-a1d6-93b7c0e5f218</subscription-id>', '<thing><thing-id>x</thing-id></thing>',
+  '<flags>4294967296</flags>', ' version-stamp="x"', '<eff-date>2019-13-99T99:99:99</eff-date>', '<data-xml>', '</data-xml>', '<group>',
 ];
 const NAMESPACES = ['urn:com.microsoft.wc.notification', 'urn:com.microsoft.wc.request', 'urn:com.microsoft.wc.response', 'urn:x', ''];
 
@@ -106,6 +107,10 @@ const targets: [string, string, Parser][] = [
   ['parseGetServiceDefinitionResponse', 'getservicedefinition2-topology-response-eu.xml', (x) => hv.parseGetServiceDefinitionResponse(x)],
   ['parseSelectInstanceInfo', 'selectinstance-request-info.xml', (x) => hv.parseSelectInstanceInfo(x)],
   ['parseSelectInstanceResponse', 'selectinstance-response.xml', (x) => hv.parseSelectInstanceResponse(x)],
+  ['parseGetThingsInfo', 'getthings3-request-info.xml', (x) => hv.parseGetThingsInfo(x)],
+  ['parseGetThingsInfo (envelope)', 'getthings3-request.xml', (x) => hv.parseGetThingsInfo(hv.parseRequest(x).info)],
+  ['parseGetThingsResponse', 'getthings3-response.xml', (x) => hv.parseGetThingsResponse(x)],
+  ['parseGetThingsResponse (error)', 'getthings3-response-access-denied.xml', (x) => hv.parseGetThingsResponse(x)],
 ];
 const certPem = fixture('test-app-cert.TEST-ONLY.pem').toString('utf8');
 

@@ -72,8 +72,8 @@ export async function grantGatewayAcls(l: SecuredListener, names: AclNames): Pro
 }
 
 /** Gateway settings for the secured listener as the least-privilege gateway principal, ACLs granted for these topics. */
-export async function securedGatewayEnv(l: SecuredListener, topic: string, stateTopic: string, clientId = 'hv-gateway', deadLetterTopic?: string): Promise<Record<string, string>> {
-  await grantGatewayAcls(l, { eventsTopic: topic, stateTopic, clientId, createTopics: true, ...(deadLetterTopic === undefined ? {} : { deadLetterTopic }) });
+export async function securedGatewayEnv(l: SecuredListener, topic: string, stateTopic: string, clientId = 'hv-gateway', deadLetterTopic?: string, more: Partial<AclNames> = {}): Promise<Record<string, string>> {
+  await grantGatewayAcls(l, { eventsTopic: topic, stateTopic, clientId, createTopics: true, ...(deadLetterTopic === undefined ? {} : { deadLetterTopic }), ...more });
   return {
     KAFKA_BROKERS: l.brokers.join(','),
     KAFKA_CLIENT_ID: clientId,

@@ -6,7 +6,7 @@ import type { Gateway as GatewayApp } from '../../src/plugins/gateway.ts';
 import type { Test } from 'tap';
 import { request } from 'undici';
 import { buildApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
+import { CONFIG_SCHEMA, loadConfig } from '../../src/config.ts';
 import { listenAll } from '../../src/plugins/admin.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.ts';
 import type { SimulatorConfig } from '../../src/simulator/config.ts';
@@ -44,6 +44,8 @@ export interface Gateway {
   stateTopic: string;
   /** KAFKA_DEAD_LETTER_TOPIC (unique per gateway unless given) */
   deadLetterTopic: string;
+  /** KAFKA_THINGS_TOPIC (unique per gateway unless given) */
+  thingsTopic: string;
   admin(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<{ status: number; headers: Record<string, unknown>; json: any }>;
 }
 
@@ -56,7 +58,10 @@ export async function startGateway(t: Test, sim: Simulator, env: Record<string, 
   const topic = env.KAFKA_TOPIC ?? uniqueTopic('events');
   const stateTopic = env.KAFKA_STATE_TOPIC ?? uniqueTopic('state');
   const deadLetterTopic = env.KAFKA_DEAD_LETTER_TOPIC ?? uniqueTopic('dead');
-  const secured = opts.brokers === undefined && e2eOverSaslSsl && securedListener ? await securedGatewayEnv(securedListener, topic, stateTopic, undefined, deadLetterTopic) : {};
+  const thingsTopic = env.KAFKA_THINGS_TOPIC ?? uniqueTopic('things');
+  // routed topics (residency) are granted like their defaults: the ACL list covers them
+  const routes = { events: CONFIG_SCHEMA.kafkaTopicRoutes.parse(env.KAFKA_TOPIC_ROUTES), deadLetter: CONFIG_SCHEMA.kafkaDeadLetterTopicRoutes.parse(env.KAFKA_DEAD_LETTER_TOPIC_ROUTES), things: CONFIG_SCHEMA.kafkaThingsTopicRoutes.parse(env.KAFKA_THINGS_TOPIC_ROUTES) };
+  const secured = opts.brokers === undefined && e2eOverSaslSsl && securedListener ? await securedGatewayEnv(securedListener, topic, stateTopic, undefined, deadLetterTopic, { thingsTopic, routes }) : {};
   t.comment(secured.KAFKA_BROKERS ? `gateway over SASL_SSL ${secured.KAFKA_BROKERS} as ${secured.KAFKA_SASL_USERNAME}` : `gateway over plaintext`);
   const config = loadConfig({
     ...requiredEnv(),
@@ -66,6 +71,7 @@ export async function startGateway(t: Test, sim: Simulator, env: Record<string, 
     KAFKA_TOPIC: topic,
     KAFKA_STATE_TOPIC: stateTopic,
     KAFKA_DEAD_LETTER_TOPIC: deadLetterTopic,
+    KAFKA_THINGS_TOPIC: thingsTopic,
     KAFKA_TOPIC_PARTITIONS: '3',
     KAFKA_TOPIC_REPLICATION: '1',
     KAFKA_STATE_REPLICATION: '1',
@@ -97,7 +103,7 @@ export async function startGateway(t: Test, sim: Simulator, env: Record<string, 
     const text = await res.body.text();
     return { status: res.statusCode, headers: res.headers, json: text ? JSON.parse(text) : null };
   };
-  return { app, url, adminUrl, topic, stateTopic, deadLetterTopic, admin };
+  return { app, url, adminUrl, topic, stateTopic, deadLetterTopic, thingsTopic, admin };
 }
 
 export async function eventually<T>(what: string, fn: () => T | Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {

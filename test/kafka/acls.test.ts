@@ -15,10 +15,23 @@ t.test('the README lists exactly the ACLs of the default settings (npm run acl-l
 t.test('least privilege: no Create without KAFKA_CREATE_TOPICS; nothing on the cluster; the leader topic is never written', async (t) => {
   const without = gatewayAcls({ ...defaults, createTopics: false });
   t.notOk(without.some((a) => a.operations.includes('Create')));
-  t.ok(gatewayAcls(defaults).filter((a) => a.resource === 'Topic').every((a) => a.operations.includes('Create')));
+  // every topic the gateway writes or owns may be created; the enrichment stage's Read row on the events topic adds no Create
+  t.ok(gatewayAcls(defaults).filter((a) => a.resource === 'Topic' && a.operations.some((o) => o !== 'Read')).every((a) => a.operations.includes('Create')));
   const leader = without.find((a) => a.resource === 'Topic' && a.name === 'hv-gateway.subscriptions.leader');
   t.same(leader?.operations, ['Read', 'Describe']);
   t.same(without.find((a) => a.resource === 'Group' && a.pattern === 'prefixed')?.name, 'hv-gateway-store-');
-  t.same(without.map((a) => a.name).filter((n) => n.startsWith('healthvault.')), ['healthvault.events', 'healthvault.dead-letter', 'healthvault.things']);
+  t.same(without.map((a) => a.name).filter((n) => n.startsWith('healthvault.')), ['healthvault.events', 'healthvault.dead-letter', 'healthvault.events', 'healthvault.things']);
   t.match(aclCommands(without, 'User:gw'), /--allow-principal User:gw --operation Read --group 'hv-gateway-store-' --resource-pattern-type prefixed/);
+});
+
+t.test('residency routes: every routed topic gets the rights of its default; the enrichment group reads every events topic', async (t) => {
+  const routes = { events: new Map([['2', 'ev.eu']]), deadLetter: new Map([['2', 'dl.eu']]), things: new Map([['2', 'th.eu'], ['3', 'th.eu']]) };
+  const acls = gatewayAcls({ ...defaults, createTopics: false, routes });
+  const ops = (name: string) => acls.filter((a) => a.resource === 'Topic' && a.name === name).flatMap((a) => a.operations).sort();
+  t.same(ops('ev.eu'), ['Describe', 'Read', 'Write'], 'routed events topic: produced to and consumed by the enrichment stage');
+  t.same(ops('healthvault.events'), ['Describe', 'Read', 'Write']);
+  t.same(ops('dl.eu'), ['Describe', 'Write']);
+  t.same(ops('th.eu'), ['Describe', 'Write'], 'one row for a topic two instances share');
+  t.equal(acls.filter((a) => a.name === 'th.eu').length, 1);
+  t.same(acls.filter((a) => a.resource === 'Group').map((a) => a.name), ['hv-gateway.subscriptions.leader', 'hv-gateway-store-', 'hv-gateway-enrichment']);
 });

@@ -25,7 +25,7 @@ t.test('unknown fields and query parameters are refused and named', async (t) =>
   // the residency typo of the issue: "instance" instead of "instances"
   const typo = await call('PUT', '/v1/subscriptions/glucose', { typeIds: [GLUCOSE], instance: ['2'] });
   t.same([typo.status, typo.json?.code], [400, 'HVG_ERR_VALIDATION'], 'PUT with an unknown field → 400');
-  t.match(typo.json?.message, /unknown field "instance" in the request body \(allowed: eventType, typeIds, instances, keyVersion\)/);
+  t.match(typo.json?.message, /unknown field "instance" in the request body \(allowed: eventType, typeIds, instances, keyVersion, enrich\)/);
   t.equal((await call('GET', '/v1/subscriptions/glucose')).status, 404, 'nothing was registered');
 
   const two = await call('PUT', '/v1/subscriptions/glucose', { typeIds: [GLUCOSE], foo: 1, bar: 2 });

@@ -65,7 +65,7 @@ t.test('5 BAD_METHOD: unknown method or version', async (t) => {
   const sim = await startSim(t);
   const agent = client(t);
   const s = await cast(t, agent, sim.instance('1').info.platformUrl);
-  t.equal((await call(t, agent, s, 'GetThings', 3, '<info/>')).code, 5, 'a method the simulator does not offer');
+  t.equal((await call(t, agent, s, 'PutThings', 2, '<info/>')).code, 5, 'a method the simulator does not offer');
   t.equal((await call(t, agent, s, 'GetEventSubscriptions', 2, '<info/>')).code, 5, 'known method, unknown version');
   t.equal((await platform(t, agent, s.url, anonymous('GetServiceDefinition', 1, '<info/>'))).code, 5, 'GetServiceDefinition v1 is not simulated');
 });

@@ -5,7 +5,7 @@ import t from 'tap';
 import { gzipSync } from 'node:zlib';
 import { request } from 'undici';
 import {
-  buildGetServiceDefinitionInfo, buildSubscribeToEventInfo, buildUpdateEventSubscriptionInfo, parseResponse,
+  buildGetServiceDefinitionInfo, buildGetThingsInfo, buildSubscribeToEventInfo, buildUpdateEventSubscriptionInfo, parseResponse,
 } from '../../src/healthvault/index.ts';
 import { anonymous, call, cast, castXml, client, KEY_A, NOTIFY_URL, signed, startSim, WEIGHT } from './helpers.ts';
 
@@ -33,6 +33,8 @@ t.test(`${COUNT} fuzzed requests never break the simulator (seed ${SEED})`, asyn
   const int = (n: number) => Math.floor(rnd() * n);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
 
+  const person = sim.instance('1').createPerson();
+  const thing = sim.instance('1').addThing(person.recordId, WEIGHT);
   const sub = { key: KEY_A, keyVersionId: 'v1', url: NOTIFY_URL, typeIds: [[WEIGHT]] };
   // Built once: RSA-signing a CAST per sample would dominate the run time.
   const bases = [
@@ -41,6 +43,7 @@ t.test(`${COUNT} fuzzed requests never break the simulator (seed ${SEED})`, asyn
     signed(session, 'SubscribeToEvent', 1, buildSubscribeToEventInfo(sub)),
     signed(session, 'UpdateEventSubscription', 1, buildUpdateEventSubscriptionInfo({ ...sub, id: '4f2d9b1e-8c3a-4e57-a1d6-93b7c0e5f218' })),
     signed(session, 'GetEventSubscriptions', 1, '<info/>'),
+    signed(session, 'GetThings', 3, buildGetThingsInfo({ thingIds: [thing.thingId, WEIGHT] }), { offlinePersonId: person.personId, recordId: person.recordId }),
   ];
   const valid = () => pick(bases);
   const mutators: readonly ((x: string) => string | Buffer)[] = [
