@@ -15,7 +15,7 @@ import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
+import { loadConfig } from '../src/config/index.ts';
 import { gatewayAcls, grantAcls } from '../src/kafka/acls.ts';
 import { createKafkaClient, kafkaConnectionFromEnv, PLAINTEXT, type KafkaSecurity } from '../src/kafka/index.ts';
 import { listenAll } from '../src/plugins/admin.ts';

@@ -7,8 +7,8 @@
 // Kafka ack or 503), then onClose in reverse registration order (Kafka clients, pools).
 import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { trimTrailingSlashes } from './config-kit.ts';
-import type { Config } from './config.ts';
+import { trimTrailingSlashes } from './config/kit.ts';
+import type { Config } from './config/index.ts';
 import { isHvgError } from './errors.ts';
 import { loggerOptions } from './logger.ts';
 import { NotificationReceiver } from './notifications/receiver.ts';

@@ -5,7 +5,7 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.ts';
-import type { SimulatorConfig } from '../../src/simulator/config.ts';
+import type { SimulatorConfig } from '../../src/simulator/sim-config.ts';
 import { ADMIN_TOKEN, APP_CERT_PEM, APP_ID, requiredEnv } from '../../test/helpers/env.ts';
 import { freePortPair, OwnBroker, silentLogger, uniqueTopic } from '../../test/helpers/kafka.ts';
 import { freePort } from '../lib/proc.ts';

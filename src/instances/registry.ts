@@ -11,7 +11,7 @@ import { backoffDelay } from './backoff.ts';
 import { instanceLabel, summarize, type ErrorSummary } from './instance-errors.ts';
 import { HvInstance, type InstanceStatus } from './instance.ts';
 import { PlatformClient } from './platform-client.ts';
-import type { InstanceSettings } from './settings.ts';
+import type { InstanceSettings } from '../config/instances.ts';
 import { chooseInstances, compareIds, fetchTopology, sameInstance, sameUrl } from './topology.ts';
 
 /** The header `version` (client version string, §4.2); old schema: 7..19 characters. */

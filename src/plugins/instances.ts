@@ -4,8 +4,7 @@
 // or down must not keep the gateway from serving notifications of the others).
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
-import { HvgError } from '../errors.ts';
-import { checkInstanceSettings, type InstanceSettings } from '../instances/settings.ts';
+import type { InstanceSettings } from '../config/instances.ts';
 import { InstanceRegistry } from '../instances/registry.ts';
 
 declare module 'fastify' {
@@ -15,6 +14,7 @@ declare module 'fastify' {
 }
 
 export interface InstancesPluginOptions {
+  /** already checked across variables by loadConfig (src/config/index.ts) */
   settings: InstanceSettings;
   logger: Logger;
   /** Wait for the first refresh (discovery + probes) before the app is ready; tests use it. Default false. */
@@ -25,10 +25,6 @@ export interface InstancesPluginOptions {
 
 export default fp<InstancesPluginOptions>(
   async (app, { settings, logger, waitForFirstRefresh, refusalHoldMs }) => {
-    const problems = checkInstanceSettings(settings);
-    if (problems.length > 0) {
-      throw new HvgError('HVG_ERR_CONFIG', `invalid configuration:\n  ${problems.map((p) => p.message).join('\n  ')}`, { details: { problems } });
-    }
     const registry = new InstanceRegistry({
       settings,
       logger: logger.child({ module: 'instances' }),

@@ -2,7 +2,7 @@
 // and closes it last, after in-flight requests were answered (fastify's onClose order).
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/index.ts';
 import { kafkaSecurity } from '../kafka/index.ts';
 import { createKafkaSink, type Sink } from '../sink/kafka-sink.ts';
 

@@ -3,7 +3,7 @@
 // The reconciler stops first (preClose, after its current step); Kafka clients close in onClose.
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
-import type { Config } from '../config.ts';
+import type { Config } from '../config/index.ts';
 import { kafkaSecurity } from '../kafka/index.ts';
 import type { Metrics } from '../metrics.ts';
 import { KeyDeriver } from '../subscriptions/keys.ts';

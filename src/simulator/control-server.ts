@@ -4,7 +4,7 @@
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { isHvgError } from '../errors.ts';
-import type { DeliveryRewrite, InstanceSpec } from './config.ts';
+import type { DeliveryRewrite, InstanceSpec } from './sim-config.ts';
 import type { PlatformFaults } from './platform-server.ts';
 import type { SimQuirks } from './quirks.ts';
 import type { SubscriptionInput, SubscriptionPatch } from './sim-instance.ts';

@@ -2,7 +2,7 @@
 // instance's deliveries, explicit connect/header/body timeouts, every response body dumped.
 // Only HTTP 200 counts as delivered; the caller decides about retries.
 import { Agent, request } from 'undici';
-import type { DeliveryRewrite } from './config.ts';
+import type { DeliveryRewrite } from './sim-config.ts';
 
 export interface DeliveryOutcome {
   /** HTTP status when an answer came back. */

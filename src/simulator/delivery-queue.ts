@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { buildNotificationBody, notificationAuthorizationFor } from '../healthvault/index.ts';
 import type { RecordChangeNotification } from '../healthvault/index.ts';
-import type { ResolvedConfig } from './config.ts';
+import type { ResolvedConfig } from './sim-config.ts';
 import type { DeliveryClient } from './delivery-client.ts';
 import type { ThingChange } from './record-store.ts';
 import type { SubscriptionStore } from './subscription-store.ts';

@@ -1,7 +1,7 @@
 // What the platform method handlers of one instance see, and how they fail: a HealthVault status
 // code in an HTTP 200 answer (healthvault-protocol.md §4.1, §4.5).
 import type { ParsedRequest } from '../healthvault/index.ts';
-import type { RegisteredApp, ResolvedConfig } from './config.ts';
+import type { RegisteredApp, ResolvedConfig } from './sim-config.ts';
 import type { SimQuirks } from './quirks.ts';
 import type { Session, SessionStore } from './sessions.ts';
 import type { SubscriptionStore } from './subscription-store.ts';

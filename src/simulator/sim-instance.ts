@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
 import { requireGuid, validateSubscriptionSpec } from '../healthvault/index.ts';
 import type { ServiceInstance } from '../healthvault/index.ts';
-import type { InstanceSpec, RegisteredApp, ResolvedConfig } from './config.ts';
+import type { InstanceSpec, RegisteredApp, ResolvedConfig } from './sim-config.ts';
 import type { DeliveryClient } from './delivery-client.ts';
 import type { BatchView } from './delivery-log.ts';
 import { DeliveryQueue } from './delivery-queue.ts';

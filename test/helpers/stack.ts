@@ -6,10 +6,10 @@ import type { FastifyInstance } from 'fastify';
 import type { Test } from 'tap';
 import { request } from 'undici';
 import { buildApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { listenAll } from '../../src/plugins/admin.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.ts';
-import type { SimulatorConfig } from '../../src/simulator/config.ts';
+import type { SimulatorConfig } from '../../src/simulator/sim-config.ts';
 import { ADMIN_TOKEN, APP_CERT_PEM, APP_ID, requiredEnv } from './env.ts';
 import { brokers, e2eOverSaslSsl, securedGatewayEnv, securedListener, silentLogger, uniqueTopic } from './kafka.ts';
 

@@ -7,11 +7,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import type { Test } from 'tap';
-import { ConfigValueError, type Setting } from '../../src/config-kit.ts';
+import { parseSettings } from '../../src/config/kit.ts';
 import { InstanceRegistry } from '../../src/instances/registry.ts';
-import { INSTANCE_SETTINGS, checkInstanceSettings, type InstanceSettings } from '../../src/instances/settings.ts';
+import { INSTANCE_SETTINGS, checkInstanceSettings, type InstanceSettings } from '../../src/config/instances.ts';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.ts';
-import type { SimulatorConfig } from '../../src/simulator/config.ts';
+import type { SimulatorConfig } from '../../src/simulator/sim-config.ts';
 import { APP_CERT_PEM, APP_ID, APP_KEY_PEM } from '../helpers/env.ts';
 
 export { APP_ID } from '../helpers/env.ts';
@@ -32,7 +32,7 @@ export async function startSim(t: Test, config: SimulatorConfig = {}): Promise<S
   return sim;
 }
 
-/** Settings as config.ts would parse them, with test-sized timeouts; throws naming the variable. */
+/** Settings as loadConfig would parse them (the same parseSettings), with test-sized timeouts; throws naming the variable. */
 export function settings(env: Record<string, string>): InstanceSettings {
   const full: Record<string, string> = {
     HV_APP_ID: APP_ID, HV_APP_CERT: CERT, HV_APP_PRIVATE_KEY: KEY,
@@ -40,18 +40,10 @@ export function settings(env: Record<string, string>): InstanceSettings {
     HV_TOPOLOGY_REFRESH_MS: '600000',
     ...env,
   };
-  const out: Record<string, unknown> = {};
-  for (const [key, s] of Object.entries(INSTANCE_SETTINGS) as [string, Setting<unknown>][]) {
-    try {
-      out[key] = s.parse(full[s.env]);
-    } catch (err) {
-      throw err instanceof ConfigValueError ? new Error(`${s.env} ${err.message}`) : err;
-    }
-  }
-  const parsed = out as InstanceSettings;
-  const problems = checkInstanceSettings(parsed);
+  const { values, problems } = parseSettings(INSTANCE_SETTINGS, full);
+  if (problems.length === 0) problems.push(...checkInstanceSettings(values));
   if (problems.length > 0) throw new Error(problems.map((p) => p.message).join('; '));
-  return parsed;
+  return values;
 }
 
 export const platformUrl = (sim: Simulator, id: string): string => sim.instance(id).info.platformUrl;

@@ -1,11 +1,13 @@
 // The plugin and the REST routes in a small Fastify app on port 0, against the real simulator.
 import Fastify, { type FastifyInstance } from 'fastify';
 import t, { type Test } from 'tap';
+import { loadConfig } from '../../src/config/index.ts';
 import { isHvgError } from '../../src/errors.ts';
 import { instancesReadiness } from '../../src/instances/readiness.ts';
-import type { InstanceSettings } from '../../src/instances/settings.ts';
+import type { InstanceSettings } from '../../src/config/instances.ts';
 import instancesPlugin from '../../src/plugins/instances.ts';
 import instancesRoutes from '../../src/routes/instances.ts';
+import { requiredEnv } from '../helpers/env.ts';
 import { discoverySettings, logger, otherCertificate, platformUrl, startSim } from './helpers.ts';
 
 async function startGateway(t: Test, settings: InstanceSettings, wait = true): Promise<{ app: FastifyInstance; get: (path: string) => Promise<{ status: number; body: any }> }> {
@@ -88,15 +90,10 @@ t.test('a wrong certificate is visible in /v1/instances and in readiness, naming
   t.same([select.status, select.body.code], [502, 'HVG_ERR_INSTANCE_AUTH'], 'SelectInstance needs the session');
 });
 
-t.test('the plugin: settings checked, boot does not wait for HealthVault, onClose closes everything', async (t) => {
+t.test('the plugin: settings checked (once, by loadConfig), boot does not wait for HealthVault, onClose closes everything', async (t) => {
   const sim = await startSim(t);
-  const bad = Fastify({ logger: false });
-  const explicitAndDiscovery = { ...discoverySettings(sim), hvInstances: [{ id: '1', name: 'US', platformUrl: platformUrl(sim, '1'), shellUrl: 'https://s/' }] };
-  void bad.register(instancesPlugin, { settings: explicitAndDiscovery, logger });
-  await t.rejects(async () => {
-    await bad.ready();
-  }, { code: 'HVG_ERR_CONFIG', message: /HV_INSTANCES and HV_DISCOVERY_URL are both set/ });
-  await bad.close();
+  const explicitAndDiscovery = requiredEnv({ HV_DISCOVERY_URL: platformUrl(sim, '1'), HV_INSTANCES: JSON.stringify([{ id: '1', name: 'US', platformUrl: platformUrl(sim, '1'), shellUrl: 'https://s/' }]) });
+  t.throws(() => loadConfig(explicitAndDiscovery), { code: 'HVG_ERR_CONFIG', message: /HV_INSTANCES and HV_DISCOVERY_URL are both set/ });
 
   sim.instance('1').setFaults({ slowMs: 2_000 });
   const t0 = performance.now();

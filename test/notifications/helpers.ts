@@ -4,7 +4,7 @@ import Fastify from 'fastify';
 import { randomUUID } from 'node:crypto';
 import type { Test } from 'tap';
 import { request } from 'undici';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { notificationAuthorizationFor, type RecordChangeNotification } from '../../src/healthvault/index.ts';
 import { InstanceRegistry } from '../../src/instances/registry.ts';
 import type { createMetrics } from '../../src/metrics.ts';

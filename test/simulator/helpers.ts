@@ -14,7 +14,7 @@ import {
 import type { AuthenticatedRequestOptions, HmacAlgorithm, ParsedResponse } from '../../src/healthvault/index.ts';
 import { startSimulator } from '../../src/simulator/simulator.ts';
 import type { Simulator } from '../../src/simulator/simulator.ts';
-import type { ApplicationSpec, SimulatorConfig } from '../../src/simulator/config.ts';
+import type { ApplicationSpec, SimulatorConfig } from '../../src/simulator/sim-config.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/healthvault/${name}`, import.meta.url), 'utf8');
 export const CERT_PEM = fixture('test-app-cert.TEST-ONLY.pem');

@@ -1,9 +1,8 @@
-// Settings of the instances module (registry, platform client, app session), declared with
-// config-kit so config.ts can compose them into the one schema (INSTANCE_SETTINGS). Parsers throw
-// ConfigValueError; config.ts prefixes the variable name. Checks that need several variables at
-// once are in checkInstanceSettings(), which returns problems in the same { variable, message } form.
+// Settings of the instances module (registry, platform client, app session), composed in
+// ./index.ts (INSTANCE_SETTINGS). Parsers throw ConfigValueError; parseSettings prefixes the
+// variable name. Checks that need several variables at once are in checkInstanceSettings().
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { ConfigValueError, baseUrl, int, setting, text, type SettingProblem, type SettingValues } from '../config-kit.ts';
+import { ConfigValueError, baseUrl, int, problem, setting, text, type SettingProblem, type SettingValues } from './kit.ts';
 
 const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /** string255nw (healthvault-protocol.md §3.1): ids are strings, never parsed as numbers. */
@@ -115,14 +114,13 @@ export const INSTANCE_SETTINGS = {
   hvSessionRenewBeforeSeconds: setting('HV_SESSION_RENEW_BEFORE_SECONDS', 'Renew the session token this long before its assumed expiry (in the background).', 600, int(0, 86_400)),
 } as const;
 
-/** Parsed values; config.ts's Config is assignable to it (INSTANCE_SETTINGS is composed in). */
+/** Parsed values; index.ts's Config is assignable to it (INSTANCE_SETTINGS is composed in). */
 export type InstanceSettings = SettingValues<typeof INSTANCE_SETTINGS>;
-export type InstanceSettingsProblem = SettingProblem;
 
 /** Checks across variables; an empty list means the settings are usable together. */
-export function checkInstanceSettings(s: InstanceSettings): InstanceSettingsProblem[] {
-  const problems: InstanceSettingsProblem[] = [];
-  const add = (variable: string, message: string) => problems.push({ variable, message: `${variable} ${message}` });
+export function checkInstanceSettings(s: InstanceSettings): SettingProblem[] {
+  const problems: SettingProblem[] = [];
+  const add = (variable: string, message: string) => problems.push(problem(variable, message));
   const explicit = s.hvInstances.length > 0;
   if (explicit && s.hvDiscoveryUrl !== '') add('HV_INSTANCES', 'and HV_DISCOVERY_URL are both set; set only one (explicit list or discovery)');
   if (!explicit && s.hvDiscoveryUrl === '') add('HV_DISCOVERY_URL', 'is required unless HV_INSTANCES lists the instances');
