@@ -27,7 +27,7 @@ import instancesRoutes from './routes/instances.ts';
 import notificationsRoute from './routes/notifications.ts';
 import statusRoute from './routes/status.ts';
 import subscriptionRoutes from './routes/subscriptions.ts';
-import type { Sink } from './sink/kafka-sink.ts';
+import type { Sink } from './sink/sink.ts';
 
 export interface AppDeps {
   /** an already open sink (tests, benchmarks); otherwise the app opens its own */

@@ -4,7 +4,8 @@ import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import type { Config } from '../config/index.ts';
 import { kafkaSecurity } from '../kafka/index.ts';
-import { createKafkaSink, type Sink } from '../sink/kafka-sink.ts';
+import { createKafkaSink } from '../sink/kafka-sink.ts';
+import type { Sink } from '../sink/sink.ts';
 
 declare module 'fastify' {
   interface FastifyInstance {

@@ -21,6 +21,7 @@ import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
 import { createKafkaClient, describeConnection, disconnectWithin, ensureTopics, PLAINTEXT, retryUntil, type KafkaLogLevel, type KafkaSecurity } from '../kafka/index.ts';
 import { recordBytes, type SinkRecord } from './record.ts';
+import type { Sink, SinkState, SinkStats } from './sink.ts';
 import { topicMessagesOf } from './topic-messages.ts';
 
 export interface KafkaSinkOptions {
@@ -43,28 +44,6 @@ export interface KafkaSinkOptions {
   createTopics?: boolean;
   /** further topics records may name (SinkRecord.topic), ensured at start with the same partitions and replication */
   extraTopics?: readonly { topic: string; variable: string }[];
-}
-
-export type SinkState = 'starting' | 'ready' | 'reconnecting' | 'closing' | 'closed';
-
-export interface SinkStats {
-  state: SinkState;
-  queuedRecords: number;
-  inFlight: boolean;
-  sends: number;
-  recordsAcked: number;
-  sendFailures: number;
-  publishTimeouts: number;
-  producerResets: number;
-  lastError: string | null;
-}
-
-/** The narrow interface the rest of the gateway depends on. */
-export interface Sink {
-  publish(records: readonly SinkRecord[]): Promise<void>;
-  isReady(): boolean;
-  stats(): SinkStats;
-  close(): Promise<void>;
 }
 
 interface Pending {
