@@ -7,7 +7,7 @@ import { HvgError } from '../errors.ts';
 import type { PreferredLocation } from '../healthvault/select-instance.ts';
 import type { ServiceInstance } from '../healthvault/service-definition.ts';
 import type { InstanceDirectory } from '../subscriptions/platform.ts';
-import { backoffDelay } from './backoff.ts';
+import { backoffDelay } from '../retry.ts';
 import { instanceLabel, summarize, type ErrorSummary } from './instance-errors.ts';
 import { HvInstance, type InstanceStatus } from './instance.ts';
 import { PlatformClient } from './platform-client.ts';

@@ -5,6 +5,7 @@
 // 200 with a doubling interval until a horizon after the first event (§2.7).
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { backoffDelay } from '../retry.ts';
 import { buildNotificationBody, notificationAuthorizationFor } from '../healthvault/index.ts';
 import type { RecordChangeNotification } from '../healthvault/index.ts';
 import type { ResolvedConfig } from './sim-config.ts';
@@ -186,7 +187,7 @@ export class DeliveryQueue {
   #scheduleRetry(batch: Batch): void {
     const now = Date.now();
     const horizonAt = batch.firstEventAt + this.#config.retryHorizonMs;
-    const delay = Math.min(this.#config.retryFirstMs * 2 ** (batch.attempts - 1), this.#config.retryMaxIntervalMs);
+    const delay = backoffDelay(batch.attempts, { baseMs: this.#config.retryFirstMs, maxMs: this.#config.retryMaxIntervalMs, jitter: 'none' });
     let next = now + delay;
     if (next > horizonAt) {
       if (now >= horizonAt) {
