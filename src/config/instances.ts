@@ -2,9 +2,9 @@
 // ./index.ts (INSTANCE_SETTINGS). Parsers throw ConfigValueError; parseSettings prefixes the
 // variable name. Checks that need several variables at once are in checkInstanceSettings().
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { GUID_PATTERN } from '../healthvault/index.ts';
 import { ConfigValueError, baseUrl, int, problem, setting, text, type SettingProblem, type SettingValues } from './kit.ts';
 
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /** string255nw (healthvault-protocol.md §3.1): ids are strings, never parsed as numbers. */
 const INSTANCE_ID = /^(?!\s*$)[^,\s]{1,255}$/;
 
@@ -94,7 +94,7 @@ export const pemRsaPrivateKey = (raw: string): KeyObject => {
 };
 
 export const INSTANCE_SETTINGS = {
-  hvAppId: setting('HV_APP_ID', 'HealthVault application id (GUID) the gateway authenticates as in every instance.', undefined, text(GUID, 'a GUID')),
+  hvAppId: setting('HV_APP_ID', 'HealthVault application id (GUID) the gateway authenticates as in every instance.', undefined, text(GUID_PATTERN, 'a GUID')),
   hvAppCert: setting('HV_APP_CERT', 'PEM certificate registered for the app in each instance (its thumbprint goes into CAST).', undefined, pemCertificate, { secret: true }),
   hvAppPrivateKey: setting('HV_APP_PRIVATE_KEY', 'PEM RSA private key of HV_APP_CERT; signs CreateAuthenticatedSessionToken.', undefined, pemRsaPrivateKey, { secret: true }),
   hvInstances: setting('HV_INSTANCES', 'Explicit instance list (JSON array of {id,name,platformUrl,shellUrl}); set this or HV_DISCOVERY_URL.', [] as ExplicitInstance[], instanceList, { defaultText: '(none: discover)' }),

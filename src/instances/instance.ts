@@ -5,15 +5,13 @@ import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HvgError, isHvgError } from '../errors.ts';
 import {
-  buildGetEventSubscriptionsInfo, buildSubscribeToEventInfo, buildUnsubscribeToEventInfo, buildUpdateEventSubscriptionInfo,
-  parseGetEventSubscriptionsListing, parseSubscribeToEventResponse, parseUnsubscribeToEventResponse, parseUpdateEventSubscriptionResponse,
-} from '../healthvault/eventing.ts';
-import { HV_METHODS, type MethodSpec } from '../healthvault/methods.ts';
-import { buildAnonymousRequest, buildAuthenticatedRequest } from '../healthvault/request-envelope.ts';
-import type { ParsedResponse } from '../healthvault/response-envelope.ts';
-import { buildSelectInstanceInfo, parseSelectInstanceResponse, type PreferredLocation } from '../healthvault/select-instance.ts';
-import { buildGetServiceDefinitionInfo, parseGetServiceDefinitionResponse, type ServiceInstance } from '../healthvault/service-definition.ts';
-import { statusError, statusInfo } from '../healthvault/status-codes.ts';
+  buildGetEventSubscriptionsInfo, buildSubscribeToEventInfo, buildUnsubscribeToEventInfo,
+  buildUpdateEventSubscriptionInfo, parseGetEventSubscriptionsListing, parseSubscribeToEventResponse,
+  parseUnsubscribeToEventResponse, parseUpdateEventSubscriptionResponse, HV_METHODS, type MethodSpec,
+  buildAnonymousRequest, buildAuthenticatedRequest, type ParsedResponse, buildSelectInstanceInfo,
+  parseSelectInstanceResponse, type PreferredLocation, buildGetServiceDefinitionInfo,
+  parseGetServiceDefinitionResponse, type ServiceInstance, statusError, statusInfo,
+} from '../healthvault/index.ts';
 import type { ActualSubscription, InstancePlatform, SubscriptionWrite } from '../subscriptions/platform.ts';
 import { AppSession, type Session, type SessionStatus } from './app-session.ts';
 import { abortable, forInstance, instanceLabel, summarize, type ErrorSummary } from './instance-errors.ts';
@@ -42,7 +40,7 @@ export interface HvInstanceOptions {
 
 export type IdentityState = 'unverified' | 'verified' | 'mismatch';
 
-export interface InstanceStatus {
+export interface HvInstanceStatus {
   readonly id: string;
   readonly name: string;
   readonly description: string;
@@ -153,7 +151,7 @@ export class HvInstance implements InstancePlatform {
     }
   }
 
-  status(): InstanceStatus {
+  status(): HvInstanceStatus {
     return {
       id: this.info.id, name: this.info.name, description: this.info.description,
       platformUrl: this.info.platformUrl, shellUrl: this.info.shellUrl,

@@ -7,8 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Pool, type Dispatcher } from 'undici';
 import { HvgError, isHvgError, type ErrorCode } from '../errors.ts';
-import { parseResponse, type ParsedResponse } from '../healthvault/response-envelope.ts';
-import { HV_STATUS_FAILED, HV_STATUS_REQUEST_TIMED_OUT } from '../healthvault/status-codes.ts';
+import { parseResponse, type ParsedResponse, HV_STATUS_FAILED, HV_STATUS_REQUEST_TIMED_OUT } from '../healthvault/index.ts';
 import { backoffDelay, settleWithin, sleep, type BackoffOptions } from '../retry.ts';
 
 export interface PlatformClientOptions {

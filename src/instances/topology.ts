@@ -3,9 +3,10 @@
 // from the one request, so the registry only has to apply the result.
 import { trimTrailingSlashes } from '../config/kit.ts';
 import { HvgError, isHvgError } from '../errors.ts';
-import { HV_METHODS } from '../healthvault/methods.ts';
-import { buildAnonymousRequest } from '../healthvault/request-envelope.ts';
-import { buildGetServiceDefinitionInfo, parseGetServiceDefinitionResponse, type ServiceInstance } from '../healthvault/service-definition.ts';
+import {
+  HV_METHODS, buildAnonymousRequest, buildGetServiceDefinitionInfo, parseGetServiceDefinitionResponse,
+  type ServiceInstance,
+} from '../healthvault/index.ts';
 import type { PlatformClient } from './platform-client.ts';
 import type { InstanceFilter } from '../config/instances.ts';
 

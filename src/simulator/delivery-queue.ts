@@ -11,7 +11,7 @@ import type { RecordChangeNotification } from '../healthvault/index.ts';
 import type { ResolvedConfig } from './sim-config.ts';
 import type { DeliveryClient } from './delivery-client.ts';
 import type { ThingChange } from './record-store.ts';
-import type { SubscriptionStore } from './subscription-store.ts';
+import type { SimSubscriptionStore } from './subscription-store.ts';
 import { DEFAULT_QUIRKS, type SimQuirks } from './quirks.ts';
 import { batchView, MAX_TIMER_MS } from './delivery-log.ts';
 import type { Batch, BatchView } from './delivery-log.ts';
@@ -48,7 +48,7 @@ export type DeliveryConfig = Pick<ResolvedConfig,
 export class DeliveryQueue {
   readonly #instanceId: string;
   readonly #config: DeliveryConfig;
-  readonly #subscriptions: SubscriptionStore;
+  readonly #subscriptions: SimSubscriptionStore;
   readonly #client: DeliveryClient;
   readonly #log: Logger;
   readonly #quirks: Readonly<SimQuirks>;
@@ -64,7 +64,7 @@ export class DeliveryQueue {
   /** Set by the instance: the dropNotifications fault. */
   dropNotifications = false;
 
-  constructor(options: { instanceId: string; config: DeliveryConfig; subscriptions: SubscriptionStore; client: DeliveryClient; logger: Logger; quirks?: Readonly<SimQuirks> }) {
+  constructor(options: { instanceId: string; config: DeliveryConfig; subscriptions: SimSubscriptionStore; client: DeliveryClient; logger: Logger; quirks?: Readonly<SimQuirks> }) {
     this.#quirks = options.quirks ?? DEFAULT_QUIRKS;
     this.#instanceId = options.instanceId;
     this.#config = options.config;

@@ -3,8 +3,8 @@
 import type { ParsedRequest } from '../healthvault/index.ts';
 import type { RegisteredApp, ResolvedConfig } from './sim-config.ts';
 import type { SimQuirks } from './quirks.ts';
-import type { Session, SessionStore } from './sessions.ts';
-import type { SubscriptionStore } from './subscription-store.ts';
+import type { SimSession, SessionStore } from './sessions.ts';
+import type { SimSubscriptionStore } from './subscription-store.ts';
 import type { Topology } from './topology.ts';
 
 export interface PlatformContext {
@@ -12,7 +12,7 @@ export interface PlatformContext {
   readonly config: ResolvedConfig;
   readonly topology: Topology;
   readonly sessions: SessionStore;
-  readonly subscriptions: SubscriptionStore;
+  readonly subscriptions: SimSubscriptionStore;
   /** This instance's switches (quirks.ts); read at every request. */
   readonly quirks: Readonly<SimQuirks>;
   /** Raw `<subscription>` elements of odd foreign subscriptions listed for every app (quirks.ts). */
@@ -24,7 +24,7 @@ export interface PlatformContext {
 /** Who is calling: the app, and its session for authenticated methods. */
 export interface Caller {
   readonly app: RegisteredApp;
-  readonly session: Session | undefined;
+  readonly session: SimSession | undefined;
 }
 
 export type MethodHandler = (ctx: PlatformContext, request: ParsedRequest, caller: Caller) => string;

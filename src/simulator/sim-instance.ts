@@ -19,8 +19,8 @@ import { RecordStore } from './record-store.ts';
 import type { PersonView, ThingView } from './record-store.ts';
 import { checkQuirks, oddSubscriptionXml, type SimQuirks } from './quirks.ts';
 import { SessionStore } from './sessions.ts';
-import { SubscriptionStore, subscriptionView } from './subscription-store.ts';
-import type { SubscriptionView } from './subscription-store.ts';
+import { SimSubscriptionStore, subscriptionView } from './subscription-store.ts';
+import type { SimSubscriptionView } from './subscription-store.ts';
 import type { Topology } from './topology.ts';
 
 export interface InstanceInfo extends ServiceInstance {
@@ -37,7 +37,7 @@ export interface InstanceStats {
   readonly things: number;
 }
 
-export interface SubscriptionInput {
+export interface SimSubscriptionInput {
   readonly appId: string;
   readonly url: string;
   readonly keyVersionId: string;
@@ -46,7 +46,7 @@ export interface SubscriptionInput {
   readonly typeIds: string[][];
 }
 
-export type SubscriptionPatch = Partial<Omit<SubscriptionInput, 'appId'>>;
+export type SimSubscriptionPatch = Partial<Omit<SimSubscriptionInput, 'appId'>>;
 
 const FAULT_CHECKS: Record<keyof PlatformFaults, (v: unknown) => boolean> = {
   down: (v) => typeof v === 'boolean',
@@ -75,7 +75,7 @@ export class SimInstance {
   readonly #topology: Topology;
   readonly #log: Logger;
   readonly sessions: SessionStore;
-  readonly subscriptions: SubscriptionStore;
+  readonly subscriptions: SimSubscriptionStore;
   readonly records: RecordStore;
   readonly delivery: DeliveryQueue;
   readonly faults: PlatformFaults = { down: false, slowMs: 0, platform5xx: false, dropNotifications: false };
@@ -94,7 +94,7 @@ export class SimInstance {
     this.#topology = options.topology;
     this.#log = options.logger;
     this.sessions = new SessionStore(options.config.tokenTtlMs);
-    this.subscriptions = new SubscriptionStore(options.config.thingTypeFamilies);
+    this.subscriptions = new SimSubscriptionStore(options.config.thingTypeFamilies);
     this.quirks = { ...options.config.quirks, oddForeignSubscriptions: [...options.config.quirks.oddForeignSubscriptions] };
     this.#refreshOdd();
     this.delivery = new DeliveryQueue({
@@ -163,24 +163,24 @@ export class SimInstance {
 
   // ---- subscriptions behind the app's back (drift for the gateway's reconciler to find)
 
-  listSubscriptions(): SubscriptionView[] {
+  listSubscriptions(): SimSubscriptionView[] {
     return this.subscriptions.all().map(subscriptionView);
   }
 
   /** Creates one directly: neither the URL-root rule nor the limit applies (a "foreign" one). */
-  createSubscription(input: SubscriptionInput): SubscriptionView {
+  createSubscription(input: SimSubscriptionInput): SimSubscriptionView {
     requireGuid(input.appId, 'appId');
     const spec = { key: input.key ?? randomBytes(64), keyVersionId: input.keyVersionId, url: input.url, typeIds: input.typeIds };
     const key = validateSubscriptionSpec(spec);
     return subscriptionView(this.subscriptions.create(input.appId.toLowerCase(), { key, keyVersionId: spec.keyVersionId, url: spec.url, typeIds: spec.typeIds }));
   }
 
-  alterSubscription(id: string, patch: SubscriptionPatch): SubscriptionView {
+  alterSubscription(id: string, patch: SimSubscriptionPatch): SimSubscriptionView {
     const sub = this.subscriptions.get(id) ?? this.#noSubscription(id);
     return subscriptionView(this.subscriptions.alter(sub, patch));
   }
 
-  deleteSubscription(id: string): SubscriptionView {
+  deleteSubscription(id: string): SimSubscriptionView {
     const sub = this.subscriptions.get(id) ?? this.#noSubscription(id);
     this.subscriptions.delete(sub.id);
     return subscriptionView(sub);

@@ -2,7 +2,7 @@
 // group (11) and invalid subscription data (134) are configuration problems. The reconciler
 // reports them once, on the subscription's per-instance state, with what to fix, and tries again
 // only when the spec changes or an operator asks (POST /v1/reconcile) — not pass after pass.
-import { HV_STATUS_SUBSCRIPTION_INVALID, HV_STATUS_SUBSCRIPTION_LIMIT_EXCEEDED } from '../healthvault/status-codes.ts';
+import { HV_STATUS_SUBSCRIPTION_INVALID, HV_STATUS_SUBSCRIPTION_LIMIT_EXCEEDED } from '../healthvault/index.ts';
 
 export const HV_STATUS_ACCESS_DENIED = 11;
 const CONFIG_STATUSES = new Set([HV_STATUS_SUBSCRIPTION_LIMIT_EXCEEDED, HV_STATUS_ACCESS_DENIED, HV_STATUS_SUBSCRIPTION_INVALID]);
