@@ -33,7 +33,7 @@ const absoluteUrl = (raw: string, what: string): string => {
  * JSON array of {id, name?, platformUrl, shellUrl}. JSON rather than a home-made syntax because
  * each entry has four fields and URLs may contain any separator we could pick.
  */
-export const instanceList = (raw: string): ExplicitInstance[] => {
+const instanceList = (raw: string): ExplicitInstance[] => {
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -64,7 +64,7 @@ export const instanceList = (raw: string): ExplicitInstance[] => {
   });
 };
 
-export const instanceFilter = (raw: string): InstanceFilter => {
+const instanceFilter = (raw: string): InstanceFilter => {
   if (raw === '*') return { kind: 'all' };
   if (raw === 'default') return { kind: 'default' };
   const ids = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -73,7 +73,7 @@ export const instanceFilter = (raw: string): InstanceFilter => {
 };
 
 // Secret parsers never echo the value they reject.
-export const pemCertificate = (raw: string): X509Certificate => {
+const pemCertificate = (raw: string): X509Certificate => {
   try {
     return new X509Certificate(raw);
   } catch {
@@ -82,7 +82,7 @@ export const pemCertificate = (raw: string): X509Certificate => {
 };
 
 /** RSA only: CAST v2 signs with RSA-SHA1 (healthvault-protocol.md §4.4). */
-export const pemRsaPrivateKey = (raw: string): KeyObject => {
+const pemRsaPrivateKey = (raw: string): KeyObject => {
   let key: KeyObject;
   try {
     key = createPrivateKey(raw);

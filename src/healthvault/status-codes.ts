@@ -53,12 +53,8 @@ export const STATUS_CODES: ReadonlyMap<number, StatusCodeInfo> = new Map(
 /** Named constants (no enums: erasable syntax only). */
 export const HV_STATUS = Object.freeze(Object.fromEntries(TABLE.map(([code, name]) => [name, code]))) as Readonly<Record<string, number>>;
 
-export const HV_STATUS_OK = 0;
 export const HV_STATUS_FAILED = 1;
-export const HV_STATUS_INVALID_XML = 3;
-export const HV_STATUS_BAD_SIG = 4;
 export const HV_STATUS_REQUEST_TIMED_OUT = 49;
-export const HV_STATUS_SESSION_EXPIRED = 65;
 export const HV_STATUS_SUBSCRIPTION_NOT_FOUND = 132;
 export const HV_STATUS_SUBSCRIPTION_LIMIT_EXCEEDED = 133;
 export const HV_STATUS_SUBSCRIPTION_INVALID = 134;

@@ -14,7 +14,7 @@ import type { InstanceSettings } from '../config/instances.ts';
 import { chooseInstances, compareIds, fetchTopology, sameInstance, sameUrl } from './topology.ts';
 
 /** The header `version` (client version string, §4.2); old schema: 7..19 characters. */
-export const CLIENT_VERSION = 'hv-gateway 0.1';
+const CLIENT_VERSION = 'hv-gateway 0.1';
 
 export interface InstanceRegistryOptions {
   readonly settings: InstanceSettings;

@@ -4,7 +4,7 @@
 // only when the spec changes or an operator asks (POST /v1/reconcile) — not pass after pass.
 import { HV_STATUS_SUBSCRIPTION_INVALID, HV_STATUS_SUBSCRIPTION_LIMIT_EXCEEDED } from '../healthvault/index.ts';
 
-export const HV_STATUS_ACCESS_DENIED = 11;
+const HV_STATUS_ACCESS_DENIED = 11;
 const CONFIG_STATUSES = new Set([HV_STATUS_SUBSCRIPTION_LIMIT_EXCEEDED, HV_STATUS_ACCESS_DENIED, HV_STATUS_SUBSCRIPTION_INVALID]);
 
 /** The HealthVault status of a refusal that is a configuration problem, else undefined. */
