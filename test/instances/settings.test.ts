@@ -1,13 +1,10 @@
 // The instance settings parse synthetic environments; every bad value names its variable.
-import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { parseSettings } from '../../src/config/kit.ts';
+import { APP_CERT_PEM, APP_ID, APP_KEY_PEM } from '../../support/fixtures.ts';
 import { INSTANCE_SETTINGS, checkInstanceSettings, type InstanceSettings } from '../../src/config/instances.ts';
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/healthvault/${name}`, import.meta.url), 'utf8');
-const CERT = fixture('test-app-cert.TEST-ONLY.pem');
-const KEY = fixture('test-app-key.TEST-ONLY.pem');
-const BASE = { HV_APP_ID: '7a9c3e51-2f4b-4d8e-9c61-0b5d2e8f4a13', HV_APP_CERT: CERT, HV_APP_PRIVATE_KEY: KEY, HV_DISCOVERY_URL: 'https://platform.example/platform/wildcat.ashx' };
+const BASE = { HV_APP_ID: APP_ID, HV_APP_CERT: APP_CERT_PEM, HV_APP_PRIVATE_KEY: APP_KEY_PEM, HV_DISCOVERY_URL: 'https://platform.example/platform/wildcat.ashx' };
 
 /** What loadConfig does with each setting (the same loop): parse, and prefix a rejection with the variable. */
 function parse(env: Record<string, string>): { settings?: InstanceSettings; problems: string[] } {

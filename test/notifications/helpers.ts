@@ -17,6 +17,7 @@ import type { SubscriptionSpec } from '../../src/subscriptions/model.ts';
 import { SubscriptionStore } from '../../src/subscriptions/store.ts';
 import { requiredEnv } from '../helpers/env.ts';
 import { brokers, silentLogger, uniqueTopic } from '../helpers/kafka.ts';
+import { GLUCOSE } from '../../support/fixtures.ts';
 
 /** Environment for an explicit instance list (platforms on a closed port: never reached here). */
 export function instancesEnv(ids: readonly string[]): Record<string, string> {
@@ -38,7 +39,7 @@ export const SUB_EU = 'c81e4a70-5d29-4b3f-8e0a-6f14d2b97c35';
 export const keys = new KeyDeriver(SECRET);
 
 export const spec = (over: Partial<SubscriptionSpec> = {}): SubscriptionSpec => ({
-  name: 'glucose', eventType: 'record-item-changed', typeIds: ['879e7c04-4e8a-4707-9ad3-b054df467ce4'], instances: null,
+  name: 'glucose', eventType: 'record-item-changed', typeIds: [GLUCOSE], instances: null,
   keyVersion: 1, previousKeyVersion: null, keyRotatedAt: null, revision: 1, createdAt: '', updatedAt: '', ...over,
 });
 
