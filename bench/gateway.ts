@@ -27,6 +27,7 @@ import { benchTopic } from './lib/kafka.ts';
 import { freePort, startChild, stopChild, waitHttpOk } from './lib/proc.ts';
 import { INSTANCE_ID, SUBSCRIPTION_NAME, payloadPool, signatureHeader, type Payload } from './payloads.ts';
 import type { SinkJob, SinkResult } from './sink-bench.ts';
+import { GLUCOSE } from '../support/fixtures.ts';
 
 export interface GatewayTarget {
   /** e.g. http://127.0.0.1:PORT */
@@ -102,7 +103,7 @@ export async function startGateway(ctx: BenchContext): Promise<GatewayHandle | n
   try {
     await waitHttpOk(`${origin}/readyz`, 60_000, child);
     const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
-    const put = await fetch(`${adminOrigin}/v1/subscriptions/${SUBSCRIPTION_NAME}`, { method: 'PUT', headers: auth, body: JSON.stringify({ typeIds: ['879e7c04-4e8a-4707-9ad3-b054df467ce4'] }) });
+    const put = await fetch(`${adminOrigin}/v1/subscriptions/${SUBSCRIPTION_NAME}`, { method: 'PUT', headers: auth, body: JSON.stringify({ typeIds: [GLUCOSE] }) });
     if (put.status !== 201 && put.status !== 200) throw new Error(`PUT subscription: ${put.status} ${await put.text()}`);
     let hvId: string | null = null;
     for (const end = Date.now() + 30_000; hvId === null && Date.now() < end; ) {

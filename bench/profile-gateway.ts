@@ -11,6 +11,7 @@ import { startSimulator } from '../src/simulator/simulator.ts';
 import { KeyDeriver } from '../src/subscriptions/keys.ts';
 import { freePort, waitHttpOk } from './lib/proc.ts';
 import { payloadPool, signatureHeader } from './payloads.ts';
+import { GLUCOSE } from '../support/fixtures.ts';
 
 const seconds = Number(process.argv[2] ?? 8);
 const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:9092';
@@ -31,7 +32,7 @@ const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '-
 });
 await waitHttpOk(`${origin}/readyz`, 60_000, child);
 const h = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
-await fetch(`${origin}/v1/subscriptions/p`, { method: 'PUT', headers: h, body: JSON.stringify({ typeIds: ['879e7c04-4e8a-4707-9ad3-b054df467ce4'] }) });
+await fetch(`${origin}/v1/subscriptions/p`, { method: 'PUT', headers: h, body: JSON.stringify({ typeIds: [GLUCOSE] }) });
 let hvId: string | null = null;
 while (!hvId) {
   const v = (await (await fetch(`${origin}/v1/subscriptions/p`, { headers: h })).json()) as { status: { instanceId: string; state: string; hvSubscriptionId: string }[] };

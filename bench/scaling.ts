@@ -21,6 +21,7 @@ import { closedLoop, type HttpRequestSpec } from './lib/load.ts';
 import { cpuMicros, freePort, startChild, stopChild, waitHttpOk } from './lib/proc.ts';
 import { median } from './lib/stats.ts';
 import { payloadPool, signatureHeader } from './payloads.ts';
+import { GLUCOSE } from '../support/fixtures.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname.replace(/\/$/, '');
 const env = process.env;
@@ -34,7 +35,6 @@ const SECRET = 'bench-master-secret-not-for-production-0123456789';
 const TOKEN = 'bench-admin-token-0123456789';
 const APP_ID = '7a9c3e51-2f4b-4d8e-9c61-0b5d2e8f4a13';
 const PUBLIC_BASE = 'https://gw.bench/hv';
-const GLUCOSE = '879e7c04-4e8a-4707-9ad3-b054df467ce4';
 const log = (m: string) => process.stderr.write(`[scaling] ${m}\n`);
 const auth = { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' };
 mkdirSync(runDir, { recursive: true });

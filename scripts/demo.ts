@@ -15,11 +15,12 @@ import { createServer } from 'node:net';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { buildApp } from '../src/app.ts';
-import { loadConfig } from '../src/config.ts';
+import { loadConfig } from '../src/config/index.ts';
 import { gatewayAcls, grantAcls } from '../src/kafka/acls.ts';
 import { createKafkaClient, kafkaConnectionFromEnv, PLAINTEXT, type KafkaSecurity } from '../src/kafka/index.ts';
 import { listenAll } from '../src/plugins/admin.ts';
 import { startSimulator } from '../src/simulator/simulator.ts';
+import { GLUCOSE } from '../support/fixtures.ts';
 
 const { values } = parseArgs({
   options: { keep: { type: 'boolean', default: false }, changes: { type: 'string', default: '3' }, secured: { type: 'boolean', default: false }, early: { type: 'boolean', default: false } },
@@ -31,7 +32,6 @@ if (values.secured && values.early) {
 const ROOT = new URL('..', import.meta.url).pathname;
 const fixture = (f: string) => readFileSync(`${ROOT}test/fixtures/healthvault/${f}`, 'utf8');
 const APP_ID = '7a9c3e51-2f4b-4d8e-9c61-0b5d2e8f4a13';
-const GLUCOSE = '879e7c04-4e8a-4707-9ad3-b054df467ce4';
 const TOKEN = 'demo-admin-token-0123456789';
 const say = (s: string) => process.stdout.write(`${s}\n`);
 const step = (s: string) => say(`\n\x1b[1m▶ ${s}\x1b[0m`);

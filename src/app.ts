@@ -12,8 +12,8 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { LogController } from 'fastify';
 import { pino } from 'pino';
-import { trimTrailingSlashes } from './config-kit.ts';
-import type { Config } from './config.ts';
+import { trimTrailingSlashes } from './config/kit.ts';
+import type { Config } from './config/index.ts';
 import { loggerOptions } from './logger.ts';
 import admin, { applyServerLimits, clientErrorHandler, nodeServerOptions, type HttpLimits } from './plugins/admin.ts';
 import enrichmentPlugin from './plugins/enrichment.ts';
@@ -35,7 +35,7 @@ import instancesRoutes from './routes/instances.ts';
 import notificationsRoute from './routes/notifications.ts';
 import statusRoute from './routes/status.ts';
 import subscriptionRoutes from './routes/subscriptions.ts';
-import type { Sink } from './sink/kafka-sink.ts';
+import type { Sink } from './sink/sink.ts';
 
 export interface AppDeps {
   /** an already open sink (tests, benchmarks); otherwise the app opens its own */

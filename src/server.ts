@@ -2,7 +2,7 @@
 // the grace period forces exit). A bad configuration exits 1 before anything opens.
 import closeWithGrace from 'close-with-grace';
 import { buildApp } from './app.ts';
-import { loadConfig, type Config } from './config.ts';
+import { loadConfig, type Config } from './config/index.ts';
 import { listenAll } from './plugins/admin.ts';
 
 let config: Config;

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { CONFIG_SCHEMA, configDocs, loadConfig } from '../src/config.ts';
+import { CONFIG_SCHEMA, configDocs, loadConfig } from '../src/config/index.ts';
 import { HvgError } from '../src/errors.ts';
 import { requiredEnv } from './helpers/env.ts';
 

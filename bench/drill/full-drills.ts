@@ -5,7 +5,7 @@
 //      notifications meanwhile) leads and completes a pass over every instance within 15 s, and
 //      no instance holds a duplicate of our subscriptions before or after
 import { join } from 'node:path';
-import { ADMIN_TOKEN } from '../../test/helpers/env.ts';
+import { ADMIN_TOKEN } from '../../support/fixtures.ts';
 import { freePort } from '../lib/proc.ts';
 import { sleep, until } from './cleanup.ts';
 import type { Ctx } from './drills.ts';

@@ -5,17 +5,14 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSimulator, type Simulator } from '../../src/simulator/simulator.ts';
-import type { SimulatorConfig } from '../../src/simulator/config.ts';
-import { ADMIN_TOKEN, APP_CERT_PEM, APP_ID, requiredEnv } from '../../test/helpers/env.ts';
-import { freePortPair, OwnBroker, silentLogger, uniqueTopic } from '../../test/helpers/kafka.ts';
+import type { SimulatorConfig } from '../../src/simulator/sim-config.ts';
+import { ADMIN_TOKEN, APP_CERT_PEM, APP_ID, PUBLIC_BASE, requiredEnv } from '../../support/fixtures.ts';
+import { freePortPair, OwnBroker, silentLogger, uniqueTopic } from '../../support/kafka.ts';
 import { freePort } from '../lib/proc.ts';
 import { until, within, type Cleanup } from './cleanup.ts';
 import { GatewayProcess, ROOT } from './gateway-process.ts';
 
-export const PUBLIC_BASE = 'https://gw.test/hv';
-export const GLUCOSE = '879e7c04-4e8a-4707-9ad3-b054df467ce4';
-export const WEIGHT = '3d34d87e-7fc1-4153-800f-f56592cb0d17';
-export const PRESSURE = 'ca3c57f4-f4c1-4e15-be67-0a3caf5414ed';
+export { GLUCOSE, PRESSURE, PUBLIC_BASE, WEIGHT } from '../../support/fixtures.ts';
 export const INSTANCES = ['1', '2'] as const;
 
 export interface StackOptions {

@@ -8,7 +8,7 @@
 // and the sorted thing ids.
 import type { BatchView } from '../../src/simulator/delivery-log.ts';
 import type { Simulator } from '../../src/simulator/simulator.ts';
-import { readRecords, topicEndOffset } from '../../test/helpers/kafka.ts';
+import { readRecords, topicEndOffset } from '../../support/kafka.ts';
 import { until } from './cleanup.ts';
 
 export interface Latency {

@@ -4,7 +4,7 @@
 // that run it. Transitions are serialised; a start that fails is retried with backoff (a missing
 // ACL, a broker away) while enrich is still wanted.
 import type { Logger } from 'pino';
-import { backoffDelay } from '../instances/backoff.ts';
+import { backoffDelay } from '../retry.ts';
 import type { EnrichmentStage } from './stage.ts';
 
 export type EnrichmentState = 'off' | 'starting' | 'running' | 'stopping';

@@ -1,7 +1,7 @@
 // Per-instance admission for GetThings calls: at most `concurrency` in flight, at most `ratePerSecond`
 // started per second, and a shared backoff after retriable failures. One gate per instance, so a
 // slow or failing instance waits on its own gate and never on another's.
-import { backoffDelay, sleep } from '../instances/backoff.ts';
+import { backoffDelay, sleep } from '../retry.ts';
 
 export interface InstanceGateOptions {
   readonly concurrency: number;

@@ -6,11 +6,12 @@
 // disconnect()); a crashed consumer is replaced by a new one with jittered backoff.
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import { backoffDelay } from '../instances/backoff.ts';
+import { backoffDelay } from '../retry.ts';
 import { classifyKafkaError, createKafkaClient, disconnectWithin, type KafkaConnection, type KafkaLogLevel } from '../kafka/index.ts';
 import { allTopics, routedTopic, type TopicRoutes } from '../kafka/routes.ts';
 import type { Metrics } from '../metrics.ts';
-import { createKafkaSink, type KafkaSinkOptions, type Sink } from '../sink/kafka-sink.ts';
+import { createKafkaSink, type KafkaSinkOptions } from '../sink/kafka-sink.ts';
+import type { Sink } from '../sink/sink.ts';
 import { DoneMemory, processBatch, type EventResult } from './batch.ts';
 import type { EnrichContext, SourceDirectory } from './enrich-event.ts';
 import { InstanceGate, type GateStatus } from './instance-gate.ts';

@@ -20,7 +20,7 @@ export function hmacAlgorithmOf(algName: string): HmacAlgorithm | undefined {
   return algName === 'HMACSHA256' || algName === 'HMACSHA1' ? algName : undefined;
 }
 
-export function utf8(data: string | Uint8Array): Uint8Array {
+function utf8(data: string | Uint8Array): Uint8Array {
   return typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
 }
 

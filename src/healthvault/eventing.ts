@@ -8,7 +8,7 @@ import { buildResponse, requiredInfo, successfulResponse } from './response-enve
 import type { ResponseInput } from './response-envelope.ts';
 import { HV_METHODS, requestInfoNamespaces } from './methods.ts';
 import { buildSubscriptionXml, parseKeyedSubscriptionElement, parseSubscriptionElement } from './subscription.ts';
-import type { KeyedSubscription, Subscription, SubscriptionSpec } from './subscription.ts';
+import type { KeyedSubscription, Subscription, EventSubscriptionSpec } from './subscription.ts';
 import { textElement } from './xml-escape.ts';
 import { invalid, requireGuid } from './validation.ts';
 
@@ -30,7 +30,7 @@ function infoRoot(input: XmlInput, method: string, limits?: XmlParseOptions) {
 // ---- SubscribeToEvent (§1.3)
 
 /** The id is assigned by the platform: sending one is refused (.NET SDK throws, python saw 134) [C]. */
-export function buildSubscribeToEventInfo(spec: SubscriptionSpec): string {
+export function buildSubscribeToEventInfo(spec: EventSubscriptionSpec): string {
   if (spec.id !== undefined) invalid('SubscribeToEvent must not carry a subscription id; the platform assigns it');
   return `<info>${buildSubscriptionXml(spec)}</info>`;
 }
@@ -66,7 +66,7 @@ export function parseGetEventSubscriptionsInfo(input: XmlInput, limits?: XmlPars
 }
 
 /** Every subscription of the app in this instance; each must have its id. */
-export function buildGetEventSubscriptionsResponse(subscriptions: readonly SubscriptionSpec[]): string {
+export function buildGetEventSubscriptionsResponse(subscriptions: readonly EventSubscriptionSpec[]): string {
   const items = subscriptions.map((s, i) => {
     if (s.id === undefined) invalid(`subscription ${i + 1} has no id; listed subscriptions always have one`);
     return buildSubscriptionXml(s);
@@ -130,7 +130,7 @@ export function parseGetEventSubscriptionsListing(input: ResponseInput, limits?:
 
 // ---- UpdateEventSubscription (§1.5): the whole subscription again, identified by its id.
 
-export function buildUpdateEventSubscriptionInfo(spec: SubscriptionSpec & { readonly id: string }): string {
+export function buildUpdateEventSubscriptionInfo(spec: EventSubscriptionSpec & { readonly id: string }): string {
   if (spec.id === undefined) invalid('UpdateEventSubscription needs the subscription id');
   return `<info>${buildSubscriptionXml(spec)}</info>`;
 }

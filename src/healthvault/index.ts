@@ -5,7 +5,7 @@ export * from './status-codes.ts';
 export * from './validation.ts';
 export * from './digest.ts';
 export * from './xml-escape.ts';
-export { DEFAULT_XML_LIMITS, XML_NAMESPACE, parseXml, rawXml } from './safe-xml.ts';
+export { DEFAULT_XML_LIMITS, parseXml } from './safe-xml.ts';
 export type { XmlElement, XmlLimits, XmlParseOptions } from './safe-xml.ts';
 export * from './xml-query.ts';
 export * from './request-envelope.ts';

@@ -6,7 +6,7 @@ import { HvgError } from '../errors.ts';
 import { computeHmac, constantTimeEqual } from './digest.ts';
 import { bytesFrom, invalid, isGuid, isKeyVersionId, NOTIFICATION_KEY_BYTES, NOTIFICATION_MAC_BYTES, preview, requireGuid } from './validation.ts';
 
-export const NOTIFICATION_AUTH_SCHEME = 'HVEventingSharedKey';
+const NOTIFICATION_AUTH_SCHEME = 'HVEventingSharedKey';
 
 export interface NotificationAuthorization {
   readonly subscriptionId: string;

@@ -34,7 +34,7 @@ export interface NotificationBody {
  * Tighter than the generic defaults: a notification body nests 6 deep and a batch of them is
  * small; 1 MiB leaves room for large batches [I] (sizes are undocumented, §2.1).
  */
-export const NOTIFICATION_XML_LIMITS: XmlParseOptions = Object.freeze({ maxDepth: 16, maxAttributeLength: 1024, maxAttributes: 16 });
+const NOTIFICATION_XML_LIMITS: XmlParseOptions = Object.freeze({ maxDepth: 16, maxAttributeLength: 1024, maxAttributes: 16 });
 
 /**
  * Parses a body: root matched by (urn:com.microsoft.wc.notification, notifications) whatever the

@@ -12,7 +12,7 @@ import { textElement } from './xml-escape.ts';
 import { bytesFrom, dateTimeText, decodeBase64Strict, invalid, isDateTime, isGuid, preview, requireGuid } from './validation.ts';
 
 /** .NET SDK default request time-to-live, seconds (§4.2, §5). */
-export const DEFAULT_MSG_TTL = 1800;
+const DEFAULT_MSG_TTL = 1800;
 
 export interface RequestHeaderOptions {
   readonly method: string;

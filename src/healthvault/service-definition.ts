@@ -13,7 +13,7 @@ import { dateTimeText, invalid, isDateTime, preview } from './validation.ts';
 
 const GSD = HV_METHODS.GetServiceDefinition;
 
-export const SERVICE_SECTIONS = ['platform', 'shell', 'topology', 'xml-over-http-methods', 'meaningful-use'] as const;
+const SERVICE_SECTIONS = ['platform', 'shell', 'topology', 'xml-over-http-methods', 'meaningful-use'] as const;
 export type ServiceSection = (typeof SERVICE_SECTIONS)[number];
 
 /** wc-types:Instance (§3.2): ids are strings (string255nw), not numbers [S][C]. */

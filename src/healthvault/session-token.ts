@@ -21,7 +21,7 @@ import { bytesFrom, dateTimeText, decodeBase64Strict, invalid, isDateTime, isGui
 
 const CAST = HV_METHODS.CreateAuthenticatedSessionToken;
 
-export const APP_RECORD_AUTH_ACTIONS = [
+const APP_RECORD_AUTH_ACTIONS = [
   '', 'AuthorizationRequired', 'ReauthorizationRequired', 'ReauthorizationNotPossible', 'NoActionRequired', 'RecordLocationNotSupported',
 ] as const;
 export type AppRecordAuthAction = (typeof APP_RECORD_AUTH_ACTIONS)[number];
@@ -38,7 +38,7 @@ export function certificateThumbprint(certificate: CertificateInput): string {
 }
 
 /** The signed `<content>` string; its bytes are what sig / hmacSig cover. */
-export function buildCastContent(appId: string, hmacAlgorithm: HmacAlgorithm, signingTime: Date | string): string {
+function buildCastContent(appId: string, hmacAlgorithm: HmacAlgorithm, signingTime: Date | string): string {
   return `<content>${textElement('app-id', requireGuid(appId, 'appId'))}<hmac>${hmacAlgorithm}</hmac>` +
     `<signing-time>${dateTimeText(signingTime, 'signingTime')}</signing-time></content>`;
 }

@@ -63,7 +63,6 @@ export const STATUS_CODES: ReadonlyMap<number, StatusCodeInfo> = new Map(
 /** Named constants (no enums: erasable syntax only). */
 export const HV_STATUS = Object.freeze(Object.fromEntries(TABLE.map(([code, name]) => [name, code]))) as Readonly<Record<string, number>>;
 
-export const HV_STATUS_OK = 0;
 export const HV_STATUS_FAILED = 1;
 export const HV_STATUS_INVALID_XML = 3;
 export const HV_STATUS_BAD_SIG = 4;

@@ -9,7 +9,7 @@ import {
 } from './validation.ts';
 
 /** What a caller supplies to build a subscription. */
-export interface SubscriptionSpec {
+export interface EventSubscriptionSpec {
   /** Platform-assigned id: absent for SubscribeToEvent, required for UpdateEventSubscription. */
   readonly id?: string;
   /** 64-byte HMAC-SHA256 key for the notifications: raw bytes or base64 text. */
@@ -40,7 +40,7 @@ export interface KeyedSubscription extends Subscription {
 }
 
 /** Checks a spec and returns the key bytes. Throws HVG_ERR_VALIDATION naming the bad field. */
-export function validateSubscriptionSpec(spec: SubscriptionSpec): Buffer {
+export function validateSubscriptionSpec(spec: EventSubscriptionSpec): Buffer {
   if (spec.id !== undefined) requireGuid(spec.id, 'subscription id');
   const key = typeof spec.key === 'string' ? decodeNotificationKey(spec.key) : bytesFrom(spec.key, 'key');
   if (key === undefined || key.length !== NOTIFICATION_KEY_BYTES) invalid(`notification key must be exactly ${NOTIFICATION_KEY_BYTES} bytes (base64 of 64 bytes)`);
@@ -55,7 +55,7 @@ export function validateSubscriptionSpec(spec: SubscriptionSpec): Buffer {
 }
 
 /** `<subscription>…</subscription>`, compact. */
-export function buildSubscriptionXml(spec: SubscriptionSpec): string {
+export function buildSubscriptionXml(spec: EventSubscriptionSpec): string {
   const key = validateSubscriptionSpec(spec);
   const id = spec.id === undefined ? '' : textElement('id', spec.id);
   const filters = spec.typeIds.map((f) => `<filter><type-ids>${f.map((id) => textElement('type-id', id)).join('')}</type-ids></filter>`).join('');

@@ -10,7 +10,7 @@ export const GUID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a
  * EventingKeyVersionId (§1.2). The XSD writes `^[a-zA-Z0-9-]*$`, which a strict XSD engine reads
  * literally; the .NET SDK and the SDK tests show the intended rule, 1..50 chars [C][I].
  */
-export const KEY_VERSION_PATTERN = /^[a-zA-Z0-9-]{1,50}$/;
+const KEY_VERSION_PATTERN = /^[a-zA-Z0-9-]{1,50}$/;
 
 /** notification-key must be the base64 of exactly 64 bytes [S] (§1.2). */
 export const NOTIFICATION_KEY_BYTES = 64;
@@ -19,7 +19,7 @@ export const NOTIFICATION_KEY_BYTES = 64;
 export const NOTIFICATION_MAC_BYTES = 32;
 
 /** xs:dateTime, with optional fraction and optional zone (SDK samples carry no zone, §3.2). */
-export const DATE_TIME_PATTERN = /^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/;
+const DATE_TIME_PATTERN = /^-?\d{4,}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})?$/;
 
 const BASE64_PATTERN = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const WHITESPACE = /[ \t\r\n]/g;

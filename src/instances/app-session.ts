@@ -6,8 +6,7 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HvgError, isHvgError } from '../errors.ts';
-import { buildCastRequest, parseCastResponse } from '../healthvault/session-token.ts';
-import { HV_METHODS } from '../healthvault/methods.ts';
+import { buildCastRequest, parseCastResponse, HV_METHODS } from '../healthvault/index.ts';
 import { abortable, forInstance, summarize, type ErrorSummary } from './instance-errors.ts';
 import type { PlatformClient } from './platform-client.ts';
 

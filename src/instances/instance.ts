@@ -5,17 +5,14 @@ import type { KeyObject, X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import { HvgError, isHvgError } from '../errors.ts';
 import {
-  buildGetEventSubscriptionsInfo, buildSubscribeToEventInfo, buildUnsubscribeToEventInfo, buildUpdateEventSubscriptionInfo,
-  parseGetEventSubscriptionsListing, parseSubscribeToEventResponse, parseUnsubscribeToEventResponse, parseUpdateEventSubscriptionResponse,
-} from '../healthvault/eventing.ts';
-import { HV_METHODS, type MethodSpec } from '../healthvault/methods.ts';
-import { buildAnonymousRequest, buildAuthenticatedRequest } from '../healthvault/request-envelope.ts';
-import type { ParsedResponse } from '../healthvault/response-envelope.ts';
-import { buildSelectInstanceInfo, parseSelectInstanceResponse, type PreferredLocation } from '../healthvault/select-instance.ts';
-import { buildGetServiceDefinitionInfo, parseGetServiceDefinitionResponse, type ServiceInstance } from '../healthvault/service-definition.ts';
-import { HV_STATUS_SUBSCRIPTION_NOT_FOUND, statusError, statusInfo } from '../healthvault/status-codes.ts';
-import { buildGetThingsInfo } from '../healthvault/things.ts';
-import { GETTHINGS_UNREADABLE_STATUSES, parseGetThingsResponse } from '../healthvault/things-response.ts';
+  buildGetEventSubscriptionsInfo, buildSubscribeToEventInfo, buildUnsubscribeToEventInfo,
+  buildUpdateEventSubscriptionInfo, parseGetEventSubscriptionsListing, parseSubscribeToEventResponse,
+  parseUnsubscribeToEventResponse, parseUpdateEventSubscriptionResponse, HV_METHODS, type MethodSpec,
+  buildAnonymousRequest, buildAuthenticatedRequest, type ParsedResponse, buildSelectInstanceInfo,
+  parseSelectInstanceResponse, type PreferredLocation, buildGetServiceDefinitionInfo,
+  parseGetServiceDefinitionResponse, type ServiceInstance, statusError, statusInfo,
+  HV_STATUS_SUBSCRIPTION_NOT_FOUND, buildGetThingsInfo, GETTHINGS_UNREADABLE_STATUSES, parseGetThingsResponse,
+} from '../healthvault/index.ts';
 import type { ActualSubscription, InstancePlatform, SubscriptionWrite } from '../subscriptions/platform.ts';
 import { AppSession, type Session, type SessionStatus } from './app-session.ts';
 import { abortable, configurationRefusal, forInstance, instanceLabel, summarize, type ErrorSummary } from './instance-errors.ts';
@@ -48,7 +45,7 @@ export interface HvInstanceOptions {
 export const IDENTITY_STATES = ['unverified', 'verified', 'mismatch'] as const;
 export type IdentityState = (typeof IDENTITY_STATES)[number];
 
-export interface InstanceStatus {
+export interface HvInstanceStatus {
   readonly id: string;
   readonly name: string;
   readonly description: string;
@@ -182,7 +179,7 @@ export class HvInstance implements InstancePlatform, ThingsSource {
     }
   }
 
-  status(): InstanceStatus {
+  status(): HvInstanceStatus {
     return {
       id: this.info.id, name: this.info.name, description: this.info.description,
       platformUrl: this.info.platformUrl, shellUrl: this.info.shellUrl,

@@ -7,9 +7,8 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { Pool, type Dispatcher } from 'undici';
 import { HvgError, isHvgError, type ErrorCode } from '../errors.ts';
-import { parseResponse, type ParsedResponse } from '../healthvault/response-envelope.ts';
-import { HV_STATUS_FAILED, HV_STATUS_REQUEST_TIMED_OUT } from '../healthvault/status-codes.ts';
-import { backoffDelay, sleep, type BackoffOptions } from './backoff.ts';
+import { parseResponse, type ParsedResponse, HV_STATUS_FAILED, HV_STATUS_REQUEST_TIMED_OUT } from '../healthvault/index.ts';
+import { backoffDelay, settleWithin, sleep, type BackoffOptions } from '../retry.ts';
 
 export interface PlatformClientOptions {
   /** Who this is, for error messages and logs, e.g. `instance "2" (EU)`. */
@@ -194,13 +193,7 @@ export class PlatformClient {
   async close(graceMs = 1_000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    let timer: NodeJS.Timeout | undefined;
-    const graceful = this.pool.close().then(() => true, () => true);
-    const late = new Promise<boolean>((resolve) => {
-      timer = setTimeout(() => resolve(false), graceMs);
-    });
-    const done = await Promise.race([graceful, late]);
-    clearTimeout(timer);
+    const done = await settleWithin(this.pool.close(), graceMs);
     if (!done) await this.pool.destroy().catch(() => undefined);
   }
 }

@@ -4,18 +4,17 @@
 // reachability, session). Implements the reconciler's InstanceDirectory.
 import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
-import type { PreferredLocation } from '../healthvault/select-instance.ts';
-import type { ServiceInstance } from '../healthvault/service-definition.ts';
+import type { PreferredLocation, ServiceInstance } from '../healthvault/index.ts';
 import type { InstanceDirectory } from '../subscriptions/platform.ts';
-import { backoffDelay } from './backoff.ts';
+import { backoffDelay } from '../retry.ts';
 import { instanceLabel, summarize, type ErrorSummary } from './instance-errors.ts';
-import { HvInstance, type InstanceStatus } from './instance.ts';
+import { HvInstance, type HvInstanceStatus } from './instance.ts';
 import { PlatformClient } from './platform-client.ts';
-import type { InstanceSettings } from './settings.ts';
+import type { InstanceSettings } from '../config/instances.ts';
 import { chooseInstances, compareIds, fetchTopology, sameInstance, sameUrl } from './topology.ts';
 
 /** The header `version` (client version string, §4.2); old schema: 7..19 characters. */
-export const CLIENT_VERSION = 'hv-gateway 0.1';
+const CLIENT_VERSION = 'hv-gateway 0.1';
 
 export interface InstanceRegistryOptions {
   readonly settings: InstanceSettings;
@@ -39,7 +38,7 @@ export interface TopologyStatus {
   readonly lastRefreshError: ErrorSummary | null;
 }
 
-export interface RegisteredInstanceStatus extends InstanceStatus {
+export interface RegisteredInstanceStatus extends HvInstanceStatus {
   /** false for the default instance when the filter excludes it (kept only for SelectInstance) */
   readonly supported: boolean;
   readonly isDefault: boolean;

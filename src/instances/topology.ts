@@ -1,13 +1,14 @@
 // Topology discovery (healthvault-protocol.md §3.2): the anonymous GetServiceDefinition v2 call
 // for the topology section, and the choice of instances to support from its answer. Pure apart
 // from the one request, so the registry only has to apply the result.
-import { trimTrailingSlashes } from '../config-kit.ts';
+import { trimTrailingSlashes } from '../config/kit.ts';
 import { HvgError, isHvgError } from '../errors.ts';
-import { HV_METHODS } from '../healthvault/methods.ts';
-import { buildAnonymousRequest } from '../healthvault/request-envelope.ts';
-import { buildGetServiceDefinitionInfo, parseGetServiceDefinitionResponse, type ServiceInstance } from '../healthvault/service-definition.ts';
+import {
+  HV_METHODS, buildAnonymousRequest, buildGetServiceDefinitionInfo, parseGetServiceDefinitionResponse,
+  type ServiceInstance,
+} from '../healthvault/index.ts';
 import type { PlatformClient } from './platform-client.ts';
-import type { InstanceFilter } from './settings.ts';
+import type { InstanceFilter } from '../config/instances.ts';
 
 const GSD = HV_METHODS.GetServiceDefinition;
 

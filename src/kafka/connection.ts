@@ -3,9 +3,9 @@
 // validated configuration, or from an environment by scripts, benchmarks and test helpers, so
 // every Kafka client the project runs takes the same KAFKA_* settings.
 import { readFileSync } from 'node:fs';
-import { ConfigValueError, brokerList, type Env } from '../config-kit.ts';
+import { brokerList, parseSettings, setting, type Env } from '../config/kit.ts';
 import { HvgError } from '../errors.ts';
-import { KAFKA_SECURITY_SETTINGS, checkKafkaSettings, type KafkaSecurityValues, type SaslMechanism } from './settings.ts';
+import { KAFKA_SECURITY_SETTINGS, checkKafkaSettings, type KafkaSecurityValues, type SaslMechanism } from '../config/kafka.ts';
 
 export interface KafkaTls {
   /** PEM contents, read at client construction (a rotated file is picked up by a restart) */
@@ -45,26 +45,11 @@ export function kafkaSecurity(c: KafkaSecurityValues): KafkaSecurity {
 
 /** Parse only the KAFKA_* connection settings of an environment (scripts, bench, test helpers). */
 export function kafkaConnectionFromEnv(env: Env, clientId: string, defaultBrokers = '127.0.0.1:9092'): KafkaConnection {
-  const values: Record<string, unknown> = {};
-  const problems: string[] = [];
-  for (const [key, s] of Object.entries(KAFKA_SECURITY_SETTINGS)) {
-    const fileVar = s.secret ? env[`${s.env}_FILE`] : undefined;
-    try {
-      const raw = fileVar ? readFileSync(fileVar, 'utf8').replace(/\r?\n$/, '') : env[s.env];
-      values[key] = s.parse(raw);
-    } catch (err) {
-      problems.push(err instanceof ConfigValueError ? `${s.env} ${err.message}` : `${s.env}_FILE cannot be read`);
-    }
-  }
-  let brokers: string[] = [];
-  try {
-    brokers = brokerList(env.KAFKA_BROKERS ?? defaultBrokers);
-  } catch (err) {
-    problems.push(`KAFKA_BROKERS ${(err as Error).message}`);
-  }
-  if (problems.length === 0) problems.push(...checkKafkaSettings(values as KafkaSecurityValues).map((p) => p.message));
-  if (problems.length > 0) throw new HvgError('HVG_ERR_CONFIG', `invalid Kafka settings:\n  ${problems.join('\n  ')}`);
-  return { brokers, clientId, security: kafkaSecurity(values as KafkaSecurityValues) };
+  const schema = { brokers: setting('KAFKA_BROKERS', 'Bootstrap brokers.', brokerList(defaultBrokers), brokerList), ...KAFKA_SECURITY_SETTINGS };
+  const { values, problems } = parseSettings(schema, env);
+  if (problems.length === 0) problems.push(...checkKafkaSettings(values));
+  if (problems.length > 0) throw new HvgError('HVG_ERR_CONFIG', `invalid Kafka settings:\n  ${problems.map((p) => p.message).join('\n  ')}`);
+  return { brokers: values.brokers, clientId, security: kafkaSecurity(values) };
 }
 
 /** For logs: where and how, never a secret. */

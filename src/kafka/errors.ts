@@ -4,6 +4,7 @@
 // stop the start at once with a message that says what to fix, instead of a hang.
 import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
+import { backoffDelay, settleWithin, sleep } from '../retry.ts';
 
 interface KafkaishError {
   name?: string;
@@ -71,7 +72,6 @@ export function classifyKafkaError(err: unknown, who: string): KafkaFailure {
   return { kind: waitable ? 'retriable' : 'fatal', message: `${who}: ${message}` };
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /**
  * Run `step` until it succeeds, retrying retriable failures with jittered backoff (logged at
@@ -86,12 +86,12 @@ export async function retryUntil<T>(what: string, deadline: number, logger: Logg
       if (err instanceof HvgError) throw err;
       const f = classifyKafkaError(err, what);
       if (f.kind === 'fatal') throw new HvgError('HVG_ERR_KAFKA_FATAL', f.message, { cause: err });
-      const delay = Math.min(2000, 100 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2);
+      const delay = backoffDelay(attempt, { baseMs: 200, maxMs: 2000, jitter: 'equal' });
       if (Date.now() + delay > deadline) {
         throw new HvgError('HVG_ERR_KAFKA_UNREACHABLE', `${f.message} (still failing after ${attempt} attempts; KAFKA_CONNECT_TIMEOUT_MS ran out)`, { cause: err });
       }
       logger.debug({ attempt, retryInMs: Math.round(delay), err: f.message }, `${what}: not yet, retrying`);
-      await sleep(delay);
+      await sleep(delay, undefined, true);
     }
   }
 }
@@ -99,7 +99,5 @@ export async function retryUntil<T>(what: string, deadline: number, logger: Logg
 /** Resolve within `ms` whatever `disconnect` does (a dead broker must not hang shutdown). */
 export async function disconnectWithin(client: { disconnect(): Promise<void> } | null | undefined, ms = 5000): Promise<void> {
   if (!client) return;
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([client.disconnect().catch(() => {}), new Promise<void>((r) => (timer = setTimeout(r, ms)))]);
-  clearTimeout(timer);
+  await settleWithin(client.disconnect(), ms);
 }

@@ -3,5 +3,4 @@ export { createKafkaClient, KafkaDiagnostics, kafkajsConfig, type KafkaClientOpt
 export { describeConnection, kafkaConnectionFromEnv, kafkaSecurity, PLAINTEXT, type KafkaConnection, type KafkaSecurity, type KafkaTls } from './connection.ts';
 export { classifyKafkaError, disconnectWithin, retryUntil, rootCause } from './errors.ts';
 export { KAFKA_LOG_LEVELS, pinoLogCreator, type KafkaLogLevel } from './log.ts';
-export { KAFKA_SECURITY_SETTINGS, SASL_MECHANISMS, checkKafkaSettings, type KafkaSecurityValues, type SaslMechanism } from './settings.ts';
 export { ensureTopics, type EnsureTopicsOptions, type TopicSpec, type TopicState } from './topics.ts';

@@ -2,7 +2,7 @@
 // things) may go to topics of its own, e.g. KAFKA_TOPIC_ROUTES=2=healthvault.events.eu keeps the
 // EU instance's events out of the default topic. A route is `instanceId=topic`, routes are
 // comma-separated; an instance without a route uses the default topic of that kind.
-import { ConfigValueError, type SettingProblem } from '../config-kit.ts';
+import { ConfigValueError, type SettingProblem } from '../config/kit.ts';
 
 /** instance id → topic; empty = everything in the default topic */
 export type TopicRoutes = ReadonlyMap<string, string>;

@@ -7,7 +7,7 @@ import type { IncomingMessage } from 'node:http';
 import { HvgError } from '../errors.ts';
 
 /** How many bytes of an oversized body are read and discarded before answering 413. */
-export const discardCapBytes = (limit: number): number => Math.max(4 * 1_048_576, 2 * limit);
+const discardCapBytes = (limit: number): number => Math.max(4 * 1_048_576, 2 * limit);
 
 export class BodyTooLarge extends HvgError {
   /** true when the rest of the body was not read: the connection must close after the answer */

@@ -13,7 +13,7 @@ import type { KeyObject } from 'node:crypto';
 import { HvgError } from '../errors.ts';
 import { notificationKeyObject, parseNotificationAuthorization, parseNotificationBody, verifyNotification, type NotificationAuthorization } from '../healthvault/index.ts';
 import type { Metrics } from '../metrics.ts';
-import type { Sink } from '../sink/kafka-sink.ts';
+import type { Sink } from '../sink/sink.ts';
 import { toDeadLetterRecord, type DeadLetterReason } from '../sink/dead-letter.ts';
 import { toRecord, type SinkRecord } from '../sink/record.ts';
 import { parseKeyVersionId, type KeyDeriver } from '../subscriptions/keys.ts';

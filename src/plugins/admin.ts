@@ -13,7 +13,7 @@ import type { Socket } from 'node:net';
 import type { FastifyRequest, onRequestHookHandler } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import fp from 'fastify-plugin';
-import type { AdminPort } from '../admin-settings.ts';
+import type { AdminPort } from '../config/admin.ts';
 import { HvgError } from '../errors.ts';
 import type { Gateway } from './gateway.ts';
 

@@ -2,7 +2,7 @@
 // `enrich: true` (src/enrichment/controller.ts), fed by the instance registry (GetThings in the
 // event's own instance) and the subscription view. Registered after the subscriptions plugin, so
 // it closes before the store and the registry (onClose runs in reverse order).
-import type { Config } from '../config.ts';
+import type { Config } from '../config/index.ts';
 import { EnrichmentController } from '../enrichment/controller.ts';
 import { EnrichmentStage } from '../enrichment/stage.ts';
 import { kafkaSecurity } from '../kafka/index.ts';

@@ -2,8 +2,7 @@
 // closes pools and timers in onClose. Boot does not wait for HealthVault: the first refresh runs
 // in the background and /readyz reports what is missing until it succeeds (a platform that is slow
 // or down must not keep the gateway from serving notifications of the others).
-import { HvgError } from '../errors.ts';
-import { checkInstanceSettings, type InstanceSettings } from '../instances/settings.ts';
+import type { InstanceSettings } from '../config/instances.ts';
 import { InstanceRegistry } from '../instances/registry.ts';
 import { gatewayPlugin } from './gateway.ts';
 
@@ -14,6 +13,7 @@ declare module 'fastify' {
 }
 
 export interface InstancesPluginOptions {
+  /** already checked across variables by loadConfig (src/config/index.ts) */
   settings: InstanceSettings;
   /** Wait for the first refresh (discovery + probes) before the app is ready; tests use it. Default false. */
   waitForFirstRefresh?: boolean;
@@ -23,10 +23,6 @@ export interface InstancesPluginOptions {
 
 export default gatewayPlugin<InstancesPluginOptions>(
   async (app, { settings, waitForFirstRefresh, refusalHoldMs }) => {
-    const problems = checkInstanceSettings(settings);
-    if (problems.length > 0) {
-      throw new HvgError('HVG_ERR_CONFIG', `invalid configuration:\n  ${problems.map((p) => p.message).join('\n  ')}`, { details: { problems } });
-    }
     const registry = new InstanceRegistry({
       settings,
       logger: app.log.child({ module: 'instances' }),

@@ -1,9 +1,10 @@
 // Opens the Kafka sink before the server listens (start fails fast when Kafka is unreachable)
 // and closes it last, after in-flight requests were answered (fastify's onClose order).
-import type { Config } from '../config.ts';
+import type { Config } from '../config/index.ts';
 import { kafkaSecurity } from '../kafka/index.ts';
 import { allTopics } from '../kafka/routes.ts';
-import { createKafkaSink, type Sink } from '../sink/kafka-sink.ts';
+import { createKafkaSink } from '../sink/kafka-sink.ts';
+import type { Sink } from '../sink/sink.ts';
 import { gatewayPlugin } from './gateway.ts';
 
 declare module 'fastify' {

@@ -1,7 +1,7 @@
 // The control loop as a plugin: opens the subscription store (read to its end before the app is
 // ready), joins the leadership group, and runs the reconciler while this replica leads.
 // The reconciler stops first (preClose, after its current step); Kafka clients close in onClose.
-import type { Config } from '../config.ts';
+import type { Config } from '../config/index.ts';
 import { kafkaSecurity } from '../kafka/index.ts';
 import { KeyDeriver } from '../subscriptions/keys.ts';
 import { Leadership } from '../subscriptions/leadership.ts';

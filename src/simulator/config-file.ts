@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { HvgError } from '../errors.ts';
-import type { ApplicationSpec, SimulatorConfig } from './config.ts';
+import type { ApplicationSpec, SimulatorConfig } from './sim-config.ts';
 
 type FileApplication = ApplicationSpec & { readonly certificateFiles?: readonly string[] };
 

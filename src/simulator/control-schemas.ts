@@ -11,6 +11,8 @@ const thingContent = {
 } as const;
 
 const typeIds = { type: 'array', minItems: 1, items: { type: 'array', minItems: 1, items: { type: 'string' } } } as const;
+/** What a subscription carries (the control API's create adds appId; a patch may change any of these). */
+const subscriptionFields = { url: { type: 'string' }, keyVersionId: { type: 'string' }, key: { type: 'string' }, typeIds } as const;
 
 export const CONTROL_SCHEMAS = {
   instance: {
@@ -62,24 +64,13 @@ export const CONTROL_SCHEMAS = {
     type: 'object',
     additionalProperties: false,
     required: ['appId', 'url', 'keyVersionId', 'typeIds'],
-    properties: {
-      appId: { type: 'string' },
-      url: { type: 'string' },
-      keyVersionId: { type: 'string' },
-      key: { type: 'string' },
-      typeIds,
-    },
+    properties: { appId: { type: 'string' }, ...subscriptionFields },
   },
   subscriptionPatch: {
     type: 'object',
     additionalProperties: false,
     minProperties: 1,
-    properties: {
-      url: { type: 'string' },
-      keyVersionId: { type: 'string' },
-      key: { type: 'string' },
-      typeIds,
-    },
+    properties: subscriptionFields,
   },
   deliveryQuery: {
     type: 'object',

@@ -4,11 +4,11 @@
 import Fastify, { LogController } from 'fastify';
 import type { Logger } from 'pino';
 import { isHvgError } from '../errors.ts';
-import type { DeliveryRewrite, InstanceSpec } from './config.ts';
+import type { DeliveryRewrite, InstanceSpec } from './sim-config.ts';
 import type { PlatformFaults } from './platform-server.ts';
 import type { SimQuirks } from './quirks.ts';
 import type { PersonInput, ThingContent } from './record-store.ts';
-import type { SubscriptionInput, SubscriptionPatch } from './sim-instance.ts';
+import type { SimSubscriptionInput, SimSubscriptionPatch } from './sim-instance.ts';
 import type { Simulator } from './simulator.ts';
 import { CONTROL_SCHEMAS as schemas } from './control-schemas.ts';
 
@@ -90,14 +90,14 @@ export async function startControlServer(sim: Simulator, logger: Logger, host: s
 
   // ---- subscriptions behind the app's back
   app.get<{ Params: IdParams }>('/_sim/instances/:id/subscriptions', async (req) => inst(req.params).listSubscriptions());
-  app.post<{ Params: IdParams; Body: SubscriptionInput }>('/_sim/instances/:id/subscriptions', { schema: { body: schemas.newSubscription } }, async (req, reply) => {
+  app.post<{ Params: IdParams; Body: SimSubscriptionInput }>('/_sim/instances/:id/subscriptions', { schema: { body: schemas.newSubscription } }, async (req, reply) => {
     return reply.code(201).send(inst(req.params).createSubscription(req.body));
   });
   app.get<{ Params: IdParams & { subId: string } }>('/_sim/instances/:id/subscriptions/:subId', async (req, reply) => {
     const found = inst(req.params).listSubscriptions().find((s) => s.id === req.params.subId.toLowerCase());
     return found ?? reply.code(404).send({ code: 'HVG_ERR_NOT_FOUND', message: `subscription ${req.params.subId} does not exist`, retriable: false });
   });
-  app.patch<{ Params: IdParams & { subId: string }; Body: SubscriptionPatch }>(
+  app.patch<{ Params: IdParams & { subId: string }; Body: SimSubscriptionPatch }>(
     '/_sim/instances/:id/subscriptions/:subId', { schema: { body: schemas.subscriptionPatch } }, async (req) => inst(req.params).alterSubscription(req.params.subId, req.body));
   app.delete<{ Params: IdParams & { subId: string } }>('/_sim/instances/:id/subscriptions/:subId', async (req) => inst(req.params).deleteSubscription(req.params.subId));
 

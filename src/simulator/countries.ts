@@ -3,14 +3,14 @@
 // "supported" was never published in the sources we have.
 
 /** The United States and its territories [S] → instance "1". */
-export const US_AND_TERRITORIES = ['US', 'PR', 'GU', 'VI', 'AS', 'MP', 'UM'] as const;
+const US_AND_TERRITORIES = ['US', 'PR', 'GU', 'VI', 'AS', 'MP', 'UM'] as const;
 
 /**
  * [I] The list of "other supported countries" is our choice: the United Kingdom (the EU
  * instance's home, platform.healthvault.co.uk) plus the EU/EEA countries and Switzerland.
  * Anything else gets no selected-instance. Override with the `countryInstances` config.
  */
-export const OTHER_SUPPORTED_COUNTRIES = [
+const OTHER_SUPPORTED_COUNTRIES = [
   'GB', 'IE', 'AT', 'BE', 'BG', 'HR', 'CY', 'CZ', 'DK', 'EE', 'FI', 'FR', 'DE', 'GR', 'HU', 'IT', 'LV', 'LT', 'LU', 'MT', 'NL',
   'PL', 'PT', 'RO', 'SK', 'SI', 'ES', 'SE', 'IS', 'LI', 'NO', 'CH',
 ] as const;

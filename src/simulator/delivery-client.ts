@@ -2,7 +2,7 @@
 // instance's deliveries, explicit connect/header/body timeouts, every response body dumped.
 // Only HTTP 200 counts as delivered; the caller decides about retries.
 import { Agent, request } from 'undici';
-import type { DeliveryRewrite } from './config.ts';
+import type { DeliveryRewrite } from './sim-config.ts';
 
 export interface DeliveryOutcome {
   /** HTTP status when an answer came back. */
@@ -16,7 +16,7 @@ export interface DeliveryOutcome {
  * HealthVault only delivers to https URLs, and the subscription keeps its https URL; tests run
  * receivers on plain http, so rewrites apply only at POST time (first matching prefix wins).
  */
-export function rewriteUrl(url: string, rewrites: readonly DeliveryRewrite[]): string {
+function rewriteUrl(url: string, rewrites: readonly DeliveryRewrite[]): string {
   for (const r of rewrites) if (url.startsWith(r.from)) return r.to + url.slice(r.from.length);
   return url;
 }

@@ -5,12 +5,13 @@
 // 200 with a doubling interval until a horizon after the first event (§2.7).
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { backoffDelay } from '../retry.ts';
 import { buildNotificationBody, notificationAuthorizationFor } from '../healthvault/index.ts';
 import type { RecordChangeNotification } from '../healthvault/index.ts';
-import type { ResolvedConfig } from './config.ts';
+import type { ResolvedConfig } from './sim-config.ts';
 import type { DeliveryClient } from './delivery-client.ts';
 import type { ThingChange } from './record-store.ts';
-import type { SubscriptionStore } from './subscription-store.ts';
+import type { SimSubscriptionStore } from './subscription-store.ts';
 import { DEFAULT_QUIRKS, type SimQuirks } from './quirks.ts';
 import { batchView, MAX_TIMER_MS } from './delivery-log.ts';
 import type { Batch, BatchView } from './delivery-log.ts';
@@ -47,7 +48,7 @@ export type DeliveryConfig = Pick<ResolvedConfig,
 export class DeliveryQueue {
   readonly #instanceId: string;
   readonly #config: DeliveryConfig;
-  readonly #subscriptions: SubscriptionStore;
+  readonly #subscriptions: SimSubscriptionStore;
   readonly #client: DeliveryClient;
   readonly #log: Logger;
   readonly #quirks: Readonly<SimQuirks>;
@@ -63,7 +64,7 @@ export class DeliveryQueue {
   /** Set by the instance: the dropNotifications fault. */
   dropNotifications = false;
 
-  constructor(options: { instanceId: string; config: DeliveryConfig; subscriptions: SubscriptionStore; client: DeliveryClient; logger: Logger; quirks?: Readonly<SimQuirks> }) {
+  constructor(options: { instanceId: string; config: DeliveryConfig; subscriptions: SimSubscriptionStore; client: DeliveryClient; logger: Logger; quirks?: Readonly<SimQuirks> }) {
     this.#quirks = options.quirks ?? DEFAULT_QUIRKS;
     this.#instanceId = options.instanceId;
     this.#config = options.config;
@@ -186,7 +187,7 @@ export class DeliveryQueue {
   #scheduleRetry(batch: Batch): void {
     const now = Date.now();
     const horizonAt = batch.firstEventAt + this.#config.retryHorizonMs;
-    const delay = Math.min(this.#config.retryFirstMs * 2 ** (batch.attempts - 1), this.#config.retryMaxIntervalMs);
+    const delay = backoffDelay(batch.attempts, { baseMs: this.#config.retryFirstMs, maxMs: this.#config.retryMaxIntervalMs, jitter: 'none' });
     let next = now + delay;
     if (next > horizonAt) {
       if (now >= horizonAt) {

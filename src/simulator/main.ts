@@ -3,7 +3,7 @@
 import { parseArgs } from 'node:util';
 import closeWithGrace from 'close-with-grace';
 import { loadConfigFile } from './config-file.ts';
-import type { SimulatorConfig } from './config.ts';
+import type { SimulatorConfig } from './sim-config.ts';
 import { startSimulator } from './simulator.ts';
 import type { Simulator } from './simulator.ts';
 

@@ -1,11 +1,11 @@
 // What the platform method handlers of one instance see, and how they fail: a HealthVault status
 // code in an HTTP 200 answer (healthvault-protocol.md §4.1, §4.5).
 import type { ParsedRequest } from '../healthvault/index.ts';
-import type { RegisteredApp, ResolvedConfig } from './config.ts';
+import type { RegisteredApp, ResolvedConfig } from './sim-config.ts';
 import type { SimQuirks } from './quirks.ts';
 import type { RecordStore } from './record-store.ts';
-import type { Session, SessionStore } from './sessions.ts';
-import type { SubscriptionStore } from './subscription-store.ts';
+import type { SimSession, SessionStore } from './sessions.ts';
+import type { SimSubscriptionStore } from './subscription-store.ts';
 import type { Topology } from './topology.ts';
 
 export interface PlatformContext {
@@ -13,7 +13,7 @@ export interface PlatformContext {
   readonly config: ResolvedConfig;
   readonly topology: Topology;
   readonly sessions: SessionStore;
-  readonly subscriptions: SubscriptionStore;
+  readonly subscriptions: SimSubscriptionStore;
   /** People, records, things and offline access (GetThings, §4.6). */
   readonly records: RecordStore;
   /** This instance's switches (quirks.ts); read at every request. */
@@ -27,7 +27,7 @@ export interface PlatformContext {
 /** Who is calling: the app, and its session for authenticated methods. */
 export interface Caller {
   readonly app: RegisteredApp;
-  readonly session: Session | undefined;
+  readonly session: SimSession | undefined;
 }
 
 export type MethodHandler = (ctx: PlatformContext, request: ParsedRequest, caller: Caller) => string;

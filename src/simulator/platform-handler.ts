@@ -29,7 +29,7 @@ export interface PlatformAnswer {
  * gzip and deflate request bodies are accepted [I] (§4.1: the .NET Standard SDK compresses by
  * default). "deflate" is tried as zlib first, then raw (what .NET's DeflateStream writes) [I].
  */
-export async function decodeBody(body: Buffer, contentEncoding: string | undefined): Promise<Buffer> {
+async function decodeBody(body: Buffer, contentEncoding: string | undefined): Promise<Buffer> {
   const codings = (contentEncoding ?? '').split(',').map((c) => c.trim().toLowerCase()).filter((c) => c !== '' && c !== 'identity');
   let out = body;
   const opts = { maxOutputLength: MAX_REQUEST_BYTES + 1 };

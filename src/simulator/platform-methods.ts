@@ -6,7 +6,7 @@ import {
   parseSubscribeToEventInfo, parseUnsubscribeToEventInfo, parseUpdateEventSubscriptionInfo,
 } from '../healthvault/index.ts';
 import type { KeyedSubscription, MethodSpec } from '../healthvault/index.ts';
-import type { MethodGroup, RegisteredApp } from './config.ts';
+import type { MethodGroup, RegisteredApp } from './sim-config.ts';
 import { handleCast } from './cast.ts';
 import { handleGetThings } from './platform-things.ts';
 import { fail, parseOr, S } from './platform-context.ts';

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { HmacAlgorithm } from '../healthvault/index.ts';
 
-export interface Session {
+export interface SimSession {
   readonly token: string;
   readonly appId: string;
   readonly sharedSecret: Buffer;
@@ -18,18 +18,18 @@ export interface Session {
 const MAX_SESSIONS = 100_000;
 
 export class SessionStore {
-  readonly #sessions = new Map<string, Session>();
+  readonly #sessions = new Map<string, SimSession>();
   readonly #ttlMs: number;
 
   constructor(ttlMs: number) {
     this.#ttlMs = ttlMs;
   }
 
-  issue(appId: string, hmacAlgorithm: HmacAlgorithm, now = Date.now()): Session {
+  issue(appId: string, hmacAlgorithm: HmacAlgorithm, now = Date.now()): SimSession {
     this.#prune(now);
     // Real tokens were long opaque base64 blobs (fixture createauthenticatedsessiontoken2-response.xml);
     // 32 random bytes of secret like that fixture's [I].
-    const session: Session = {
+    const session: SimSession = {
       token: randomBytes(96).toString('base64'),
       appId,
       sharedSecret: randomBytes(32),
@@ -41,7 +41,7 @@ export class SessionStore {
     return session;
   }
 
-  get(token: string): Session | undefined {
+  get(token: string): SimSession | undefined {
     return this.#sessions.get(token);
   }
 

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
 import { requireGuid, validateSubscriptionSpec } from '../healthvault/index.ts';
 import type { ServiceInstance } from '../healthvault/index.ts';
-import type { InstanceSpec, RegisteredApp, ResolvedConfig } from './config.ts';
+import type { InstanceSpec, RegisteredApp, ResolvedConfig } from './sim-config.ts';
 import type { DeliveryClient } from './delivery-client.ts';
 import type { BatchView } from './delivery-log.ts';
 import { DeliveryQueue } from './delivery-queue.ts';
@@ -20,8 +20,8 @@ import type { PersonInput, PersonView, ThingContent, ThingView } from './record-
 import type { OfflineAccessView } from './offline-access.ts';
 import { checkQuirks, oddSubscriptionXml, type SimQuirks } from './quirks.ts';
 import { SessionStore } from './sessions.ts';
-import { SubscriptionStore, subscriptionView } from './subscription-store.ts';
-import type { SubscriptionView } from './subscription-store.ts';
+import { SimSubscriptionStore, subscriptionView } from './subscription-store.ts';
+import type { SimSubscriptionView } from './subscription-store.ts';
 import type { Topology } from './topology.ts';
 
 export interface InstanceInfo extends ServiceInstance {
@@ -38,7 +38,7 @@ export interface InstanceStats {
   readonly things: number;
 }
 
-export interface SubscriptionInput {
+export interface SimSubscriptionInput {
   readonly appId: string;
   readonly url: string;
   readonly keyVersionId: string;
@@ -47,7 +47,7 @@ export interface SubscriptionInput {
   readonly typeIds: string[][];
 }
 
-export type SubscriptionPatch = Partial<Omit<SubscriptionInput, 'appId'>>;
+export type SimSubscriptionPatch = Partial<Omit<SimSubscriptionInput, 'appId'>>;
 
 const FAULT_CHECKS: Record<keyof PlatformFaults, (v: unknown) => boolean> = {
   down: (v) => typeof v === 'boolean',
@@ -76,7 +76,7 @@ export class SimInstance {
   readonly #topology: Topology;
   readonly #log: Logger;
   readonly sessions: SessionStore;
-  readonly subscriptions: SubscriptionStore;
+  readonly subscriptions: SimSubscriptionStore;
   readonly records: RecordStore;
   readonly delivery: DeliveryQueue;
   readonly faults: PlatformFaults = { down: false, slowMs: 0, platform5xx: false, dropNotifications: false };
@@ -95,7 +95,7 @@ export class SimInstance {
     this.#topology = options.topology;
     this.#log = options.logger;
     this.sessions = new SessionStore(options.config.tokenTtlMs);
-    this.subscriptions = new SubscriptionStore(options.config.thingTypeFamilies);
+    this.subscriptions = new SimSubscriptionStore(options.config.thingTypeFamilies);
     this.quirks = { ...options.config.quirks, oddForeignSubscriptions: [...options.config.quirks.oddForeignSubscriptions] };
     this.#refreshOdd();
     this.delivery = new DeliveryQueue({
@@ -197,24 +197,24 @@ export class SimInstance {
 
   // ---- subscriptions behind the app's back (drift for the gateway's reconciler to find)
 
-  listSubscriptions(): SubscriptionView[] {
+  listSubscriptions(): SimSubscriptionView[] {
     return this.subscriptions.all().map(subscriptionView);
   }
 
   /** Creates one directly: neither the URL-root rule nor the limit applies (a "foreign" one). */
-  createSubscription(input: SubscriptionInput): SubscriptionView {
+  createSubscription(input: SimSubscriptionInput): SimSubscriptionView {
     requireGuid(input.appId, 'appId');
     const spec = { key: input.key ?? randomBytes(64), keyVersionId: input.keyVersionId, url: input.url, typeIds: input.typeIds };
     const key = validateSubscriptionSpec(spec);
     return subscriptionView(this.subscriptions.create(input.appId.toLowerCase(), { key, keyVersionId: spec.keyVersionId, url: spec.url, typeIds: spec.typeIds }));
   }
 
-  alterSubscription(id: string, patch: SubscriptionPatch): SubscriptionView {
+  alterSubscription(id: string, patch: SimSubscriptionPatch): SimSubscriptionView {
     const sub = this.subscriptions.get(id) ?? this.#noSubscription(id);
     return subscriptionView(this.subscriptions.alter(sub, patch));
   }
 
-  deleteSubscription(id: string): SubscriptionView {
+  deleteSubscription(id: string): SimSubscriptionView {
     const sub = this.subscriptions.get(id) ?? this.#noSubscription(id);
     this.subscriptions.delete(sub.id);
     return subscriptionView(sub);

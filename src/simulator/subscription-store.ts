@@ -3,7 +3,7 @@
 // deleted, and carry one current (key, key version) pair used to sign notifications (§2.5).
 import { randomUUID } from 'node:crypto';
 import { validateSubscriptionSpec } from '../healthvault/index.ts';
-import type { SubscriptionSpec } from '../healthvault/index.ts';
+import type { EventSubscriptionSpec } from '../healthvault/index.ts';
 
 export interface StoredSubscription {
   readonly id: string;
@@ -18,7 +18,7 @@ export interface StoredSubscription {
 }
 
 /** JSON view for the control API. The key is a test key of a simulator; it is shown on purpose. */
-export interface SubscriptionView {
+export interface SimSubscriptionView {
   readonly id: string;
   readonly appId: string;
   readonly url: string;
@@ -29,7 +29,7 @@ export interface SubscriptionView {
   readonly updatedAt: string;
 }
 
-export function subscriptionView(s: StoredSubscription): SubscriptionView {
+export function subscriptionView(s: StoredSubscription): SimSubscriptionView {
   return {
     id: s.id, appId: s.appId, url: s.url, keyVersionId: s.keyVersionId, keyBase64: s.key.toString('base64'),
     typeIds: s.typeIds.map((f) => [...f]), createdAt: s.createdAt, updatedAt: s.updatedAt,
@@ -37,7 +37,7 @@ export function subscriptionView(s: StoredSubscription): SubscriptionView {
 }
 
 /** As the codec builds it into GetEventSubscriptions (key echoed [I], §1.4). */
-export function subscriptionSpec(s: StoredSubscription): SubscriptionSpec & { readonly id: string } {
+export function subscriptionSpec(s: StoredSubscription): EventSubscriptionSpec & { readonly id: string } {
   return { id: s.id, key: s.key, keyVersionId: s.keyVersionId, url: s.url, typeIds: s.typeIds };
 }
 
@@ -48,7 +48,7 @@ export interface SubscriptionFields {
   readonly typeIds: readonly (readonly string[])[];
 }
 
-export class SubscriptionStore {
+export class SimSubscriptionStore {
   readonly #byId = new Map<string, StoredSubscription>();
   readonly #families: ReadonlyMap<string, string>;
 
@@ -101,7 +101,7 @@ export class SubscriptionStore {
 
   /** Control-API edits "behind the app's back": any subset of fields, validated by the codec. */
   alter(sub: StoredSubscription, patch: Partial<{ key: string; keyVersionId: string; url: string; typeIds: string[][] }>): StoredSubscription {
-    const spec: SubscriptionSpec = {
+    const spec: EventSubscriptionSpec = {
       key: patch.key ?? sub.key, keyVersionId: patch.keyVersionId ?? sub.keyVersionId,
       url: patch.url ?? sub.url, typeIds: patch.typeIds ?? sub.typeIds,
     };

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { SinkRecord } from './record.ts';
 
-export const DEAD_LETTER_CONTRACT_VERSION = '1';
+const DEAD_LETTER_CONTRACT_VERSION = '1';
 export const DEAD_LETTER_TYPE = 'com.microsoft.healthvault.notification-dead-lettered.v1';
 
 /**
@@ -18,7 +18,6 @@ export const DEAD_LETTER_TYPE = 'com.microsoft.healthvault.notification-dead-let
  *  - foreign-subscription: an entry whose subscription id is none of ours in this instance
  */
 export type DeadLetterReason = 'unreadable' | 'unknown-kind' | 'foreign-subscription';
-export const DEAD_LETTER_REASONS: readonly DeadLetterReason[] = ['unreadable', 'unknown-kind', 'foreign-subscription'];
 
 export interface DeadLetter {
   readonly topic: string;

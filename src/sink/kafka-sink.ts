@@ -20,7 +20,9 @@ import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
 import { createKafkaClient, describeConnection, disconnectWithin, ensureTopics, PLAINTEXT, retryUntil, type KafkaLogLevel, type KafkaSecurity } from '../kafka/index.ts';
+import { backoffDelay, settleWithin, withTimeout } from '../retry.ts';
 import { recordBytes, type SinkRecord } from './record.ts';
+import type { Sink, SinkState, SinkStats } from './sink.ts';
 import { topicMessagesOf } from './topic-messages.ts';
 
 export interface KafkaSinkOptions {
@@ -47,28 +49,6 @@ export interface KafkaSinkOptions {
   topicVariable?: string;
 }
 
-export type SinkState = 'starting' | 'ready' | 'reconnecting' | 'closing' | 'closed';
-
-export interface SinkStats {
-  state: SinkState;
-  queuedRecords: number;
-  inFlight: boolean;
-  sends: number;
-  recordsAcked: number;
-  sendFailures: number;
-  publishTimeouts: number;
-  producerResets: number;
-  lastError: string | null;
-}
-
-/** The narrow interface the rest of the gateway depends on. */
-export interface Sink {
-  publish(records: readonly SinkRecord[]): Promise<void>;
-  isReady(): boolean;
-  stats(): SinkStats;
-  close(): Promise<void>;
-}
-
 interface Pending {
   readonly records: readonly SinkRecord[];
   readonly bytes: number;
@@ -76,18 +56,6 @@ interface Pending {
   timer: NodeJS.Timeout | undefined;
   resolve(): void;
   reject(err: HvgError): void;
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
-
-function withTimeout<T>(p: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    p,
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(onTimeout()), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
 }
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
@@ -316,8 +284,8 @@ export class KafkaSink implements Sink {
     } catch (err) {
       this.#s.lastError = messageOf(err);
       this.#reconnectAttempt++;
-      const base = Math.min(5000, 200 * 2 ** Math.min(this.#reconnectAttempt, 5));
-      const delay = base / 2 + Math.random() * (base / 2); // jitter: no reconnect storms across replicas
+      // jitter: no reconnect storms across replicas
+      const delay = backoffDelay(this.#reconnectAttempt, { baseMs: 400, maxMs: 5000, jitter: 'equal' });
       this.#log.warn({ err: messageOf(err), attempt: this.#reconnectAttempt, retryInMs: Math.round(delay) }, 'Kafka still unreachable');
       this.#scheduleReconnect(delay);
     }
@@ -337,7 +305,7 @@ export class KafkaSink implements Sink {
     if (this.#inFlight || this.#queuedRecords > 0) {
       const drained = new Promise<void>((r) => (this.#idle = r));
       this.#pump();
-      await Promise.race([drained, sleep(2 * this.#o.publishTimeoutMs + 1000)]);
+      await settleWithin(drained, 2 * this.#o.publishTimeoutMs + 1000, true);
     }
     this.#state = 'closed';
     clearTimeout(this.#reconnectTimer);

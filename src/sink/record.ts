@@ -3,7 +3,7 @@
 // event attributes, the value is the JSON data, content-type says so.
 import { createHash } from 'node:crypto';
 
-export const RECORD_CONTRACT_VERSION = '1';
+const RECORD_CONTRACT_VERSION = '1';
 export const EVENT_TYPE = 'com.microsoft.healthvault.record-item-changed.v1';
 
 /** One verified notification, tagged with the instance whose key verified it. */

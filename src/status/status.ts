@@ -4,7 +4,7 @@
 // store view, the instance registry, the reconciler's worker status, the sink's stats and the
 // Prometheus counters); nothing here runs unless the endpoint is called.
 import type { RegisteredInstanceStatus, TopologyStatus } from '../instances/registry.ts';
-import type { SinkStats } from '../sink/kafka-sink.ts';
+import type { SinkStats } from '../sink/sink.ts';
 import { etagOf, SYNC_STATES, targetInstances } from '../subscriptions/model.ts';
 import type { WorkerStatus } from '../subscriptions/reconciler.ts';
 import { stateOf } from '../subscriptions/service.ts';

@@ -87,7 +87,7 @@ export function quantile(q: number, bounds: readonly number[], cumulative: reado
 const round = (n: number, digits: number): number => Math.round(n * 10 ** digits) / 10 ** digits;
 
 /** Rates between two snapshots of the same process (counters only grow; a missing baseline is 0). */
-export function traffic(base: CounterSnapshot | undefined, now: CounterSnapshot): TrafficReport {
+function traffic(base: CounterSnapshot | undefined, now: CounterSnapshot): TrafficReport {
   const seconds = base === undefined ? 0 : (now.at - base.at) / 1000;
   const instances = new Map<string, InstanceTraffic>();
   for (const [id, c] of now.instances) {

@@ -3,7 +3,7 @@
 // tells which refusal is one (InstancePlatform.configurationRefusal); the reconciler reports it
 // once, on the subscription's per-instance state, with what to fix (below), and tries again only
 // when the spec changes or an operator asks (POST /v1/reconcile) — not pass after pass.
-import { HV_STATUS_ACCESS_DENIED, HV_STATUS_SUBSCRIPTION_LIMIT_EXCEEDED } from '../healthvault/status-codes.ts';
+import { HV_STATUS_ACCESS_DENIED, HV_STATUS_SUBSCRIPTION_LIMIT_EXCEEDED } from '../healthvault/index.ts';
 
 const RETRY = 'retried when the subscription changes or on POST /v1/reconcile';
 

@@ -1,5 +1,6 @@
 // One instance's reconcile loop: coalesces requests into passes, backs off after a failure that a
 // retry may fix (not after a configuration refusal: that waits for a change or an operator).
+import { backoffDelay } from '../retry.ts';
 import type { PassResult } from './reconciler.ts';
 
 /** What a worker needs from the reconciler. */
@@ -69,8 +70,7 @@ export class InstanceWorker {
         this.failures++;
         this.lastError = result.error;
         // jittered exponential backoff for this instance only
-        const base = Math.min(this.#r.intervalMs, 1000 * 2 ** Math.min(this.failures, 8));
-        const delay = base / 2 + Math.random() * (base / 2);
+        const delay = backoffDelay(this.failures, { baseMs: 2000, maxMs: Math.min(this.#r.intervalMs, 256_000), jitter: 'equal' });
         this.nextRetryAt = Date.now() + delay;
         clearTimeout(this.#timer);
         this.#timer = setTimeout(() => void this.request().catch(() => {}), delay);

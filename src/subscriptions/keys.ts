@@ -5,7 +5,7 @@
 // never verifies on an EU path: the instance tag is authenticated by the key.
 import { hkdfSync } from 'node:crypto';
 
-export const KEY_BYTES = 64;
+const KEY_BYTES = 64;
 const KEY_SALT = Buffer.from('hv-gateway/notification-key/v1');
 /** Shortest master secret accepted (bytes). */
 export const MASTER_SECRET_MIN_BYTES = 32;

@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
+import { backoffDelay, settleWithin } from '../retry.ts';
 import { classifyKafkaError, createKafkaClient, disconnectWithin, ensureTopics, KafkaDiagnostics, PLAINTEXT, type KafkaLogLevel, type KafkaSecurity } from '../kafka/index.ts';
 
 export interface LeadershipOptions {
@@ -158,7 +159,7 @@ export class Leadership extends EventEmitter {
 
   #rejoin(attempt: number): void {
     if (this.#closed) return;
-    const delay = Math.min(10_000, 500 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2);
+    const delay = backoffDelay(attempt, { baseMs: 1000, maxMs: 10_000, jitter: 'equal' });
     this.#timer = setTimeout(() => {
       this.#join().catch((err: unknown) => {
         this.#joinFailed(err, attempt, 'cannot rejoin the leadership group yet');
@@ -173,7 +174,7 @@ export class Leadership extends EventEmitter {
     this.#closed = true;
     clearTimeout(this.#timer);
     // a join still connecting would open sockets after our disconnect: let it settle first (bounded)
-    if (this.#joining) await Promise.race([this.#joining.catch(() => {}), new Promise<void>((r) => setTimeout(r, 5000).unref())]);
+    if (this.#joining) await settleWithin(this.#joining, 5000, true);
     const c = this.#consumer;
     this.#consumer = null;
     this.#set(false, 'closing');

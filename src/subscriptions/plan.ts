@@ -7,8 +7,8 @@
 // by meaning (url.ts): a platform that echoes them normalised causes no churn.
 // An entry the instance listed but we could not read is foreign (reported with why) unless its
 // URL is ours: then it is drift like any other and is deleted (and re-created) when it has an id.
-import { trimTrailingSlashes } from '../config-kit.ts';
-import { isGuid } from '../healthvault/validation.ts';
+import { trimTrailingSlashes } from '../config/kit.ts';
+import { isGuid } from '../healthvault/index.ts';
 import { keyVersionId } from './keys.ts';
 import { specsFor, type SubscriptionSpec } from './model.ts';
 import type { ActualSubscription } from './platform.ts';

@@ -2,7 +2,7 @@
 // name the field, ETag/If-Match concurrency, key rotation, and the per-instance status that
 // combines the desired spec with the reconciler's observations.
 import { HvgError } from '../errors.ts';
-import { SUBSCRIPTION_LIMIT } from '../healthvault/eventing.ts';
+import { isGuid, SUBSCRIPTION_LIMIT } from '../healthvault/index.ts';
 import { EVENT_TYPES, NAME_PATTERN, etagOf, targetInstances, type EventType, type InstanceObservation, type SubscriptionSpec, type SyncState } from './model.ts';
 import { specFloor } from './key-acceptance.ts';
 import { callbackUrl } from './plan.ts';
@@ -43,7 +43,6 @@ export interface SubscriptionResource {
   instances: InstanceState[];
 }
 
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const MAX_TYPE_IDS = 100;
 
 const invalid = (field: string, message: string) => new HvgError('HVG_ERR_VALIDATION', `${field} ${message}`, { details: { field } });
@@ -126,7 +125,7 @@ export class SubscriptionService {
     if (!Array.isArray(raw) || raw.length === 0) throw invalid('typeIds', 'must be a non-empty array of thing type ids (GUIDs)');
     if (raw.length > MAX_TYPE_IDS) throw invalid('typeIds', `must have at most ${MAX_TYPE_IDS} entries`);
     raw.forEach((v, i) => {
-      if (typeof v !== 'string' || !GUID.test(v)) throw invalid(`typeIds[${i}]`, `must be a GUID like 879e7c04-4e8a-4707-9ad3-b054df467ce4, got ${JSON.stringify(v)?.slice(0, 80)}`);
+      if (typeof v !== 'string' || !isGuid(v)) throw invalid(`typeIds[${i}]`, `must be a GUID like 879e7c04-4e8a-4707-9ad3-b054df467ce4, got ${JSON.stringify(v)?.slice(0, 80)}`);
     });
     const typeIds = [...new Set((raw as string[]).map((v) => v.toLowerCase()))].sort();
     let instances: string[] | null = null;

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { Partitioners, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
+import { backoffDelay } from '../retry.ts';
 import { classifyKafkaError, createKafkaClient, disconnectWithin, ensureTopics, KafkaDiagnostics, PLAINTEXT, retryUntil, type KafkaLogLevel, type KafkaSecurity } from '../kafka/index.ts';
 import type { InstanceObservation } from './model.ts';
 import { entryKey, entryValue, type StateEntry } from './state-keys.ts';
@@ -180,7 +181,7 @@ export class KafkaStateLog implements StateLog {
       this.#consumer = null;
       void disconnectWithin(c);
       if (this.#closed) return;
-      const delay = Math.min(10_000, 500 * 2 ** Math.min(attempt, 5)) * (0.5 + Math.random() / 2);
+      const delay = backoffDelay(attempt, { baseMs: 1000, maxMs: 10_000, jitter: 'equal' });
       // quiet while it may still be a starting cluster; an error once it outlasts the connect timeout
       const f = classifyKafkaError(this.#diagnostics.explain(err), 'the store consumer');
       const long = Date.now() - (this.#downSince ?? Date.now()) > this.#o.connectTimeoutMs;

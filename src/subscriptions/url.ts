@@ -1,7 +1,7 @@
 // Callback URLs compared by meaning, not by spelling (issue 13 point 5): a platform may echo the
 // URL we registered normalised — host in lower case, default port dropped, percent-encoding
 // normalised — and ownership and drift must not churn over that.
-import { trimTrailingSlashes } from '../config-kit.ts';
+import { trimTrailingSlashes } from '../config/kit.ts';
 
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
 

@@ -2,7 +2,7 @@
 // a Markdown table, or with --commands PRINCIPAL kafka-acls.sh lines. --write replaces the table
 // between the acl-list markers in README.md (defaults of every setting; a test compares them).
 import { readFileSync, writeFileSync } from 'node:fs';
-import { CONFIG_SCHEMA } from '../config.ts';
+import { CONFIG_SCHEMA } from '../config/index.ts';
 import { aclCommands, aclTable, gatewayAcls } from '../kafka/acls.ts';
 
 const env = process.argv.includes('--write') ? {} : process.env;

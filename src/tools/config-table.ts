@@ -1,7 +1,7 @@
 // Prints the README's configuration table from the config schema (npm run config-table);
 // with --write it replaces the table between the config-table markers in README.md.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { configDocs } from '../config.ts';
+import { configDocs } from '../config/index.ts';
 
 const rows = configDocs().map((d) => `| \`${d.variable}\` | ${d.default === undefined ? '*required*' : `\`${d.default}\``} | ${d.doc}${d.secret ? ` Also \`${d.variable}_FILE\`.` : ''} |`);
 const table = ['| Variable | Default | Meaning |', '|---|---|---|', ...rows].join('\n') + '\n';

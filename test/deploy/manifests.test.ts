@@ -3,7 +3,7 @@
 import t from 'tap';
 import { readFileSync, readdirSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
-import { CONFIG_SCHEMA, configDocs } from '../../src/config.ts';
+import { CONFIG_SCHEMA, configDocs } from '../../src/config/index.ts';
 
 const dir = new URL('../../deploy/kubernetes/', import.meta.url);
 type Doc = { kind: string; metadata: { name: string }; [k: string]: any };
@@ -79,8 +79,8 @@ t.test('grace period above the drain time; PDB and HPA point at the Deployment',
 t.test('the compose file runs Kafka, the simulator and the gateway with settings that exist', async (t) => {
   const { parse } = await import('yaml');
   const { loadConfigFile } = await import('../../src/simulator/config-file.ts');
-  const { resolveConfig } = await import('../../src/simulator/config.ts');
-  const { loadConfig } = await import('../../src/config.ts');
+  const { resolveConfig } = await import('../../src/simulator/sim-config.ts');
+  const { loadConfig } = await import('../../src/config/index.ts');
   const compose = parse(readFileSync(new URL('../../deploy/compose/docker-compose.yml', import.meta.url), 'utf8'));
   t.same(Object.keys(compose.services).sort(), ['gateway', 'kafka', 'simulator']);
   const env: Record<string, string> = compose.services.gateway.environment;

@@ -1,7 +1,7 @@
 // Residency routes as settings: parsed into instance → topic, malformed ones refused naming the
 // variable, and no route may send one kind of record into another kind's topic.
 import t from 'tap';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { allTopics, routedTopic } from '../../src/kafka/routes.ts';
 import { requiredEnv } from '../helpers/env.ts';
 

@@ -8,6 +8,7 @@ import {
 } from '../../src/healthvault/eventing.ts';
 import { parseRequest } from '../../src/healthvault/request-envelope.ts';
 import { parseResponse } from '../../src/healthvault/response-envelope.ts';
+import { GLUCOSE, PRESSURE, WEIGHT } from '../../support/fixtures.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/healthvault/${name}`, import.meta.url), 'utf8');
 const expected = JSON.parse(fixture('expected-values.json'));
@@ -16,9 +17,6 @@ const SUB_B = 'c81e4a70-5d29-4b3f-8e0a-6f14d2b97c35';
 const KEY_A = expected.notification.keys[SUB_A].notificationKeyBase64 as string;
 const KEY_B = expected.notification.keys[SUB_B].notificationKeyBase64 as string;
 const URL_US = 'https://gateway.example.com/hv/notifications/us';
-const GLUCOSE = '879e7c04-4e8a-4707-9ad3-b054df467ce4';
-const WEIGHT = '3d34d87e-7fc1-4153-800f-f56592cb0d17';
-const PRESSURE = 'ca3c57f4-f4c1-4e15-be67-0a3caf5414ed';
 const subA = { key: KEY_A, keyVersionId: 'gw-2019-01-a', url: URL_US, typeIds: [[GLUCOSE, WEIGHT]] };
 const subB = { id: SUB_B, key: KEY_B, keyVersionId: 'gw-2019-01-b', url: URL_US, typeIds: [[PRESSURE], [WEIGHT]] };
 

@@ -206,7 +206,7 @@ t.test('pathological whitespace and slash runs are handled in linear time', asyn
   t.equal(hv.textOf(el).length, run + 2, 'inner whitespace kept, edges trimmed');
   t.equal(hv.textOf(hv.parseXml(`<r>${' '.repeat(run)}</r>`, { maxBytes: 2_000_000 })), '', 'all whitespace');
   t.equal(hv.textOf(hv.parseXml(`<r>${'\n'.repeat(run)}x${'\n'.repeat(run)}</r>`, { maxBytes: 4_000_000 })), 'x');
-  const { trimTrailingSlashes } = await import('../../src/config-kit.ts');
+  const { trimTrailingSlashes } = await import('../../src/config/kit.ts');
   const { sameUrl } = await import('../../src/instances/topology.ts');
   const { notificationRoot } = await import('../../src/subscriptions/plan.ts');
   const slashes = `https://x/${'/'.repeat(run)}a`;

@@ -5,6 +5,7 @@ import {
 } from '../../src/healthvault/request-envelope.ts';
 import { buildSubscribeToEventInfo } from '../../src/healthvault/eventing.ts';
 import { buildGetServiceDefinitionInfo } from '../../src/healthvault/service-definition.ts';
+import { GLUCOSE, WEIGHT } from '../../support/fixtures.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/healthvault/${name}`, import.meta.url), 'utf8');
 const expected = JSON.parse(fixture('expected-values.json'));
@@ -16,7 +17,7 @@ const KEY_A = expected.notification.keys['4f2d9b1e-8c3a-4e57-a1d6-93b7c0e5f218']
 const common = { language: 'en', country: 'US', msgTime: '2019-01-15T10:20:30.000Z', msgTtl: 1800, version: 'hv-gateway/0.1.0' };
 const subscription = {
   key: KEY_A, keyVersionId: 'gw-2019-01-a', url: 'https://gateway.example.com/hv/notifications/us',
-  typeIds: [['879e7c04-4e8a-4707-9ad3-b054df467ce4', '3d34d87e-7fc1-4153-800f-f56592cb0d17']],
+  typeIds: [[GLUCOSE, WEIGHT]],
 };
 
 function subscribeRequest(overrides: Record<string, unknown> = {}): string {

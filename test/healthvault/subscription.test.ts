@@ -1,11 +1,12 @@
 import t from 'tap';
 import { buildSubscriptionXml, parseKeyedSubscriptionElement, parseSubscriptionElement, validateSubscriptionSpec } from '../../src/healthvault/subscription.ts';
 import { parseXml } from '../../src/healthvault/safe-xml.ts';
+import { GLUCOSE, PRESSURE, WEIGHT } from '../../support/fixtures.ts';
 
 const KEY = Buffer.alloc(64, 1);
 const spec = {
   id: 'c81e4a70-5d29-4b3f-8e0a-6f14d2b97c35', key: KEY, keyVersionId: 'v-1', url: 'https://gw.example.com/hv/n/us/a?x=1&y=2',
-  typeIds: [['ca3c57f4-f4c1-4e15-be67-0a3caf5414ed'], ['3d34d87e-7fc1-4153-800f-f56592cb0d17', '879e7c04-4e8a-4707-9ad3-b054df467ce4']],
+  typeIds: [[PRESSURE], [WEIGHT, GLUCOSE]],
 };
 
 t.test('round trip', async (t) => {

@@ -2,7 +2,7 @@
 import type { Gateway as GatewayApp } from '../../src/plugins/gateway.ts';
 import type { Test } from 'tap';
 import { buildApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { listenAll } from '../../src/plugins/admin.ts';
 import { requiredEnv } from './env.ts';
 import { brokers, uniqueTopic } from './kafka.ts';

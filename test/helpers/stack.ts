@@ -6,34 +6,25 @@ import type { Gateway as GatewayApp } from '../../src/plugins/gateway.ts';
 import type { Test } from 'tap';
 import { request } from 'undici';
 import { buildApp } from '../../src/app.ts';
-import { CONFIG_SCHEMA, loadConfig } from '../../src/config.ts';
+import { CONFIG_SCHEMA, loadConfig } from '../../src/config/index.ts';
 import { listenAll } from '../../src/plugins/admin.ts';
-import { startSimulator, type Simulator } from '../../src/simulator/simulator.ts';
-import type { SimulatorConfig } from '../../src/simulator/config.ts';
-import { ADMIN_TOKEN, APP_CERT_PEM, APP_ID, requiredEnv } from './env.ts';
-import { brokers, e2eOverSaslSsl, securedGatewayEnv, securedListener, silentLogger, uniqueTopic } from './kafka.ts';
+import type { Simulator } from '../../src/simulator/simulator.ts';
+import type { SimulatorConfig } from '../../src/simulator/sim-config.ts';
+import { ADMIN_TOKEN, PUBLIC_BASE, requiredEnv } from '../../support/fixtures.ts';
+import { brokers, e2eOverSaslSsl, securedGatewayEnv, securedListener, uniqueTopic } from '../../support/kafka.ts';
+import { startSim as startSimulatorFor } from './sim.ts';
 
-export const PUBLIC_BASE = 'https://gw.test/hv';
-export const GLUCOSE = '879e7c04-4e8a-4707-9ad3-b054df467ce4';
-export const WEIGHT = '3d34d87e-7fc1-4153-800f-f56592cb0d17';
-export const PRESSURE = 'ca3c57f4-f4c1-4e15-be67-0a3caf5414ed';
+export { GLUCOSE, PRESSURE, PUBLIC_BASE, WEIGHT } from '../../support/fixtures.ts';
 
-export async function startSim(t: Test, over: SimulatorConfig = {}): Promise<Simulator> {
-  const sim = await startSimulator(
-    {
-      host: '127.0.0.1',
-      logLevel: 'silent',
-      applications: [{ appId: APP_ID, certificates: [APP_CERT_PEM], actionUrl: `${PUBLIC_BASE}/redirect.aspx` }],
-      batchWindowMs: 10,
-      timeScale: 600, // first retry after 60 s / 600 = 100 ms
-      retryMaxIntervalSeconds: 600, // → 1 s cap
-      ...over,
-    },
-    { logger: silentLogger },
-  );
-  t.teardown(() => sim.close());
-  return sim;
-}
+/** Deliveries fast enough for end-to-end tests. */
+export const FAST_DELIVERY: SimulatorConfig = {
+  batchWindowMs: 10,
+  timeScale: 600, // first retry after 60 s / 600 = 100 ms
+  retryMaxIntervalSeconds: 600, // → 1 s cap
+};
+
+/** The simulator of the end-to-end tests: helpers/sim.ts's, with FAST_DELIVERY. */
+export const startSim = (t: Test, over: SimulatorConfig = {}): Promise<Simulator> => startSimulatorFor(t, { ...FAST_DELIVERY, ...over });
 
 export interface Gateway {
   app: GatewayApp;

@@ -7,51 +7,29 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import type { Test } from 'tap';
-import { ConfigValueError, type Setting } from '../../src/config-kit.ts';
+import { parseSettings } from '../../src/config/kit.ts';
 import { InstanceRegistry } from '../../src/instances/registry.ts';
-import { INSTANCE_SETTINGS, checkInstanceSettings, type InstanceSettings } from '../../src/instances/settings.ts';
-import { startSimulator, type Simulator } from '../../src/simulator/simulator.ts';
-import type { SimulatorConfig } from '../../src/simulator/config.ts';
-import { APP_CERT_PEM, APP_ID, APP_KEY_PEM } from '../helpers/env.ts';
+import { INSTANCE_SETTINGS, checkInstanceSettings, type InstanceSettings } from '../../src/config/instances.ts';
+import type { Simulator } from '../../src/simulator/simulator.ts';
+import { APP_CERT_PEM, APP_ID, APP_KEY_PEM, WEIGHT } from '../../support/fixtures.ts';
 
-export { APP_ID } from '../helpers/env.ts';
-export const CERT = APP_CERT_PEM;
-export const KEY = APP_KEY_PEM;
+export { APP_CERT_PEM, APP_ID, GLUCOSE, WEIGHT } from '../../support/fixtures.ts';
+export { startSim } from '../helpers/sim.ts';
 export const CAST = 'CreateAuthenticatedSessionToken';
-export const TYPE_A = '3d34d87e-7fc1-4153-800f-f56592cb0d17';
-export const TYPE_B = '879e7c04-4e8a-4707-9ad3-b054df467ce4';
 export const logger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
-export async function startSim(t: Test, config: SimulatorConfig = {}): Promise<Simulator> {
-  const sim = await startSimulator({
-    logLevel: process.env.TEST_LOG_LEVEL ?? 'silent',
-    applications: [{ appId: APP_ID, certificates: [CERT], actionUrl: 'https://gw.test/hv/redirect.aspx' }],
-    ...config,
-  });
-  t.teardown(() => sim.close());
-  return sim;
-}
-
-/** Settings as config.ts would parse them, with test-sized timeouts; throws naming the variable. */
+/** Settings as loadConfig would parse them (the same parseSettings), with test-sized timeouts; throws naming the variable. */
 export function settings(env: Record<string, string>): InstanceSettings {
   const full: Record<string, string> = {
-    HV_APP_ID: APP_ID, HV_APP_CERT: CERT, HV_APP_PRIVATE_KEY: KEY,
+    HV_APP_ID: APP_ID, HV_APP_CERT: APP_CERT_PEM, HV_APP_PRIVATE_KEY: APP_KEY_PEM,
     HV_CONNECT_TIMEOUT_MS: '500', HV_REQUEST_TIMEOUT_MS: '1000', HV_MAX_RETRIES: '2', HV_RETRY_BASE_MS: '20', HV_RETRY_MAX_MS: '100',
     HV_TOPOLOGY_REFRESH_MS: '600000',
     ...env,
   };
-  const out: Record<string, unknown> = {};
-  for (const [key, s] of Object.entries(INSTANCE_SETTINGS) as [string, Setting<unknown>][]) {
-    try {
-      out[key] = s.parse(full[s.env]);
-    } catch (err) {
-      throw err instanceof ConfigValueError ? new Error(`${s.env} ${err.message}`) : err;
-    }
-  }
-  const parsed = out as InstanceSettings;
-  const problems = checkInstanceSettings(parsed);
+  const { values, problems } = parseSettings(INSTANCE_SETTINGS, full);
+  if (problems.length === 0) problems.push(...checkInstanceSettings(values));
   if (problems.length > 0) throw new Error(problems.map((p) => p.message).join('; '));
-  return parsed;
+  return values;
 }
 
 export const platformUrl = (sim: Simulator, id: string): string => sim.instance(id).info.platformUrl;
@@ -88,6 +66,6 @@ export async function otherCertificate(): Promise<{ cert: string; key: string }>
 }
 
 /** A subscription the simulator accepts (URL under the app's ActionURL root). */
-export const write = (name: string, typeIds: string[] = [TYPE_A], keyVersionId = 'v1') => ({
+export const write = (name: string, typeIds: string[] = [WEIGHT], keyVersionId = 'v1') => ({
   url: `https://gw.test/hv/notifications/${name}`, typeIds, keyVersionId, key: Buffer.alloc(64, 7),
 });

@@ -2,27 +2,27 @@
 // §1.3–1.6) as the reconciler sees them, and SelectInstance (§3.3).
 import t from 'tap';
 import type { HvgError } from '../../src/errors.ts';
-import { APP_ID, TYPE_A, TYPE_B, discoverySettings, registry, startSim, write } from './helpers.ts';
+import { APP_ID, WEIGHT, GLUCOSE, discoverySettings, registry, startSim, write } from './helpers.ts';
 
 t.test('subscribe, list, update, unsubscribe round trip in one instance only', async (t) => {
   const sim = await startSim(t);
   const r = registry(t, discoverySettings(sim));
   await r.refresh();
   const eu = r.platform('2')!;
-  const id = await eu.subscribe(write('orders', [TYPE_B.toUpperCase(), TYPE_A]));
+  const id = await eu.subscribe(write('orders', [GLUCOSE.toUpperCase(), WEIGHT]));
   t.match(id, /^[0-9a-f-]{36}$/, 'platform-assigned id, lower-case');
 
   const stored = sim.instance('2').listSubscriptions();
   t.equal(stored.length, 1);
-  t.same(stored[0]?.typeIds, [[TYPE_B.toUpperCase(), TYPE_A]], 'one filter carrying every type id');
+  t.same(stored[0]?.typeIds, [[GLUCOSE.toUpperCase(), WEIGHT]], 'one filter carrying every type id');
   t.equal(stored[0]?.keyBase64, Buffer.alloc(64, 7).toString('base64'));
   t.same(sim.instance('1').listSubscriptions(), [], 'subscriptions are per instance');
 
-  t.same(await eu.listSubscriptions(), [{ id, url: 'https://gw.test/hv/notifications/orders', typeIds: [TYPE_A, TYPE_B].sort(), keyVersionId: 'v1' }]);
+  t.same(await eu.listSubscriptions(), [{ id, url: 'https://gw.test/hv/notifications/orders', typeIds: [WEIGHT, GLUCOSE].sort(), keyVersionId: 'v1' }]);
 
-  await eu.update(id, { ...write('orders-2', [TYPE_A], 'v2'), key: Buffer.alloc(64, 9) });
+  await eu.update(id, { ...write('orders-2', [WEIGHT], 'v2'), key: Buffer.alloc(64, 9) });
   const [after] = await eu.listSubscriptions();
-  t.same([after?.url, after?.typeIds, after?.keyVersionId], ['https://gw.test/hv/notifications/orders-2', [TYPE_A], 'v2']);
+  t.same([after?.url, after?.typeIds, after?.keyVersionId], ['https://gw.test/hv/notifications/orders-2', [WEIGHT], 'v2']);
   t.equal(sim.instance('2').listSubscriptions()[0]?.keyBase64, Buffer.alloc(64, 9).toString('base64'), 'key rotated');
 
   await eu.unsubscribe(id);
@@ -33,10 +33,10 @@ t.test('a subscription made elsewhere with several filters reads as one flat low
   const sim = await startSim(t);
   const r = registry(t, discoverySettings(sim));
   const foreign = sim.instance('1').createSubscription({
-    appId: APP_ID, url: 'https://gw.test/hv/other', keyVersionId: 'k-1', typeIds: [[TYPE_B.toUpperCase()], [TYPE_A, TYPE_B]],
+    appId: APP_ID, url: 'https://gw.test/hv/other', keyVersionId: 'k-1', typeIds: [[GLUCOSE.toUpperCase()], [WEIGHT, GLUCOSE]],
   });
   await r.refresh();
-  t.same(await r.platform('1')!.listSubscriptions(), [{ id: foreign.id.toLowerCase(), url: 'https://gw.test/hv/other', typeIds: [TYPE_A, TYPE_B].sort(), keyVersionId: 'k-1' }]);
+  t.same(await r.platform('1')!.listSubscriptions(), [{ id: foreign.id.toLowerCase(), url: 'https://gw.test/hv/other', typeIds: [WEIGHT, GLUCOSE].sort(), keyVersionId: 'k-1' }]);
 });
 
 t.test('platform refusals keep their HealthVault status and name the instance', async (t) => {

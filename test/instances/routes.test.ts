@@ -2,12 +2,14 @@
 // handler, against the real simulator.
 import Fastify from 'fastify';
 import t, { type Test } from 'tap';
+import { loadConfig } from '../../src/config/index.ts';
 import { instancesReadiness } from '../../src/instances/readiness.ts';
-import type { InstanceSettings } from '../../src/instances/settings.ts';
+import type { InstanceSettings } from '../../src/config/instances.ts';
 import errorHandler from '../../src/plugins/error-handler.ts';
 import type { Gateway } from '../../src/plugins/gateway.ts';
 import instancesPlugin from '../../src/plugins/instances.ts';
 import instancesRoutes from '../../src/routes/instances.ts';
+import { requiredEnv } from '../helpers/env.ts';
 import { discoverySettings, logger, otherCertificate, platformUrl, startSim } from './helpers.ts';
 
 async function startGateway(t: Test, settings: InstanceSettings, wait = true): Promise<{ app: Gateway; get: (path: string) => Promise<{ status: number; body: any; retryAfter: string | null }> }> {
@@ -86,15 +88,10 @@ t.test('a wrong certificate is visible in /v1/instances and in readiness, naming
   t.same([select.status, select.body.code, select.retryAfter], [502, 'HVG_ERR_INSTANCE_AUTH', null], 'SelectInstance needs the session (not retriable: no Retry-After)');
 });
 
-t.test('the plugin: settings checked, boot does not wait for HealthVault, onClose closes everything', async (t) => {
+t.test('the plugin: settings checked (once, by loadConfig), boot does not wait for HealthVault, onClose closes everything', async (t) => {
   const sim = await startSim(t);
-  const bad = Fastify({ loggerInstance: logger });
-  const explicitAndDiscovery = { ...discoverySettings(sim), hvInstances: [{ id: '1', name: 'US', platformUrl: platformUrl(sim, '1'), shellUrl: 'https://s/' }] };
-  void bad.register(instancesPlugin, { settings: explicitAndDiscovery });
-  await t.rejects(async () => {
-    await bad.ready();
-  }, { code: 'HVG_ERR_CONFIG', message: /HV_INSTANCES and HV_DISCOVERY_URL are both set/ });
-  await bad.close();
+  const explicitAndDiscovery = requiredEnv({ HV_DISCOVERY_URL: platformUrl(sim, '1'), HV_INSTANCES: JSON.stringify([{ id: '1', name: 'US', platformUrl: platformUrl(sim, '1'), shellUrl: 'https://s/' }]) });
+  t.throws(() => loadConfig(explicitAndDiscovery), { code: 'HVG_ERR_CONFIG', message: /HV_INSTANCES and HV_DISCOVERY_URL are both set/ });
 
   sim.instance('1').setFaults({ slowMs: 2_000 });
   const t0 = performance.now();

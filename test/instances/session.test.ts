@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import type { HvgError } from '../../src/errors.ts';
 import { instancesReadiness } from '../../src/instances/readiness.ts';
-import { APP_ID, CAST, CERT, discoverySettings, otherCertificate, registry, settings, simCount, startSim } from './helpers.ts';
+import { APP_ID, CAST, APP_CERT_PEM, discoverySettings, otherCertificate, registry, settings, simCount, startSim } from './helpers.ts';
 
 const LIST = 'GetEventSubscriptions';
 
@@ -121,7 +121,7 @@ t.test('a wrong certificate gives a clear error naming the instance and the stat
 });
 
 t.test('an app not configured in one instance is a readiness problem naming it and the status', async (t) => {
-  const sim = await startSim(t, { applications: [{ appId: APP_ID, certificates: [CERT], actionUrl: 'https://gw.test/hv/redirect.aspx', instances: ['1'] }] });
+  const sim = await startSim(t, { applications: [{ appId: APP_ID, certificates: [APP_CERT_PEM], actionUrl: 'https://gw.test/hv/redirect.aspx', instances: ['1'] }] });
   const r = registry(t, discoverySettings(sim));
   await r.refresh();
   t.same(r.instanceIds(), ['1', '2']);

@@ -1,27 +1,15 @@
 // The instance settings parse synthetic environments; every bad value names its variable.
-import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { ConfigValueError, type Setting } from '../../src/config-kit.ts';
-import { INSTANCE_SETTINGS, checkInstanceSettings, type InstanceSettings } from '../../src/instances/settings.ts';
+import { parseSettings } from '../../src/config/kit.ts';
+import { APP_CERT_PEM, APP_ID, APP_KEY_PEM } from '../../support/fixtures.ts';
+import { INSTANCE_SETTINGS, checkInstanceSettings, type InstanceSettings } from '../../src/config/instances.ts';
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/healthvault/${name}`, import.meta.url), 'utf8');
-const CERT = fixture('test-app-cert.TEST-ONLY.pem');
-const KEY = fixture('test-app-key.TEST-ONLY.pem');
-const BASE = { HV_APP_ID: '7a9c3e51-2f4b-4d8e-9c61-0b5d2e8f4a13', HV_APP_CERT: CERT, HV_APP_PRIVATE_KEY: KEY, HV_DISCOVERY_URL: 'https://platform.example/platform/wildcat.ashx' };
+const BASE = { HV_APP_ID: APP_ID, HV_APP_CERT: APP_CERT_PEM, HV_APP_PRIVATE_KEY: APP_KEY_PEM, HV_DISCOVERY_URL: 'https://platform.example/platform/wildcat.ashx' };
 
-/** What config.ts does with each setting: parse, and prefix a rejection with the variable. */
+/** What loadConfig does with each setting (the same loop): parse, and prefix a rejection with the variable. */
 function parse(env: Record<string, string>): { settings?: InstanceSettings; problems: string[] } {
-  const out: Record<string, unknown> = {};
-  const problems: string[] = [];
-  for (const [key, s] of Object.entries(INSTANCE_SETTINGS) as [string, Setting<unknown>][]) {
-    try {
-      out[key] = s.parse(env[s.env]);
-    } catch (err) {
-      if (!(err instanceof ConfigValueError)) throw err;
-      problems.push(`${s.env} ${err.message}`);
-    }
-  }
-  return problems.length > 0 ? { problems } : { settings: out as InstanceSettings, problems };
+  const { values, problems } = parseSettings(INSTANCE_SETTINGS, env);
+  return problems.length > 0 ? { problems: problems.map((p) => p.message) } : { settings: values, problems: [] };
 }
 
 t.test('defaults with discovery', async (t) => {

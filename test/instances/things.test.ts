@@ -6,7 +6,7 @@ import type { Test } from 'tap';
 import { Limiter } from '../../src/instances/things.ts';
 import type { HvInstance } from '../../src/instances/instance.ts';
 import type { Simulator } from '../../src/simulator/simulator.ts';
-import { APP_ID, CAST, discoverySettings, registry, simCount, startSim, TYPE_A, TYPE_B } from './helpers.ts';
+import { APP_ID, CAST, discoverySettings, registry, simCount, startSim, GLUCOSE, WEIGHT } from './helpers.ts';
 
 const GT = 'GetThings';
 const PERSON = '0d8f3a62-71c4-4b9e-a2f5-5e6c7d8b9a01';
@@ -27,9 +27,9 @@ t.test('each instance answers from its own store: same record id, different data
   for (const [id, kg] of [['1', '70'], ['2', '80']] as const) {
     const inst = sim.instance(id);
     inst.createPerson({ personId: PERSON, recordId: RECORD });
-    inst.addThing(RECORD, TYPE_A, { thingId, data: data(kg), effectiveDate: '2019-01-15T07:55:00' });
+    inst.addThing(RECORD, WEIGHT, { thingId, data: data(kg), effectiveDate: '2019-01-15T07:55:00' });
   }
-  const deleted = sim.instance('1').addThing(RECORD, TYPE_B, { thingId: other });
+  const deleted = sim.instance('1').addThing(RECORD, GLUCOSE, { thingId: other });
   sim.instance('1').deleteThing(deleted.thingId);
 
   const query = { personId: PERSON.toUpperCase(), recordId: RECORD, thingIds: [thingId.toUpperCase(), other, thingId] };
@@ -37,7 +37,7 @@ t.test('each instance answers from its own store: same record id, different data
   const eu = await get('2').getThings(query);
   t.same(us.missing, [other], 'deleted (US) and never there (EU) are both just missing');
   t.same(eu.missing, [other]);
-  t.match(us.things, [{ thingId, typeId: TYPE_A, typeName: 'Weight', state: 'Active', flags: 0, effectiveDate: '2019-01-15T07:55:00', dataXml: `<data-xml>${data('70')}</data-xml>` }]);
+  t.match(us.things, [{ thingId, typeId: WEIGHT, typeName: 'Weight', state: 'Active', flags: 0, effectiveDate: '2019-01-15T07:55:00', dataXml: `<data-xml>${data('70')}</data-xml>` }]);
   t.match(eu.things, [{ thingId, dataXml: `<data-xml>${data('80')}</data-xml>` }], 'the EU instance answers with the EU data');
   t.equal(us.things[0]?.versionStamp, sim.instance('1').records.getThing(thingId)?.versionStamp);
   t.equal(simCount(sim, '1', GT, '0'), 1, 'one request for three ids (one duplicate)');
@@ -49,7 +49,7 @@ t.test('batching over HV_THINGS_BATCH_SIZE, 124 splits, unprocessed keys fetched
   const { sim, get } = await setup(t, { getThingsMaxIds: 2, getThingsMaxFullThings: 1 }, { HV_THINGS_BATCH_SIZE: '4' });
   const us = sim.instance('1');
   us.createPerson({ personId: PERSON, recordId: RECORD });
-  const ids = Array.from({ length: 7 }, (_, i) => us.addThing(RECORD, TYPE_A, { effectiveDate: `2019-01-0${i + 1}T00:00:00` }).thingId);
+  const ids = Array.from({ length: 7 }, (_, i) => us.addThing(RECORD, WEIGHT, { effectiveDate: `2019-01-0${i + 1}T00:00:00` }).thingId);
   const answer = await get('1').getThings({ personId: PERSON, recordId: RECORD, thingIds: ids });
   t.same(answer.things.map((x) => x.thingId), ids, 'every thing, in the order asked');
   t.same(answer.missing, []);
@@ -61,7 +61,7 @@ t.test('session: expiry and a forgotten session (8 quirk) renew once, invisible 
   const { sim, get } = await setup(t);
   const eu = sim.instance('2');
   eu.createPerson({ personId: PERSON, recordId: RECORD });
-  const thing = eu.addThing(RECORD, TYPE_A);
+  const thing = eu.addThing(RECORD, WEIGHT);
   const q = { personId: PERSON, recordId: RECORD, thingIds: [thing.thingId] };
   t.equal((await get('2').getThings(q)).things.length, 1);
   eu.expireTokens();
@@ -78,7 +78,7 @@ t.test('what a retry cannot fix is not retriable; 5xx and timeouts are', async (
   const { sim, get } = await setup(t, {}, { HV_REQUEST_TIMEOUT_MS: '300', HV_MAX_RETRIES: '1' });
   const us = sim.instance('1');
   us.createPerson({ personId: PERSON, recordId: RECORD, offlineAccess: false });
-  const thing = us.addThing(RECORD, TYPE_A);
+  const thing = us.addThing(RECORD, WEIGHT);
   const q = { personId: PERSON, recordId: RECORD, thingIds: [thing.thingId] };
   const inst = get('1');
   await t.rejects(inst.getThings(q), { code: 'HVG_ERR_HV_STATUS', retriable: false, details: { hvStatus: 11, instanceId: '1' }, message: /^instance "1" \(US\): HealthVault status 11 ACCESS_DENIED/ },
@@ -98,7 +98,7 @@ t.test('what a retry cannot fix is not retriable; 5xx and timeouts are', async (
   await t.rejects(inst.getThings(q), { code: 'HVG_ERR_INSTANCE_UNREACHABLE', retriable: true }, 'timeout');
   us.setFaults({ slowMs: 0 });
   t.equal((await inst.getThings(q)).things.length, 1, 'fine again');
-  t.equal((await inst.getThings({ ...q, typeVersionFormats: [TYPE_A, TYPE_B] })).things.length, 1, 'with type-version-format');
+  t.equal((await inst.getThings({ ...q, typeVersionFormats: [WEIGHT, GLUCOSE] })).things.length, 1, 'with type-version-format');
 
   const before = simCount(sim, '1', GT);
   await t.rejects(inst.getThings({ ...q, thingIds: ['not-a-guid'] }), { code: 'HVG_ERR_VALIDATION' });

@@ -4,7 +4,7 @@ import t from 'tap';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { HvgError } from '../../src/errors.ts';
 import { describeConnection, kafkaConnectionFromEnv, kafkajsConfig, kafkaSecurity } from '../../src/kafka/index.ts';
 import { APP_CERT_PEM, APP_KEY_PEM, requiredEnv } from '../helpers/env.ts';

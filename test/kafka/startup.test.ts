@@ -3,7 +3,7 @@
 // bare "Plugin did not start in time: 'hvg-sink'").
 import t from 'tap';
 import { buildApp } from '../../src/app.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { HvgError } from '../../src/errors.ts';
 import { requiredEnv } from '../helpers/env.ts';
 

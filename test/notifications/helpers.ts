@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { randomUUID } from 'node:crypto';
 import type { Test } from 'tap';
 import { request } from 'undici';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { notificationAuthorizationFor, type RecordChangeNotification } from '../../src/healthvault/index.ts';
 import { InstanceRegistry } from '../../src/instances/registry.ts';
 import type { createMetrics } from '../../src/metrics.ts';
@@ -21,6 +21,7 @@ import type { SubscriptionSpec } from '../../src/subscriptions/model.ts';
 import { KafkaStateLog } from '../../src/subscriptions/store.ts';
 import { requiredEnv } from '../helpers/env.ts';
 import { brokers, silentLogger, uniqueTopic } from '../helpers/kafka.ts';
+import { GLUCOSE } from '../../support/fixtures.ts';
 
 /** Environment for an explicit instance list (platforms on a closed port: never reached here). */
 export function instancesEnv(ids: readonly string[]): Record<string, string> {
@@ -42,7 +43,7 @@ export const SUB_EU = 'c81e4a70-5d29-4b3f-8e0a-6f14d2b97c35';
 export const keys = new KeyDeriver(SECRET);
 
 export const spec = (over: Partial<SubscriptionSpec> = {}): SubscriptionSpec => ({
-  name: 'glucose', eventType: 'record-item-changed', typeIds: ['879e7c04-4e8a-4707-9ad3-b054df467ce4'], instances: null,
+  name: 'glucose', eventType: 'record-item-changed', typeIds: [GLUCOSE], instances: null,
   keyVersion: 1, previousKeyVersion: null, keyRotatedAt: null, revision: 1, createdAt: '', updatedAt: '', ...over,
 });
 

@@ -4,7 +4,7 @@
 import t from 'tap';
 import { request } from 'undici';
 import { createHash } from 'node:crypto';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { routePlacement, tokenMatches } from '../../src/plugins/admin.ts';
 import { startApp } from '../helpers/app.ts';
 import { ADMIN_TOKEN, requiredEnv } from '../helpers/env.ts';

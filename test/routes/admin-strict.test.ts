@@ -6,8 +6,8 @@ import { request } from 'undici';
 import { startApp } from '../helpers/app.ts';
 import { ADMIN_TOKEN } from '../helpers/env.ts';
 import { uniqueTopic } from '../helpers/kafka.ts';
+import { GLUCOSE } from '../../support/fixtures.ts';
 
-const GLUCOSE = '879e7c04-4e8a-4707-9ad3-b054df467ce4';
 
 t.test('unknown fields and query parameters are refused and named', async (t) => {
   // a store of its own: "glucose" must not exist yet

@@ -5,7 +5,7 @@ import t from 'tap';
 import { request } from 'undici';
 import { buildApp } from '../../src/app.ts';
 import { CONSOLE_DIR } from '../../src/routes/console.ts';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { listenAll } from '../../src/plugins/admin.ts';
 import { startApp } from '../helpers/app.ts';
 import { requiredEnv } from '../helpers/env.ts';

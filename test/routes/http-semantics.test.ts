@@ -3,6 +3,7 @@
 // instances[].lastPassAt is the reconciler's own lastPassAt, moving with every pass.
 import t from 'tap';
 import { eventually, GLUCOSE, startGateway, startSim } from '../helpers/stack.ts';
+import { WEIGHT } from '../../support/fixtures.ts';
 
 t.test('GET with If-None-Match: 304 while nothing changed, 200 once the status or the spec changed', async (t) => {
   const sim = await startSim(t);
@@ -32,7 +33,7 @@ t.test('GET with If-None-Match: 304 while nothing changed, 200 once the status o
   t.equal((await gw.admin('GET', '/v1/subscriptions/glucose', undefined, { 'if-none-match': '"glucose-r0.x"' })).status, 200, 'another ETag → 200');
 
   // If-Match takes the ETag GET gave (the status part does not matter for a write)
-  const update = await gw.admin('PUT', '/v1/subscriptions/glucose', { typeIds: [GLUCOSE, '3d34d87e-7fc1-4153-800f-f56592cb0d17'] }, { 'if-match': pendingTag });
+  const update = await gw.admin('PUT', '/v1/subscriptions/glucose', { typeIds: [GLUCOSE, WEIGHT] }, { 'if-match': pendingTag });
   t.equal(update.status, 200, 'If-Match with the ETag of the same revision → 200');
   t.match(update.headers.etag, /^"glucose-r2\./);
   const afterEdit = await gw.admin('GET', '/v1/subscriptions/glucose', undefined, { 'if-none-match': tag });

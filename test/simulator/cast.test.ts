@@ -9,7 +9,7 @@ import {
   buildAnonymousRequest, buildCastInfo, buildCastRequest, buildGetEventSubscriptionsInfo, certificateThumbprint, parseCastResponse,
   parseGetEventSubscriptionsResponse,
 } from '../../src/healthvault/index.ts';
-import { APP_ID, CERT_PEM, HEADER, KEY_PEM, TEST_APP, call, cast, castXml, client, platform, startSim } from './helpers.ts';
+import { APP_ID, APP_CERT_PEM, HEADER, APP_KEY_PEM, TEST_APP, call, cast, castXml, client, platform, startSim } from './helpers.ts';
 
 const OTHER_APP = '0b5d2e8f-4a13-4d8e-9c61-7a9c3e512f4b';
 
@@ -61,7 +61,7 @@ t.test('wrong key, unknown thumbprint, unknown app, tampered content', async (t)
   t.match(unknownThumb.error?.message, /no certificate with thumbprint/);
 
   // Signed by another key but claiming the registered certificate's thumbprint.
-  const forged = castXml({ privateKey: otherKey, certificate: otherCert }).replace(certificateThumbprint(otherCert), certificateThumbprint(CERT_PEM));
+  const forged = castXml({ privateKey: otherKey, certificate: otherCert }).replace(certificateThumbprint(otherCert), certificateThumbprint(APP_CERT_PEM));
   const sameThumb = await platform(t, agent, url, forged);
   t.equal(sameThumb.code, 4, 'signed by another key under the registered thumbprint → 4');
   t.match(sameThumb.error?.message, /does not verify/);
@@ -74,7 +74,7 @@ t.test('wrong key, unknown thumbprint, unknown app, tampered content', async (t)
 
   const mismatch = buildAnonymousRequest({
     ...HEADER, msgTime: new Date(), method: 'CreateAuthenticatedSessionToken', methodVersion: 2, appId: APP_ID,
-    info: buildCastInfo({ appId: OTHER_APP, signingTime: new Date(), credential: { privateKey: KEY_PEM, certificate: CERT_PEM } }),
+    info: buildCastInfo({ appId: OTHER_APP, signingTime: new Date(), credential: { privateKey: APP_KEY_PEM, certificate: APP_CERT_PEM } }),
   });
   t.equal((await platform(t, agent, url, mismatch)).code, 4, 'content app-id other than the header app-id → 4');
 });

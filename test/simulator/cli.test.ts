@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { loadConfigFile } from '../../src/simulator/config-file.ts';
-import { resolveConfig } from '../../src/simulator/config.ts';
+import { resolveConfig } from '../../src/simulator/sim-config.ts';
 import { anonymous, client, platform } from './helpers.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/simulator/main.ts', import.meta.url));

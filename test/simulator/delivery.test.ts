@@ -8,7 +8,7 @@ import {
   buildSubscribeToEventInfo, buildUpdateEventSubscriptionInfo, parseNotificationAuthorization, parseNotificationBody,
   parseSubscribeToEventResponse, verifyNotification,
 } from '../../src/healthvault/index.ts';
-import type { SimulatorConfig } from '../../src/simulator/config.ts';
+import type { SimulatorConfig } from '../../src/simulator/sim-config.ts';
 import { call, cast, client, eventually, GLUCOSE, KEY_A, NOTIFY_URL, PRESSURE, startReceiver, startSim, WEIGHT } from './helpers.ts';
 import type { ReceivedPost, Receiver, TestSession } from './helpers.ts';
 

@@ -7,14 +7,14 @@ import {
   buildGetEventSubscriptionsInfo, buildSubscribeToEventInfo, buildUnsubscribeToEventInfo, buildUpdateEventSubscriptionInfo,
   parseGetEventSubscriptionsResponse, parseSubscribeToEventResponse,
 } from '../../src/healthvault/index.ts';
-import type { SubscriptionSpec } from '../../src/healthvault/index.ts';
+import type { EventSubscriptionSpec } from '../../src/healthvault/index.ts';
 import type { Agent } from 'undici';
 import { call, cast, client, GLUCOSE, KEY_A, NOTIFY_URL, PRESSURE, startSim, WEIGHT } from './helpers.ts';
 import type { TestSession } from './helpers.ts';
 
-const spec: SubscriptionSpec = { key: KEY_A, keyVersionId: 'gw-1', url: NOTIFY_URL, typeIds: [[WEIGHT, GLUCOSE]] };
+const spec: EventSubscriptionSpec = { key: KEY_A, keyVersionId: 'gw-1', url: NOTIFY_URL, typeIds: [[WEIGHT, GLUCOSE]] };
 
-async function subscribe(t: Test, agent: Agent, s: TestSession, overrides: Partial<SubscriptionSpec> = {}) {
+async function subscribe(t: Test, agent: Agent, s: TestSession, overrides: Partial<EventSubscriptionSpec> = {}) {
   return call(t, agent, s, 'SubscribeToEvent', 1, buildSubscribeToEventInfo({ ...spec, ...overrides }));
 }
 async function list(t: Test, agent: Agent, s: TestSession) {

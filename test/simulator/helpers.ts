@@ -1,7 +1,6 @@
 // Shared by the simulator tests: a simulator on 127.0.0.1 port 0 that is always closed, a tiny
 // platform client built on the codec (so every request is what a real client would send), and a
 // real HTTP receiver that records notification POSTs.
-import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,28 +11,12 @@ import {
   buildAnonymousRequest, buildAuthenticatedRequest, buildCastRequest, parseCastResponse, parseResponse,
 } from '../../src/healthvault/index.ts';
 import type { AuthenticatedRequestOptions, HmacAlgorithm, ParsedResponse } from '../../src/healthvault/index.ts';
-import { startSimulator } from '../../src/simulator/simulator.ts';
-import type { Simulator } from '../../src/simulator/simulator.ts';
-import type { ApplicationSpec, SimulatorConfig } from '../../src/simulator/config.ts';
+import { APP_CERT_PEM, APP_ID, APP_KEY_PEM } from '../../support/fixtures.ts';
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/healthvault/${name}`, import.meta.url), 'utf8');
-export const CERT_PEM = fixture('test-app-cert.TEST-ONLY.pem');
-export const KEY_PEM = fixture('test-app-key.TEST-ONLY.pem');
-export const APP_ID = '7a9c3e51-2f4b-4d8e-9c61-0b5d2e8f4a13';
-export const ACTION_URL = 'https://gw.test/hv/redirect.aspx';
+export { ACTION_URL, APP_CERT_PEM, APP_ID, APP_KEY_PEM, GLUCOSE, PRESSURE, TEST_APP, WEIGHT } from '../../support/fixtures.ts';
+export { startSim } from '../helpers/sim.ts';
 export const NOTIFY_URL = 'https://gw.test/hv/notifications/us';
-export const WEIGHT = '3d34d87e-7fc1-4153-800f-f56592cb0d17';
-export const GLUCOSE = '879e7c04-4e8a-4707-9ad3-b054df467ce4';
-export const PRESSURE = 'ca3c57f4-f4c1-4e15-be67-0a3caf5414ed';
 export const KEY_A = Buffer.alloc(64, 7).toString('base64');
-
-export const TEST_APP: ApplicationSpec = { appId: APP_ID, certificates: [CERT_PEM], actionUrl: ACTION_URL };
-
-export async function startSim(t: Test, config: SimulatorConfig = {}): Promise<Simulator> {
-  const sim = await startSimulator({ logLevel: process.env.TEST_LOG_LEVEL ?? 'silent', applications: [TEST_APP], ...config });
-  t.teardown(() => sim.close());
-  return sim;
-}
 
 /** One undici Agent per test file, closed at teardown. */
 export function client(t: Test): Agent {
@@ -65,7 +48,7 @@ export const HEADER = { version: 'hv-gateway-test/1.0', msgTtl: 1800 } as const;
 export function castXml(options: { appId?: string; privateKey?: string; certificate?: string; signingTime?: Date; hmacAlgorithm?: HmacAlgorithm } = {}): string {
   return buildCastRequest({
     ...HEADER, msgTime: new Date(), appId: options.appId ?? APP_ID,
-    credential: { privateKey: options.privateKey ?? KEY_PEM, certificate: options.certificate ?? CERT_PEM },
+    credential: { privateKey: options.privateKey ?? APP_KEY_PEM, certificate: options.certificate ?? APP_CERT_PEM },
     ...(options.signingTime === undefined ? {} : { signingTime: options.signingTime }),
     ...(options.hmacAlgorithm === undefined ? {} : { hmacAlgorithm: options.hmacAlgorithm }),
   });

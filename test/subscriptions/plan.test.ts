@@ -1,10 +1,10 @@
 import t from 'tap';
 import { callbackUrl, planInstance } from '../../src/subscriptions/plan.ts';
 import type { SubscriptionSpec } from '../../src/subscriptions/model.ts';
+import { GLUCOSE, WEIGHT } from '../../support/fixtures.ts';
 
 const BASE = 'https://gw.example.com/hv';
-const GLU = '879e7c04-4e8a-4707-9ad3-b054df467ce4';
-const WEIGHT = '3d34d87e-7fc1-4153-800f-f56592cb0d17';
+const GLU = GLUCOSE;
 const spec = (name: string, over: Partial<SubscriptionSpec> = {}): SubscriptionSpec => ({
   name, eventType: 'record-item-changed', typeIds: [GLU], instances: null, keyVersion: 1, previousKeyVersion: null, keyRotatedAt: null,
   revision: 1, createdAt: '', updatedAt: '', ...over,

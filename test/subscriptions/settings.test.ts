@@ -1,7 +1,7 @@
 // PUBLIC_BASE_URL must be https unless development explicitly allows http; KEY_ROTATION_OVERLAP_MS
 // is replaced by KEY_RETRY_HORIZON_MS (issue 13 points 3 and 6).
 import t from 'tap';
-import { loadConfig } from '../../src/config.ts';
+import { loadConfig } from '../../src/config/index.ts';
 import { requiredEnv } from '../helpers/env.ts';
 
 t.test('an http PUBLIC_BASE_URL stops the start, naming the variable and the way out', async (t) => {

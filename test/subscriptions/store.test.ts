@@ -2,6 +2,7 @@ import t, { type Test } from 'tap';
 import { KafkaStateLog, type KafkaStateLogOptions } from '../../src/subscriptions/store.ts';
 import type { SubscriptionSpec } from '../../src/subscriptions/model.ts';
 import { brokers, silentLogger, uniqueTopic } from '../helpers/kafka.ts';
+import { GLUCOSE } from '../../support/fixtures.ts';
 
 const options = (topic: string): KafkaStateLogOptions => ({
   brokers,
@@ -22,7 +23,7 @@ async function open(t: Test, topic: string): Promise<KafkaStateLog> {
   return s;
 }
 
-const spec = (name: string, revision: number, typeIds = ['879e7c04-4e8a-4707-9ad3-b054df467ce4']): SubscriptionSpec => ({
+const spec = (name: string, revision: number, typeIds = [GLUCOSE]): SubscriptionSpec => ({
   name,
   eventType: 'record-item-changed',
   typeIds,

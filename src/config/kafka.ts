@@ -1,12 +1,29 @@
-// Settings of the Kafka connection's security and of topic creation (composed into src/config.ts).
-// The names are a contract with operators and deploy files (issue 12): KAFKA_SSL*, KAFKA_SASL_*,
-// KAFKA_CREATE_TOPICS. Checks across variables (a mechanism without credentials, a key without a
-// certificate, an unreadable PEM) are in checkKafkaSettings; each problem names its variable.
+// Settings of Kafka: brokers, topics, batching (KAFKA_SETTINGS) and the connection's security
+// and topic creation (KAFKA_SECURITY_SETTINGS, also read alone by scripts through
+// src/kafka/connection.ts). The names are a contract with operators and deploy files (issue 12):
+// KAFKA_SSL*, KAFKA_SASL_*, KAFKA_CREATE_TOPICS. Checks across variables (a mechanism without
+// credentials, a key without a certificate, an unreadable PEM) are in checkKafkaSettings; each
+// problem names its variable.
 import { readFileSync } from 'node:fs';
-import { bool, oneOf, setting, text, type SettingProblem, type SettingValues } from '../config-kit.ts';
+import { bool, brokerList, int, oneOf, problem, setting, text, type SettingProblem, type SettingValues } from './kit.ts';
 
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
+
+export const KAFKA_SETTINGS = {
+  kafkaBrokers: setting('KAFKA_BROKERS', 'Bootstrap brokers, comma-separated host:port.', ['127.0.0.1:9092'], brokerList, { defaultText: '127.0.0.1:9092' }),
+  kafkaClientId: setting('KAFKA_CLIENT_ID', 'Kafka client id of the gateway.', 'hv-gateway', text(/^[A-Za-z0-9._-]{1,100}$/, 'letters, digits, ".", "_" or "-"')),
+  kafkaTopic: setting('KAFKA_TOPIC', 'The topic every notification is written to as an event (the Kafka record contract); what cannot become an event goes to KAFKA_DEAD_LETTER_TOPIC.', 'healthvault.events', text(/^[A-Za-z0-9._-]{1,249}$/, 'a legal Kafka topic name')),
+  kafkaDeadLetterTopic: setting('KAFKA_DEAD_LETTER_TOPIC', 'Topic for authentic notification bodies the gateway cannot turn into events (unreadable XML, unknown kinds, foreign subscription ids): raw body + instance, subscription, reason. Created like KAFKA_TOPIC.', 'healthvault.dead-letter', text(/^[A-Za-z0-9._-]{1,249}$/, 'a legal Kafka topic name')),
+  kafkaTopicPartitions: setting('KAFKA_TOPIC_PARTITIONS', 'Partitions when the gateway creates the topic.', 6, int(1, 10_000)),
+  kafkaTopicReplication: setting('KAFKA_TOPIC_REPLICATION', 'Replication factor when the gateway creates the topic (-1 = broker default).', -1, int(-1, 32)),
+  kafkaConnectTimeoutMs: setting('KAFKA_CONNECT_TIMEOUT_MS', 'Give up connecting to Kafka at start after this long.', 15_000, int(500, 600_000)),
+  kafkaPublishTimeoutMs: setting('KAFKA_PUBLISH_TIMEOUT_MS', 'A publish not acknowledged within this bound fails (notifications then get 503).', 5_000, int(100, 120_000)),
+  kafkaMaxBatchRecords: setting('KAFKA_MAX_BATCH_RECORDS', 'Most records per produce request (micro-batching).', 1_000, int(1, 100_000)),
+  kafkaMaxBatchBytes: setting('KAFKA_MAX_BATCH_BYTES', 'Most bytes per produce request (micro-batching).', 900_000, int(1024, 64 * 1_048_576)),
+  kafkaMaxQueuedRecords: setting('KAFKA_MAX_QUEUED_RECORDS', 'Records allowed to wait for the next send; beyond it publishes fail fast (backpressure).', 50_000, int(1, 10_000_000)),
+  kafkaLogLevel: setting('KAFKA_LOG_LEVEL', 'Level of kafkajs logs bridged into pino.', 'warn', oneOf(['error', 'warn', 'info', 'debug'] as const)),
+} as const;
 
 const path = text(/^[^\0]{1,4096}$/, 'a file path');
 
@@ -43,7 +60,7 @@ function pemProblem(variable: string, file: string, label: string, read: Reader)
 /** Checks across the Kafka security variables; an empty list when they fit together. */
 export function checkKafkaSettings(c: KafkaSecurityValues, read: Reader = readUtf8): SettingProblem[] {
   const out: SettingProblem[] = [];
-  const p = (variable: string, message: string) => out.push({ variable, message: `${variable} ${message}` });
+  const p = (variable: string, message: string) => out.push(problem(variable, message));
   if (c.kafkaSaslMechanism !== '') {
     if (c.kafkaSaslUsername === '') p('KAFKA_SASL_USERNAME', `is required with KAFKA_SASL_MECHANISM=${c.kafkaSaslMechanism}`);
     if (c.kafkaSaslPassword === '') p('KAFKA_SASL_PASSWORD', `(or KAFKA_SASL_PASSWORD_FILE) is required with KAFKA_SASL_MECHANISM=${c.kafkaSaslMechanism}`);
@@ -69,4 +86,11 @@ export function checkKafkaSettings(c: KafkaSecurityValues, read: Reader = readUt
     if (problem) out.push(problem);
   }
   return out;
+}
+
+/** Raw, unreadable bodies must never reach the consumers of the events (or the store). */
+export function checkDeadLetterTopic(c: { readonly kafkaTopic: string; readonly kafkaDeadLetterTopic: string; readonly stateTopic: string }): SettingProblem[] {
+  const taken = [c.kafkaTopic, c.stateTopic, `${c.stateTopic}.leader`];
+  if (!taken.includes(c.kafkaDeadLetterTopic)) return [];
+  return [{ variable: 'KAFKA_DEAD_LETTER_TOPIC', message: `KAFKA_DEAD_LETTER_TOPIC "${c.kafkaDeadLetterTopic}" must differ from KAFKA_TOPIC and KAFKA_STATE_TOPIC (and its .leader topic): give dead letters a topic of their own` }];
 }

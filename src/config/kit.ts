@@ -1,6 +1,8 @@
 // Building blocks of the configuration schema: a setting = variable + parser + default + doc.
-// Modules declare their own settings with these (e.g. src/instances/settings.ts); config.ts
-// composes them into the one schema.
+// Each concern declares its settings with these in a file of this folder (e.g. instances.ts);
+// index.ts composes them into the one schema. parseSettings() is the one loop that reads a
+// group of settings from an environment (the server's whole schema, or a script's Kafka slice).
+import { readFileSync } from 'node:fs';
 
 export type Env = Record<string, string | undefined>;
 
@@ -86,12 +88,47 @@ export const baseUrl = (raw: string): string => {
   return trimTrailingSlashes(raw);
 };
 
-
-/** The parsed values of a group of settings (config.ts's Config, a module's own slice). */
+/** The parsed values of a group of settings (index.ts's Config, a concern's own slice). */
 export type SettingValues<S extends Record<string, Setting<unknown>>> = { readonly [K in keyof S]: ReturnType<S[K]['parse']> };
 
-/** One configuration problem: the variable and a message that names it. */
+/** One configuration problem: the variable and a message that names it (the only problem type). */
 export interface SettingProblem {
   readonly variable: string;
   readonly message: string;
+}
+
+/** A problem whose message starts with the variable's name. */
+export const problem = (variable: string, message: string): SettingProblem => ({ variable, message: `${variable} ${message}` });
+
+/** Raw value of a setting: VAR, or for secrets the contents of the file named by VAR_FILE. */
+function rawValue(s: Setting<unknown>, env: Env): string | undefined {
+  const direct = env[s.env];
+  const file = s.secret ? env[`${s.env}_FILE`] : undefined;
+  if (file !== undefined && file !== '') {
+    if (direct !== undefined && direct !== '') throw new ConfigValueError(`and ${s.env}_FILE are both set; set only one`);
+    try {
+      return readFileSync(file, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      throw new ConfigValueError(`cannot be read from ${s.env}_FILE "${file}" (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  }
+  return direct;
+}
+
+/**
+ * Parse every setting of a group; every bad value becomes a problem naming its variable, so a
+ * deployment is fixed in one round. `values` is complete only when `problems` is empty.
+ */
+export function parseSettings<S extends Record<string, Setting<unknown>>>(schema: S, env: Env): { values: SettingValues<S>; problems: SettingProblem[] } {
+  const out: Record<string, unknown> = {};
+  const problems: SettingProblem[] = [];
+  for (const [key, s] of Object.entries(schema)) {
+    try {
+      out[key] = s.parse(rawValue(s, env));
+    } catch (err) {
+      if (!(err instanceof ConfigValueError)) throw err;
+      problems.push(problem(s.env, err.message));
+    }
+  }
+  return { values: out as SettingValues<S>, problems };
 }

@@ -1,8 +1,8 @@
-// Settings of the enrichment stage and of residency routing (composed into src/config.ts).
+// Settings of the enrichment stage and of residency routing (composed in config/index.ts).
 // The stage runs only while some subscription says `enrich: true`; until then none of these
-// opens anything. Its per-instance concurrency is HV_THINGS_CONCURRENCY (instances/settings.ts):
+// opens anything. Its per-instance concurrency is HV_THINGS_CONCURRENCY (config/instances.ts):
 // one knob for GetThings calls in flight per instance, whoever makes them.
-import { int, setting, text } from '../config-kit.ts';
+import { int, setting, text } from './kit.ts';
 import { NO_ROUTES, topicRoutes, type TopicRoutes } from '../kafka/routes.ts';
 
 const topicName = text(/^[A-Za-z0-9._-]{1,249}$/, 'a legal Kafka topic name');

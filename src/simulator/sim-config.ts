@@ -123,7 +123,7 @@ export interface ResolvedConfig {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** US "1" and EU "2", the two known instances (§3.1). */
-export const DEFAULT_INSTANCES: readonly InstanceSpec[] = [
+const DEFAULT_INSTANCES: readonly InstanceSpec[] = [
   { id: '1', name: 'US', description: 'Simulated US instance' },
   { id: '2', name: 'EU', description: 'Simulated EU instance' },
 ];
@@ -133,7 +133,7 @@ export const DEFAULT_INSTANCES: readonly InstanceSpec[] = [
  * `https://www.app.com/hv/` (§1.1): origin plus the path up to its last '/'. Host case is
  * normalised by URL; the path is compared case-sensitively [I].
  */
-export function actionUrlRoot(actionUrl: string): string {
+function actionUrlRoot(actionUrl: string): string {
   const u = new URL(actionUrl);
   return `${u.origin}${u.pathname.slice(0, u.pathname.lastIndexOf('/') + 1)}`;
 }

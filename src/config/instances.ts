@@ -1,11 +1,10 @@
-// Settings of the instances module (registry, platform client, app session), declared with
-// config-kit so config.ts can compose them into the one schema (INSTANCE_SETTINGS). Parsers throw
-// ConfigValueError; config.ts prefixes the variable name. Checks that need several variables at
-// once are in checkInstanceSettings(), which returns problems in the same { variable, message } form.
+// Settings of the instances module (registry, platform client, app session), composed in
+// ./index.ts (INSTANCE_SETTINGS). Parsers throw ConfigValueError; parseSettings prefixes the
+// variable name. Checks that need several variables at once are in checkInstanceSettings().
 import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
-import { ConfigValueError, baseUrl, int, setting, text, type SettingProblem, type SettingValues } from '../config-kit.ts';
+import { GUID_PATTERN } from '../healthvault/index.ts';
+import { ConfigValueError, baseUrl, int, problem, setting, text, type SettingProblem, type SettingValues } from './kit.ts';
 
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /** string255nw (healthvault-protocol.md §3.1): ids are strings, never parsed as numbers. */
 const INSTANCE_ID = /^(?!\s*$)[^,\s]{1,255}$/;
 
@@ -34,7 +33,7 @@ const absoluteUrl = (raw: string, what: string): string => {
  * JSON array of {id, name?, platformUrl, shellUrl}. JSON rather than a home-made syntax because
  * each entry has four fields and URLs may contain any separator we could pick.
  */
-export const instanceList = (raw: string): ExplicitInstance[] => {
+const instanceList = (raw: string): ExplicitInstance[] => {
   let value: unknown;
   try {
     value = JSON.parse(raw);
@@ -65,7 +64,7 @@ export const instanceList = (raw: string): ExplicitInstance[] => {
   });
 };
 
-export const instanceFilter = (raw: string): InstanceFilter => {
+const instanceFilter = (raw: string): InstanceFilter => {
   if (raw === '*') return { kind: 'all' };
   if (raw === 'default') return { kind: 'default' };
   const ids = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -74,7 +73,7 @@ export const instanceFilter = (raw: string): InstanceFilter => {
 };
 
 // Secret parsers never echo the value they reject.
-export const pemCertificate = (raw: string): X509Certificate => {
+const pemCertificate = (raw: string): X509Certificate => {
   try {
     return new X509Certificate(raw);
   } catch {
@@ -83,7 +82,7 @@ export const pemCertificate = (raw: string): X509Certificate => {
 };
 
 /** RSA only: CAST v2 signs with RSA-SHA1 (healthvault-protocol.md §4.4). */
-export const pemRsaPrivateKey = (raw: string): KeyObject => {
+const pemRsaPrivateKey = (raw: string): KeyObject => {
   let key: KeyObject;
   try {
     key = createPrivateKey(raw);
@@ -95,7 +94,7 @@ export const pemRsaPrivateKey = (raw: string): KeyObject => {
 };
 
 export const INSTANCE_SETTINGS = {
-  hvAppId: setting('HV_APP_ID', 'HealthVault application id (GUID) the gateway authenticates as in every instance.', undefined, text(GUID, 'a GUID')),
+  hvAppId: setting('HV_APP_ID', 'HealthVault application id (GUID) the gateway authenticates as in every instance.', undefined, text(GUID_PATTERN, 'a GUID')),
   hvAppCert: setting('HV_APP_CERT', 'PEM certificate registered for the app in each instance (its thumbprint goes into CAST).', undefined, pemCertificate, { secret: true }),
   hvAppPrivateKey: setting('HV_APP_PRIVATE_KEY', 'PEM RSA private key of HV_APP_CERT; signs CreateAuthenticatedSessionToken.', undefined, pemRsaPrivateKey, { secret: true }),
   hvInstances: setting('HV_INSTANCES', 'Explicit instance list (JSON array of {id,name,platformUrl,shellUrl}); set this or HV_DISCOVERY_URL.', [] as ExplicitInstance[], instanceList, { defaultText: '(none: discover)' }),
@@ -117,14 +116,13 @@ export const INSTANCE_SETTINGS = {
   hvThingsConcurrency: setting('HV_THINGS_CONCURRENCY', 'GetThings requests in flight per instance; further ones wait their turn.', 4, int(1, 1_000)),
 } as const;
 
-/** Parsed values; config.ts's Config is assignable to it (INSTANCE_SETTINGS is composed in). */
+/** Parsed values; index.ts's Config is assignable to it (INSTANCE_SETTINGS is composed in). */
 export type InstanceSettings = SettingValues<typeof INSTANCE_SETTINGS>;
-export type InstanceSettingsProblem = SettingProblem;
 
 /** Checks across variables; an empty list means the settings are usable together. */
-export function checkInstanceSettings(s: InstanceSettings): InstanceSettingsProblem[] {
-  const problems: InstanceSettingsProblem[] = [];
-  const add = (variable: string, message: string) => problems.push({ variable, message: `${variable} ${message}` });
+export function checkInstanceSettings(s: InstanceSettings): SettingProblem[] {
+  const problems: SettingProblem[] = [];
+  const add = (variable: string, message: string) => problems.push(problem(variable, message));
   const explicit = s.hvInstances.length > 0;
   if (explicit && s.hvDiscoveryUrl !== '') add('HV_INSTANCES', 'and HV_DISCOVERY_URL are both set; set only one (explicit list or discovery)');
   if (!explicit && s.hvDiscoveryUrl === '') add('HV_DISCOVERY_URL', 'is required unless HV_INSTANCES lists the instances');

@@ -1,5 +1,5 @@
-// Settings of the admin API (composed into src/config.ts).
-import { ConfigValueError, int, setting } from './config-kit.ts';
+// Settings of the admin API and its listener (composed in ./index.ts).
+import { ConfigValueError, int, setting } from './kit.ts';
 
 const tokens = (raw: string): string[] => {
   const list = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');

@@ -1,6 +1,6 @@
-// Settings of the control loop and the notification keys (composed into src/config.ts).
-import { ConfigValueError, baseUrl, bool, int, setting, text, type SettingProblem } from '../config-kit.ts';
-import { MASTER_SECRET_MIN_BYTES } from './keys.ts';
+// Settings of the control loop and the notification keys (composed in ./index.ts).
+import { MASTER_SECRET_MIN_BYTES } from '../subscriptions/keys.ts';
+import { ConfigValueError, baseUrl, bool, int, setting, text, type SettingProblem } from './kit.ts';
 
 const masterSecret = (raw: string): string => {
   if (Buffer.byteLength(raw, 'utf8') < MASTER_SECRET_MIN_BYTES) throw new ConfigValueError(`must be at least ${MASTER_SECRET_MIN_BYTES} bytes (e.g. openssl rand -base64 48)`);
@@ -32,7 +32,7 @@ export const SUBSCRIPTION_SETTINGS = {
   leaderSessionTimeoutMs: setting('LEADER_SESSION_TIMEOUT_MS', 'Kafka group session timeout of the leadership group: a dead leader is replaced within about this long.', 10_000, int(6000, 300_000)),
 } as const;
 
-/** Checks across the subscription settings (config.ts runs them once each value is valid on its own). */
+/** Checks across the subscription settings (index.ts runs them once each value is valid on its own). */
 export function checkSubscriptionSettings(c: { readonly publicBaseUrl: string; readonly publicBaseUrlAllowHttp: boolean }): SettingProblem[] {
   if (c.publicBaseUrl.startsWith('https://') || c.publicBaseUrlAllowHttp) return [];
   return [{
