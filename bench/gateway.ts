@@ -16,7 +16,8 @@ import type { BenchContext } from './lib/context.ts';
 import type { HttpRequestSpec } from './lib/load.ts';
 import { runHttpScenario } from './lib/http-scenario.ts';
 import type { OpenPoint, ScenarioResult } from './lib/results.ts';
-import { nodeEnv, runJsonScript } from './lib/context.ts';
+import { runJsonScript, startProbedNodeOnSut } from './lib/context.ts';
+import type { Probe } from './lib/loop-stats.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -24,7 +25,7 @@ import { notificationKeyObject } from '../src/healthvault/index.ts';
 import { startSimulator } from '../src/simulator/simulator.ts';
 import { KeyDeriver } from '../src/subscriptions/keys.ts';
 import { benchTopic } from './lib/kafka.ts';
-import { freePort, startChild, stopChild, waitHttpOk } from './lib/proc.ts';
+import { freePort, stopChild, waitHttpOk } from './lib/proc.ts';
 import { INSTANCE_ID, SUBSCRIPTION_NAME, payloadPool, signatureHeader, type Payload } from './payloads.ts';
 import type { SinkJob, SinkResult } from './sink-bench.ts';
 
@@ -47,6 +48,8 @@ export interface GatewayTarget {
 
 export interface GatewayHandle extends GatewayTarget {
   child: ChildProcess;
+  /** the in-process probe (event-loop delay, GC pauses, memory) */
+  probe: Probe;
   stop(): Promise<void>;
 }
 
@@ -70,11 +73,12 @@ export async function startGateway(ctx: BenchContext): Promise<GatewayHandle | n
   const origin = `http://127.0.0.1:${port}`;
   // the admin API lives on its own listener (ADMIN_PORT), as in production
   const adminOrigin = `http://127.0.0.1:${adminPort}`;
-  // started exactly as `npm start` does (same V8 flags: see package.json)
-  const child = startChild(process.execPath, [...PRODUCTION_NODE_FLAGS, join(ctx.root, 'dist/server.js')], {
-    cpus: ctx.sutCpus,
-    logFile: join(ctx.runDir, 'gateway.log'),
-    env: nodeEnv({
+  // started exactly as `npm start` does (same V8 flags: see package.json), plus the bench's
+  // in-process probe (bench/lib/loop-probe.ts, preloaded with --import)
+  const { child, probe } = await startProbedNodeOnSut(ctx, 'dist/server.js', [], {
+    nodeFlags: PRODUCTION_NODE_FLAGS,
+    logName: 'gateway.log',
+    env: {
       HOST: '127.0.0.1',
       PORT: String(port),
       ADMIN_PORT: String(adminPort),
@@ -93,7 +97,9 @@ export async function startGateway(ctx: BenchContext): Promise<GatewayHandle | n
       HV_INSTANCE_FILTER: '1',
       // the bench measures throughput, not the per-instance guard rail
       NOTIFICATION_RATE_LIMIT: '10000000',
-    }),
+      // which Kafka client G runs with (issue 17: KAFKA_CLIENT); unset = the gateway's default
+      ...(process.env.BENCH_G_KAFKA_CLIENT ? { KAFKA_CLIENT: process.env.BENCH_G_KAFKA_CLIENT } : {}),
+    },
   });
   const stop = async () => {
     await stopChild(child, 25_000);
@@ -116,6 +122,7 @@ export async function startGateway(ctx: BenchContext): Promise<GatewayHandle | n
     const subscriptionId = hvId;
     return {
       child,
+      probe,
       pid: child.pid!,
       origin,
       topic,
@@ -146,7 +153,7 @@ export interface GatewayResult {
 }
 
 /** G for one body size: the H/B procedure against the gateway, then K_js at G's rates. */
-export async function runGatewayScenario(ctx: BenchContext, target: GatewayTarget, size: number): Promise<GatewayResult> {
+export async function runGatewayScenario(ctx: BenchContext, target: GatewayTarget & { probe?: Probe }, size: number): Promise<GatewayResult> {
   const requests: HttpRequestSpec[] = payloadPool(size, undefined, target.subscriptionId).map((p) => ({ path: target.path(p), body: p.body, headers: target.headers(p) }));
   const g = await runHttpScenario({
     id: 'G',
@@ -157,6 +164,7 @@ export async function runGatewayScenario(ctx: BenchContext, target: GatewayTarge
     origin: target.origin,
     requests,
     kafka: { admin: ctx.admin, topic: target.topic, recordsPerRequest: target.recordsPerRequest ?? 1 },
+    ...(target.probe ? { probe: target.probe } : {}),
     windows: ctx.windows,
     log: ctx.log,
   });
@@ -193,7 +201,7 @@ export interface Ratios {
 }
 
 /** Ratios without G (H, P, K known) or with it. NaN ceilings propagate (a missing P gives NaN). */
-export function ratios(c: Ceilings, g?: { max: number; cpuUs: number; open: readonly OpenPoint[]; rssMB: number; gateOk: boolean; peerMax?: number | undefined }, kAtG?: readonly OpenPoint[]): Ratios {
+export function ratios(c: Ceilings, g?: { max: number; cpuUs: number; open: readonly OpenPoint[]; rssMB: number; gateOk: boolean; peers?: Record<string, number | undefined> }, kAtG?: readonly OpenPoint[]): Ratios {
   const combinedBound = 1 / (1 / c.h + 1 / c.p + 1 / c.k);
   const minCeiling = Math.min(c.h, c.p, c.k);
   const cpuUsBound = c.cpuUs.h + c.cpuUs.p + c.cpuUs.k;
@@ -213,7 +221,10 @@ export function ratios(c: Ceilings, g?: { max: number; cpuUs: number; open: read
       : []),
     ...(half ? [{ name: 'p99.9 at 50 % vs 3 × p99', value: `${half.median['p99.9'].toFixed(2)} vs ${(3 * half.median.p99).toFixed(2)} ms`, target: '≤', ok: half.median['p99.9'] <= 3 * half.median.p99 }] : []),
     ...(threeQ ? [{ name: 'errors / p99 at 75 %', value: `${threeQ.median.non2xx + threeQ.median.errors} / ${threeQ.median.p99.toFixed(2)} ms`, target: '0 / < 25 ms', ok: threeQ.median.non2xx + threeQ.median.errors === 0 && threeQ.median.p99 < 25 }] : []),
-    ...(g.peerMax !== undefined ? [{ name: 'G max vs peer (bridge) max', value: `${Math.round(g.max)} vs ${Math.round(g.peerMax)}/s`, target: '≥', ok: g.max >= g.peerMax }] : []),
+    // issue 17: G / B ≥ 1.5 against the peer (kafka-hooks) in both of its forms
+    ...Object.entries(g.peers ?? {})
+      .filter((e): e is [string, number] => e[1] !== undefined)
+      .map(([id, peer]) => ({ name: `G / ${id} (max rates)`, value: `${(g.max / peer).toFixed(2)} (${Math.round(g.max)} vs ${Math.round(peer)}/s)`, target: '≥ 1.5', ok: g.max / peer >= 1.5 })),
     { name: 'RSS under load', value: `${g.rssMB.toFixed(0)} MB`, target: '< 200 MB', ok: g.rssMB < 200 },
     { name: 'correctness gate (every run)', value: g.gateOk ? 'acked = appended' : 'MISMATCH', target: 'exact', ok: g.gateOk },
   ];

@@ -16,7 +16,8 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { bridgeUnavailable, runBridgeScenario, startBridge, type Bridge } from './bridge.ts';
 import { GATEWAY_NOT_WIRED, ratios, runGatewayScenario, startGateway, type GatewayResult, type Ratios } from './gateway.ts';
-import { runJsonScript, startNodeOnSut, type BenchContext } from './lib/context.ts';
+import { HOOKS_PRODUCER, hooksVersions, runHooksScenarios } from './kafka-hooks.ts';
+import { runJsonScript, startProbedNodeOnSut, type BenchContext } from './lib/context.ts';
 import { runHttpScenario } from './lib/http-scenario.ts';
 import { KafkaAdmin } from './lib/kafka.ts';
 import type { HttpRequestSpec } from './lib/load.ts';
@@ -70,11 +71,11 @@ const errMsg = (e: unknown) => (e instanceof Error ? e.message : String(e));
 // ---- H: HTTP ceiling --------------------------------------------------------------------------
 async function scenarioH(size: number): Promise<void> {
   const port = await freePort();
-  const child = startNodeOnSut(ctx, 'bench/servers/noop.ts', [String(port)], {}, `noop-${size}.log`);
+  const { child, probe } = await startProbedNodeOnSut(ctx, 'bench/servers/noop.ts', [String(port)], { logName: `noop-${size}.log` });
   try {
     await waitHttpOk(`http://127.0.0.1:${port}/healthz`, 20_000, child);
     const requests: HttpRequestSpec[] = payloadPool(size).map((p) => ({ path: '/notifications/1/bench', body: p.body, headers: notificationHeaders(p.body) }));
-    results.H.push(await runHttpScenario({ id: 'H', label: 'fastify no-op (raw-buffer parser)', size, pid: child.pid!, where: ctx.where, origin: `http://127.0.0.1:${port}`, requests, windows, log }));
+    results.H.push(await runHttpScenario({ id: 'H', label: 'fastify no-op (raw-buffer parser)', size, pid: child.pid!, where: ctx.where, origin: `http://127.0.0.1:${port}`, requests, probe, windows, log }));
   } finally {
     await stopChild(child);
   }
@@ -94,22 +95,33 @@ async function scenarioK(size: number): Promise<void> {
   results.K.push(await runJsonScript<SinkResult>(ctx, 'bench/sink-bench.ts', job, 20 * 60_000));
 }
 
-// ---- B: the Strimzi bridge --------------------------------------------------------------------
+// ---- B: the peer, @platformatic/kafka-hooks in two forms (bench/kafka-hooks.ts) ----------------
 async function scenarioB(): Promise<void> {
+  try {
+    results.B.push(...(await runHooksScenarios(ctx, sizes)));
+  } catch (err) {
+    results.skipped.push({ id: 'B', label: 'kafka-hooks (peer)', status: 'failed', reason: errMsg(err) });
+    log(`B: FAILED ${errMsg(err)}`);
+  }
+  // the Strimzi HTTP Bridge too, where Maven can fetch it (BENCH_STRIMZI=1; not served here)
+  if (env.BENCH_STRIMZI === '1') await scenarioStrimzi();
+}
+
+async function scenarioStrimzi(): Promise<void> {
   const why = bridgeUnavailable();
   if (why) {
-    results.skipped.push({ id: 'B', label: 'Strimzi HTTP Bridge (peer)', status: 'skipped', reason: why });
-    log(`B: skipped: ${why}`);
+    results.skipped.push({ id: 'B_strimzi', label: 'Strimzi HTTP Bridge (peer)', status: 'skipped', reason: why });
+    log(`B_strimzi: skipped: ${why}`);
     return;
   }
   let bridge: Bridge | undefined;
   try {
-    log('B: starting the bridge');
+    log('B_strimzi: starting the bridge');
     bridge = await startBridge(ctx);
     for (const size of sizes) results.B.push(await runBridgeScenario(ctx, bridge, size));
   } catch (err) {
-    results.skipped.push({ id: 'B', label: 'Strimzi HTTP Bridge (peer)', status: 'failed', reason: errMsg(err) });
-    log(`B: FAILED ${errMsg(err)}`);
+    results.skipped.push({ id: 'B_strimzi', label: 'Strimzi HTTP Bridge (peer)', status: 'failed', reason: errMsg(err) });
+    log(`B_strimzi: FAILED ${errMsg(err)}`);
   } finally {
     if (bridge) await stopChild(bridge.child, 10_000);
   }
@@ -142,13 +154,14 @@ const n1 = (x: number | null | undefined) => (x === null || x === undefined || !
 const n2 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(2));
 
 type Row = string[];
-const header: Row = ['scn', 'body', 'mode', 'conc', 'rate/s', 'CPU-µs/req', 'CPU%', 'oth0%', 'oth1%', 'gen%', 'RSS MB', 'p50 ms', 'p99 ms', 'p99.9 ms', 'fail', 'gate'];
+const header: Row = ['scn', 'body', 'mode', 'conc', 'rate/s', 'CPU-µs/req', 'CPU%', 'oth0%', 'oth1%', 'gen%', 'RSS MB', 'p50 ms', 'p99 ms', 'p99.9 ms', 'eld99', 'eldmax', 'gcmax', 'gc%', 'fail', 'gate'];
 
 function summaryRow(id: string, size: number, mode: string, conc: string, s: Summary): Row {
   const gate = s.gateOk === undefined ? '—' : `${s.gateOk ? 'ok' : 'FAIL'} ${s.gatesOk}/${s.gatesRun}`;
   // an open-loop run that fell short of its target rate was overloaded (or disturbed): mark it
   const short = s.targetRate !== undefined && s.rate < 0.95 * s.targetRate ? '!' : '';
-  return [id, kb(size), mode, conc, n0(s.rate) + short, n1(s.cpuUsPerReq), n0(s.cpuPct), n0(s.otherOnSutPct), n0(s.otherOnLoadPct), n0(s.loadgenCpuPct), n0(s.rssMaxMB), n2(s.p50), n2(s.p99), n2(s['p99.9']), String(s.non2xx + s.errors), gate];
+  const l = s.loop;
+  return [id, kb(size), mode, conc, n0(s.rate) + short, n1(s.cpuUsPerReq), n0(s.cpuPct), n0(s.otherOnSutPct), n0(s.otherOnLoadPct), n0(s.loadgenCpuPct), n0(s.rssMaxMB), n2(s.p50), n2(s.p99), n2(s['p99.9']), n1(l?.eldP99), n1(l?.eldMax), n1(l?.gcMaxMs), n1(l?.gcPct), String(s.non2xx + s.errors), gate];
 }
 
 function scenarioRows(r: ScenarioResult, idLabel = r.id): Row[] {
@@ -170,7 +183,7 @@ function sinkRows(r: SinkResult): Row[] {
 
 function processingRows(r: ProcessingResult): Row[] {
   if (r.status !== 'ok' || !r.median) return [['P', kb(r.size), `FAILED: ${r.error ?? 'no result'}`]];
-  return [['P', kb(r.size), 'loop', '1', n0(r.median.opsPerS), n1(r.median.cpuUsPerOp), '100', '—', '—', '—', '—', '—', '—', '—', '0', '—']];
+  return [['P', kb(r.size), 'loop', '1', n0(r.median.opsPerS), n1(r.median.cpuUsPerOp), '100', '—', '—', '—', '—', '—', '—', '—', '—', '—', '—', '—', '0', '—']];
 }
 
 function table(rows: Row[]): string {
@@ -179,11 +192,12 @@ function table(rows: Row[]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-function boundsFor(size: number): Ratios & { size: number; h: number; p: number; k: number; b?: number } {
+function boundsFor(size: number): Ratios & { size: number; h: number; p: number; k: number; b?: number; bStall?: number } {
   const H = results.H.find((r) => r.size === size)?.max?.median;
   const P = results.P.find((r) => r.size === size)?.median;
   const K = results.K.find((r) => r.size === size)?.max?.median;
-  const B = results.B.find((r) => r.size === size)?.max?.median;
+  const B = results.B.find((r) => r.id === 'B' && r.size === size)?.max?.median;
+  const bStall = results.B.find((r) => r.id === 'B_stall' && r.size === size)?.max?.median;
   const G = results.G.find((r) => r.g.size === size);
   const c = {
     h: H?.rate ?? NaN,
@@ -192,8 +206,8 @@ function boundsFor(size: number): Ratios & { size: number; h: number; p: number;
     cpuUs: { h: H?.cpuUsPerReq ?? NaN, p: P?.cpuUsPerOp ?? NaN, k: K?.cpuUsPerReq ?? NaN },
   };
   const gm = G?.g.max?.median;
-  const r = gm ? ratios(c, { max: gm.rate, cpuUs: gm.cpuUsPerReq, open: G!.g.open, rssMB: Math.max(gm.rssMaxMB, ...G!.g.open.map((o) => o.median.rssMaxMB)), gateOk: [gm, ...G!.g.open.map((o) => o.median)].every((s) => s.gateOk !== false), peerMax: B?.rate }, G!.kAtG?.open) : ratios(c);
-  return { ...r, size, h: c.h, p: c.p, k: c.k, ...(B ? { b: B.rate } : {}) };
+  const r = gm ? ratios(c, { max: gm.rate, cpuUs: gm.cpuUsPerReq, open: G!.g.open, rssMB: Math.max(gm.rssMaxMB, ...G!.g.open.map((o) => o.median.rssMaxMB)), gateOk: [gm, ...G!.g.open.map((o) => o.median)].every((s) => s.gateOk !== false), peers: { B: B?.rate, B_stall: bStall?.rate } }, G!.kAtG?.open) : ratios(c);
+  return { ...r, size, h: c.h, p: c.p, k: c.k, ...(B ? { b: B.rate } : {}), ...(bStall ? { bStall: bStall.rate } : {}) };
 }
 
 async function main(): Promise<void> {
@@ -217,6 +231,7 @@ async function main(): Promise<void> {
   for (const r of results.P) rows.push(...processingRows(r));
   for (const r of results.K) rows.push(...sinkRows(r));
   for (const r of results.B) rows.push(...scenarioRows(r));
+  if (results.B.some((r) => r.id.startsWith('B') && r.id !== 'B_strimzi')) rows.push(['B*', '', `${hooksVersions(ROOT)}, producer as shipped (not configurable): ${HOOKS_PRODUCER}`]);
   for (const r of results.G) {
     rows.push(...scenarioRows(r.g));
     if (r.kAtG) for (const o of r.kAtG.open) rows.push(summaryRow('K_js@G', r.g.size, `open ${n0(o.targetRate)}/s`, '—', o.median));
@@ -241,7 +256,10 @@ async function main(): Promise<void> {
       `${kb(b.size)}: H ${n0(b.h)} · P ${n0(b.p)} · K_js ${n0(b.k)}  →  combined bound 1/(1/H+1/P+1/K) = ${n0(b.combinedBound)} req/s, min = ${n0(b.minCeiling)}, ` +
         `CPU bound H+P+K = ${n1(b.cpuUsBound)} µs/req (= ${n0(1e6 / b.cpuUsBound)} req/s on a whole core)` +
         (b.b !== undefined ? `; peer B max ${n0(b.b)}` : '') +
-        (b.g !== undefined ? `;  G ${n0(b.g)} = ${n2(b.gOverBound)} × bound, ${n2(b.gOverMin)} × min` : ';  G: not measured'),
+        (b.bStall !== undefined ? `, B_stall max ${n0(b.bStall)}` : '') +
+        (b.g !== undefined ? `;  G ${n0(b.g)} = ${n2(b.gOverBound)} × bound, ${n2(b.gOverMin)} × min` : ';  G: not measured') +
+        (b.g !== undefined && b.b !== undefined ? `, G/B = ${n2(b.g / b.b)}` : '') +
+        (b.g !== undefined && b.bStall !== undefined ? `, G/B_stall = ${n2(b.g / b.bStall)}` : ''),
     );
     for (const t of b.targets ?? []) lines.push(`    ${t.ok ? 'ok  ' : 'MISS'} ${t.name}: ${t.value} (target ${t.target})`);
   }
@@ -250,6 +268,8 @@ async function main(): Promise<void> {
     'rate/s: 2xx (or acked publishes) per second; "!" = an open-loop rate more than 5 % below its target (overloaded or disturbed). CPU-µs/req and CPU% : utime+stime of the SUT process (/proc/<pid>/stat). RSS: highest VmRSS seen in the run. ' +
       'Latency: closed max = autocannon (ms, coarse) or per-publish for K_js; open = from each request\'s intended send time (no coordinated omission). ' +
       'oth0%/oth1%: busy % of the SUT core not used by the SUT / of the load core not used by the broker and the load generator (foreign load: should be ~0). gen%: load generator CPU (≥ 90 means the generator, not the SUT, may be the limit). ' +
+      'eld99/eldmax: event-loop delay of the SUT (monitorEventLoopDelay, ms; median p99 / worst max over the runs); gcmax/gc%: longest GC pause (ms, worst run) and GC time as % of the run (median) — in-process probe, Node SUTs only. ' +
+      'B*: the peer @platformatic/kafka-hooks (B as shipped, B_stall with its webhook consumer stalled). ' +
       'fail: non-2xx + errors over all runs. gate: acked == offset delta, runs ok/run. P: ops per CPU-second (a whole core) and CPU-µs/op of verify+parse+record.',
   );
   lines.push(`Total ${wallS.toFixed(0)} s.`);

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gate, type Gate, type KafkaAdmin } from './kafka.ts';
 import { closedLoop, type HttpRequestSpec } from './load.ts';
 import { rawOpenLoop } from './open-loop.ts';
+import type { Probe } from './loop-stats.ts';
 import { measureProcess, type Placement } from './proc.ts';
 import { describeRun, OPEN_WARMUP_S, quietRun, runRecord, summarize, type LoadResult, type RunRecord, type ScenarioResult, type Windows } from './results.ts';
 
@@ -30,6 +31,8 @@ export interface HttpScenarioOptions {
   origin: string;
   requests: readonly HttpRequestSpec[];
   kafka?: KafkaTarget;
+  /** the SUT's in-process probe (event loop, GC, memory), when it was started with it */
+  probe?: Probe;
   windows: Windows;
   log: (msg: string) => void;
 }
@@ -37,9 +40,11 @@ export interface HttpScenarioOptions {
 /** Run `fn` with the server's CPU/RSS measured and, with Kafka, the offset delta around it. */
 async function measured(o: HttpScenarioOptions, exact: boolean, fn: () => Promise<LoadResult>): Promise<RunRecord> {
   const before = o.kafka ? await o.kafka.admin.appended(o.kafka.topic) : 0;
+  await o.probe?.reset();
   const m = measureProcess(o.pid, o.where.loadPids);
   const load = await fn();
   const win = m.stop();
+  const loop = await o.probe?.read();
   let g: Gate | undefined;
   if (o.kafka) {
     // a run cut off by its duration leaves requests in flight, and a failed request may still
@@ -49,7 +54,7 @@ async function measured(o: HttpScenarioOptions, exact: boolean, fn: () => Promis
     const k = o.kafka.recordsPerRequest;
     g = gate(load.ok2xx * k, after - before, (load.non2xx + load.errors) * k, exact);
   }
-  return runRecord(load, win, o.where, g);
+  return runRecord(load, win, o.where, g, loop);
 }
 
 export async function runHttpScenario(o: HttpScenarioOptions): Promise<ScenarioResult> {
