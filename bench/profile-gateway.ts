@@ -1,6 +1,10 @@
 // Developer tool: a CPU profile of the built gateway under closed-loop load (not part of npm run
 // bench). node bench/profile-gateway.ts [seconds] → prints the top self-time functions and leaves
 // the .cpuprofile in .cache/profile/ (open it in Chrome DevTools).
+// With the bench's in-process probe (bench/lib/loop-probe.ts) it also prints the event-loop delay
+// and GC pauses of the window and, with PROFILE_HEAP=1, the allocation sites of everything the
+// window allocated (garbage included) in bytes per request — where GC pressure comes from.
+// PROFILE_RATE=<req/s> offers a fixed rate (autocannon overallRate) instead of the closed loop.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,6 +13,7 @@ import { pino } from 'pino';
 import { notificationKeyObject } from '../src/healthvault/index.ts';
 import { startSimulator } from '../src/simulator/simulator.ts';
 import { KeyDeriver } from '../src/subscriptions/keys.ts';
+import { ask, probeClient, probeNodeFlags } from './lib/loop-stats.ts';
 import { freePort, waitHttpOk } from './lib/proc.ts';
 import { payloadPool, signatureHeader } from './payloads.ts';
 
@@ -25,8 +30,10 @@ const sim = await startSimulator({ host: '127.0.0.1', logLevel: 'silent', applic
 const port = await freePort();
 const origin = `http://127.0.0.1:${port}`;
 const extraFlags = (process.env.PROFILE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--disable-warning=TimeoutNegativeWarning', ...extraFlags, join(root, 'dist/server.js')], {
-  env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), ADMIN_PORT: 'shared', KAFKA_BROKERS: brokers, KAFKA_TOPIC: `prof-${Date.now()}`, KAFKA_STATE_TOPIC: `prof-state-${Date.now()}`, KAFKA_TOPIC_REPLICATION: '1', KAFKA_STATE_REPLICATION: '1', PUBLIC_BASE_URL: 'https://gw.prof/hv', HV_MASTER_SECRET: SECRET, ADMIN_TOKENS: TOKEN, HV_APP_ID: APP_ID, HV_APP_CERT: fixture('test-app-cert.TEST-ONLY.pem'), HV_APP_PRIVATE_KEY: fixture('test-app-key.TEST-ONLY.pem'), HV_DISCOVERY_URL: sim.instances[0]!.platformUrl, NOTIFICATION_RATE_LIMIT: '10000000' },
+const probePort = await freePort();
+const heapFile = join(dir, `gateway-${Date.now()}.heapprofile`);
+const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--disable-warning=TimeoutNegativeWarning', ...extraFlags, ...probeNodeFlags(root), join(root, 'dist/server.js')], {
+  env: { BENCH_PROBE_PORT: String(probePort), ...(process.env.PROFILE_HEAP === '1' ? { BENCH_PROBE_HEAP_PROFILE: heapFile } : {}), PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), ADMIN_PORT: 'shared', KAFKA_BROKERS: brokers, KAFKA_TOPIC: `prof-${Date.now()}`, KAFKA_STATE_TOPIC: `prof-state-${Date.now()}`, KAFKA_TOPIC_REPLICATION: '1', KAFKA_STATE_REPLICATION: '1', PUBLIC_BASE_URL: 'https://gw.prof/hv', HV_MASTER_SECRET: SECRET, ADMIN_TOKENS: TOKEN, HV_APP_ID: APP_ID, HV_APP_CERT: fixture('test-app-cert.TEST-ONLY.pem'), HV_APP_PRIVATE_KEY: fixture('test-app-key.TEST-ONLY.pem'), HV_DISCOVERY_URL: sim.instances[0]!.platformUrl, NOTIFICATION_RATE_LIMIT: '10000000' },
   stdio: ['ignore', process.env.PROFILE_STDOUT ? 'inherit' : 'ignore', 'inherit'],
 });
 await waitHttpOk(`${origin}/readyz`, 60_000, child);
@@ -45,9 +52,38 @@ const rssTimer = setInterval(() => {
   const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
   if (m) maxRss = Math.max(maxRss, Number(m[1]) / 1024);
 }, 200);
-const result = await autocannon({ url: origin, connections: Number(process.env.PROFILE_CONNECTIONS ?? 64), duration: seconds, requests });
+const rate = process.env.PROFILE_RATE ? { overallRate: Number(process.env.PROFILE_RATE) } : {};
+// warm-up (JIT, connections, young generation sized), then the measured window
+await autocannon({ url: origin, connections: Number(process.env.PROFILE_CONNECTIONS ?? 64), duration: 2, requests, ...rate });
+const probe = probeClient(probePort);
+await probe.reset();
+const result = await autocannon({ url: origin, connections: Number(process.env.PROFILE_CONNECTIONS ?? 64), duration: seconds, requests, ...rate });
+const loop = await probe.read();
 clearInterval(rssTimer);
-process.stdout.write(`${Math.round(result.requests.average)} req/s, non-2xx ${result.non2xx}, max RSS ${maxRss.toFixed(0)} MB\n`);
+const answered = result.requests.total;
+process.stdout.write(`${Math.round(result.requests.average)} req/s, non-2xx ${result.non2xx}, max RSS ${maxRss.toFixed(0)} MB, latency p50 ${result.latency.p50} p99 ${result.latency.p99} ms\n`);
+process.stdout.write(
+  `event loop: delay p50 ${loop.eld.p50.toFixed(1)} p99 ${loop.eld.p99.toFixed(1)} max ${loop.eld.max.toFixed(1)} ms, utilisation ${(loop.elu * 100).toFixed(0)} %; ` +
+    `GC ${loop.gc.count} pauses (${loop.gc.minor.n} minor, max ${loop.gc.minor.maxMs.toFixed(1)} ms; ${loop.gc.major.n} major, max ${loop.gc.major.maxMs.toFixed(1)} ms; ${loop.gc.incremental.n} incremental), ${loop.gc.pct.toFixed(1)} % of the time; ` +
+    `memory at the RSS peak ${JSON.stringify(loop.memAtPeakMB, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v) : v))} MB\n`,
+);
+if (process.env.PROFILE_HEAP === '1') {
+  const file = await ask(probePort, 'heap');
+  type HeapNode = { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: HeapNode[] };
+  const { head } = JSON.parse(readFileSync(file, 'utf8')) as { head: HeapNode };
+  const sites = new Map<string, number>();
+  let total = 0;
+  const walk = (n: HeapNode) => {
+    const k = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*node_modules\//, '').replace(root, '')}:${n.callFrame.lineNumber}`;
+    sites.set(k, (sites.get(k) ?? 0) + n.selfSize);
+    total += n.selfSize;
+    n.children.forEach(walk);
+  };
+  walk(head);
+  process.stdout.write(`allocated (sampled, garbage included): ${(total / 1_048_576).toFixed(1)} MB = ${(total / Math.max(1, answered) / 1024).toFixed(1)} KB per request over ${answered} requests\n`);
+  for (const [k, v] of [...sites.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30)) process.stdout.write(`${(v / Math.max(1, answered)).toFixed(0).padStart(7)} B/req  ${k}\n`);
+  process.stdout.write(`heap profile: ${file}\n`);
+}
 child.kill('SIGTERM');
 await new Promise((r) => child.once('exit', r));
 await sim.close();

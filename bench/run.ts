@@ -154,14 +154,14 @@ const n1 = (x: number | null | undefined) => (x === null || x === undefined || !
 const n2 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(2));
 
 type Row = string[];
-const header: Row = ['scn', 'body', 'mode', 'conc', 'rate/s', 'CPU-µs/req', 'CPU%', 'oth0%', 'oth1%', 'gen%', 'RSS MB', 'p50 ms', 'p99 ms', 'p99.9 ms', 'eld99', 'eldmax', 'gcmax', 'gc%', 'fail', 'gate'];
+const header: Row = ['scn', 'body', 'mode', 'conc', 'rate/s', 'CPU-µs/req', 'CPU%', 'oth0%', 'oth1%', 'gen%', 'RSS MB', 'p50 ms', 'p99 ms', 'p99.9 ms', 'eld99', 'eldmax', 'gcmax', 'gc%', 'offmain%', 'fail', 'gate'];
 
 function summaryRow(id: string, size: number, mode: string, conc: string, s: Summary): Row {
   const gate = s.gateOk === undefined ? '—' : `${s.gateOk ? 'ok' : 'FAIL'} ${s.gatesOk}/${s.gatesRun}`;
   // an open-loop run that fell short of its target rate was overloaded (or disturbed): mark it
   const short = s.targetRate !== undefined && s.rate < 0.95 * s.targetRate ? '!' : '';
   const l = s.loop;
-  return [id, kb(size), mode, conc, n0(s.rate) + short, n1(s.cpuUsPerReq), n0(s.cpuPct), n0(s.otherOnSutPct), n0(s.otherOnLoadPct), n0(s.loadgenCpuPct), n0(s.rssMaxMB), n2(s.p50), n2(s.p99), n2(s['p99.9']), n1(l?.eldP99), n1(l?.eldMax), n1(l?.gcMaxMs), n1(l?.gcPct), String(s.non2xx + s.errors), gate];
+  return [id, kb(size), mode, conc, n0(s.rate) + short, n1(s.cpuUsPerReq), n0(s.cpuPct), n0(s.otherOnSutPct), n0(s.otherOnLoadPct), n0(s.loadgenCpuPct), n0(s.rssMaxMB), n2(s.p50), n2(s.p99), n2(s['p99.9']), n1(l?.eldP99), n1(l?.eldMax), n1(l?.gcMaxMs), n1(l?.gcPct), n0(s.offMainPct), String(s.non2xx + s.errors), gate];
 }
 
 function scenarioRows(r: ScenarioResult, idLabel = r.id): Row[] {
@@ -183,7 +183,7 @@ function sinkRows(r: SinkResult): Row[] {
 
 function processingRows(r: ProcessingResult): Row[] {
   if (r.status !== 'ok' || !r.median) return [['P', kb(r.size), `FAILED: ${r.error ?? 'no result'}`]];
-  return [['P', kb(r.size), 'loop', '1', n0(r.median.opsPerS), n1(r.median.cpuUsPerOp), '100', '—', '—', '—', '—', '—', '—', '—', '—', '—', '—', '—', '0', '—']];
+  return [['P', kb(r.size), 'loop', '1', n0(r.median.opsPerS), n1(r.median.cpuUsPerOp), '100', '—', '—', '—', '—', '—', '—', '—', '—', '—', '—', '—', '—', '0', '—']];
 }
 
 function table(rows: Row[]): string {
@@ -268,7 +268,7 @@ async function main(): Promise<void> {
     'rate/s: 2xx (or acked publishes) per second; "!" = an open-loop rate more than 5 % below its target (overloaded or disturbed). CPU-µs/req and CPU% : utime+stime of the SUT process (/proc/<pid>/stat). RSS: highest VmRSS seen in the run. ' +
       'Latency: closed max = autocannon (ms, coarse) or per-publish for K_js; open = from each request\'s intended send time (no coordinated omission). ' +
       'oth0%/oth1%: busy % of the SUT core not used by the SUT / of the load core not used by the broker and the load generator (foreign load: should be ~0). gen%: load generator CPU (≥ 90 means the generator, not the SUT, may be the limit). ' +
-      'eld99/eldmax: event-loop delay of the SUT (monitorEventLoopDelay, ms; median p99 / worst max over the runs); gcmax/gc%: longest GC pause (ms, worst run) and GC time as % of the run (median) — in-process probe, Node SUTs only. ' +
+      'eld99/eldmax: event-loop delay of the SUT (monitorEventLoopDelay, ms; median p99 / worst max over the runs); gcmax/gc%: longest GC pause (ms, worst run) and GC time as % of the run (median) — in-process probe, Node SUTs only. offmain%: share of the SUT's CPU spent outside its main thread (V8 GC helpers, background compiler, thread pool; /proc/<pid>/task) — on one core the event loop waits for it. ' +
       'B*: the peer @platformatic/kafka-hooks (B as shipped, B_stall with its webhook consumer stalled). ' +
       'fail: non-2xx + errors over all runs. gate: acked == offset delta, runs ok/run. P: ops per CPU-second (a whole core) and CPU-µs/op of verify+parse+record.',
   );

@@ -8,6 +8,8 @@
 // Control: one line per TCP connection on 127.0.0.1:BENCH_PROBE_PORT — "reset" starts a window and
 // answers "ok"; "read" answers the window's LoopStats as one JSON line. The listener is unref'd
 // (never keeps the process alive) and is touched twice per run, outside the measured load.
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { createServer } from 'node:net';
 import { constants, monitorEventLoopDelay, performance, PerformanceObserver, type EventLoopUtilization } from 'node:perf_hooks';
 import type { LoopStats } from './loop-stats.ts';
@@ -68,6 +70,26 @@ if (port > 0) {
     peak = process.memoryUsage();
   };
 
+  // developer aid (bench/profile-gateway.ts): BENCH_PROBE_HEAP_PROFILE=<file> samples every
+  // allocation of the window, including objects the scavenger already collected — where the
+  // per-request garbage comes from; "heap" writes the profile (Chrome DevTools .heapprofile)
+  const heapFile = process.env.BENCH_PROBE_HEAP_PROFILE;
+  let session: Session | undefined;
+  const startHeap = async () => {
+    if (!heapFile) return;
+    session ??= new Session();
+    session.connect();
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 8192, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+  };
+  const stopHeap = async () => {
+    if (!session) return 'no heap sampling (BENCH_PROBE_HEAP_PROFILE unset)';
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    writeFileSync(heapFile!, JSON.stringify(profile));
+    session.disconnect();
+    session = undefined;
+    return heapFile!;
+  };
+
   const server = createServer((socket) => {
     let buf = '';
     socket.setEncoding('utf8');
@@ -78,8 +100,9 @@ if (port > 0) {
       const cmd = buf.trim();
       if (cmd === 'reset') {
         reset();
-        socket.end('ok\n');
+        void startHeap().then(() => socket.end('ok\n'), (e: unknown) => socket.end(`heap sampling: ${String(e)}\n`));
       } else if (cmd === 'read') socket.end(JSON.stringify(read()) + '\n');
+      else if (cmd === 'heap') void stopHeap().then((f) => socket.end(f + '\n'), (e: unknown) => socket.end(`heap: ${String(e)}\n`));
       else socket.end('unknown\n');
     });
   });

@@ -36,7 +36,7 @@ export interface GcKind {
 /** node flags that preload the probe; the SUT also needs BENCH_PROBE_PORT in its environment */
 export const probeNodeFlags = (root: string): string[] => ['--import', join(root, 'bench/lib/loop-probe.ts')];
 
-function ask(port: number, cmd: 'reset' | 'read'): Promise<string> {
+export function ask(port: number, cmd: 'reset' | 'read' | 'heap'): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = connect(port, '127.0.0.1');
     let out = '';
