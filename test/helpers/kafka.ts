@@ -207,4 +207,10 @@ export class OwnBroker {
   async stop(): Promise<void> {
     await run('bash', [`${ROOT}scripts/kafka.sh`, 'stop'], { env: { ...process.env, KAFKA_PORT: String(this.port) }, timeout: 60_000 });
   }
+  /** Freeze (SIGSTOP) or thaw (SIGCONT) this broker's process mid-request (the pid scripts/kafka.sh wrote). */
+  signal(sig: 'SIGSTOP' | 'SIGCONT'): void {
+    const cache = process.env.HVG_CACHE_DIR ?? `${ROOT}.cache`;
+    const pid = Number(readFileSync(`${cache}/kafka-run/${this.port}/broker.pid`, 'utf8').trim());
+    process.kill(pid, sig);
+  }
 }
