@@ -20,8 +20,8 @@ export function kafkajsClient(config: KafkaClientConfig): KafkaClient {
     admin: () => kafkajsAdmin(kafka.admin()),
     explain: (err) => diagnostics.explain(err),
     idempotentProducer: () => connectProducer(kafka, config.requestTimeoutMs),
-    readLog: (o) => readLog(kafka, o, retry),
-    joinGroup: (o) => joinGroup(kafka, o, retry),
+    readLog: (o) => readLog(kafka, o, retry, diagnostics),
+    joinGroup: (o) => joinGroup(kafka, o, retry, diagnostics),
   };
 }
 
@@ -50,7 +50,7 @@ async function connectProducer(kafka: Kafka, timeout: number | undefined): Promi
 }
 
 /** A fresh consumer group reading from offset 0, committing nothing. */
-async function readLog(kafka: Kafka, o: LogReaderOptions, retry: object): Promise<Closable> {
+async function readLog(kafka: Kafka, o: LogReaderOptions, retry: object, diagnostics: KafkaDiagnostics): Promise<Closable> {
   const consumer = kafka.consumer({ groupId: o.groupId, maxWaitTimeInMs: o.maxWaitMs, sessionTimeout: o.sessionTimeoutMs, retry: { ...retry, ...noRestart } });
   // a crash while joining (run() awaits the join) is this call's failure
   let joining = true;
@@ -61,7 +61,7 @@ async function readLog(kafka: Kafka, o: LogReaderOptions, retry: object): Promis
     crashed = true;
     void disconnectWithin(consumer);
     if (joining) joinError = payload.error;
-    else o.onCrash(payload.error);
+    else o.onCrash(diagnostics.explain(payload.error));
   });
   try {
     await consumer.connect();
@@ -72,15 +72,16 @@ async function readLog(kafka: Kafka, o: LogReaderOptions, retry: object): Promis
     });
   } catch (err) {
     await disconnectWithin(consumer);
-    throw err;
+    throw diagnostics.explain(err);
   }
   joining = false;
-  if (joinError) throw joinError;
+  // the cause kafkajs hid behind "Failed to find group coordinator" (a missing group ACL never passes)
+  if (joinError) throw diagnostics.explain(joinError);
   return { close: () => disconnectWithin(consumer) };
 }
 
 /** Membership only: nothing is ever written to the coordination topic; run() keeps the membership alive. */
-async function joinGroup(kafka: Kafka, o: MembershipOptions, retry: object): Promise<Closable> {
+async function joinGroup(kafka: Kafka, o: MembershipOptions, retry: object, diagnostics: KafkaDiagnostics): Promise<Closable> {
   const consumer: Consumer = kafka.consumer({
     groupId: o.groupId,
     sessionTimeout: o.sessionTimeoutMs,
@@ -104,7 +105,7 @@ async function joinGroup(kafka: Kafka, o: MembershipOptions, retry: object): Pro
     crashed = true;
     void disconnectWithin(consumer);
     if (joining) joinError = payload.error;
-    else o.onCrash(payload.error);
+    else o.onCrash(diagnostics.explain(payload.error));
   });
   try {
     await consumer.connect();
@@ -113,10 +114,10 @@ async function joinGroup(kafka: Kafka, o: MembershipOptions, retry: object): Pro
   } catch (err) {
     crashed = true;
     await disconnectWithin(consumer);
-    throw err;
+    throw diagnostics.explain(err);
   }
   joining = false;
-  if (joinError) throw joinError;
+  if (joinError) throw diagnostics.explain(joinError);
   return {
     close: async () => {
       crashed = true;
