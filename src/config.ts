@@ -7,7 +7,7 @@ import { ConfigValueError, brokerList, int, oneOf, setting, text, type Env, type
 import { ADMIN_SETTINGS } from './admin-settings.ts';
 import { HvgError } from './errors.ts';
 import { INSTANCE_SETTINGS, checkInstanceSettings } from './instances/settings.ts';
-import { KAFKA_SECURITY_SETTINGS, checkKafkaSettings } from './kafka/settings.ts';
+import { KAFKA_CLIENT_SETTINGS, KAFKA_SECURITY_SETTINGS, checkKafkaSettings } from './kafka/settings.ts';
 import { NOTIFICATION_SETTINGS } from './notifications/settings.ts';
 import { SUBSCRIPTION_SETTINGS, checkSubscriptionSettings } from './subscriptions/settings.ts';
 
@@ -33,6 +33,7 @@ export const CONFIG_SCHEMA = {
   kafkaMaxQueuedRecords: setting('KAFKA_MAX_QUEUED_RECORDS', 'Records allowed to wait for the next send; beyond it publishes fail fast (backpressure).', 50_000, int(1, 10_000_000)),
   kafkaLogLevel: setting('KAFKA_LOG_LEVEL', 'Level of kafkajs logs bridged into pino.', 'warn', oneOf(['error', 'warn', 'info', 'debug'] as const)),
   ...KAFKA_SECURITY_SETTINGS,
+  ...KAFKA_CLIENT_SETTINGS,
 
   ...INSTANCE_SETTINGS,
   ...SUBSCRIPTION_SETTINGS,

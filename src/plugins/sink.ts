@@ -3,7 +3,7 @@
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import { kafkaSecurity } from '../kafka/index.ts';
+import { kafkaSecurity } from '../kafka/connection.ts';
 import { createKafkaSink, type Sink } from '../sink/kafka-sink.ts';
 
 declare module 'fastify' {
@@ -38,6 +38,7 @@ export default fp<SinkPluginOptions>(
         kafkaLogLevel: config.kafkaLogLevel,
         security: kafkaSecurity(config),
         createTopics: config.kafkaCreateTopics,
+        client: config.kafkaClient,
         // fastify's logger is pino at run time; its TS type is a narrower interface
         logger: app.log as unknown as Logger,
       }));

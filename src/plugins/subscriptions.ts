@@ -4,7 +4,7 @@
 import fp from 'fastify-plugin';
 import type { Logger } from 'pino';
 import type { Config } from '../config.ts';
-import { kafkaSecurity } from '../kafka/index.ts';
+import { kafkaSecurity } from '../kafka/connection.ts';
 import type { Metrics } from '../metrics.ts';
 import { KeyDeriver } from '../subscriptions/keys.ts';
 import { Leadership } from '../subscriptions/leadership.ts';
@@ -50,6 +50,7 @@ export default fp<SubscriptionsPluginOptions>(
       logger,
       security,
       createTopics: config.kafkaCreateTopics,
+      client: config.kafkaClient,
     });
     if (config.legacyKeyOverlapMs !== '') {
       logger.warn({ variable: 'KEY_ROTATION_OVERLAP_MS' }, 'KEY_ROTATION_OVERLAP_MS is no longer used and is ignored: an older key stays accepted in an instance until that instance confirmed a newer one and KEY_RETRY_HORIZON_MS has passed');
@@ -72,6 +73,7 @@ export default fp<SubscriptionsPluginOptions>(
       security,
       createTopics: config.kafkaCreateTopics,
       connectTimeoutMs: config.kafkaConnectTimeoutMs,
+      client: config.kafkaClient,
     });
     const keys = new KeyDeriver(config.masterSecret);
     const supportedInstances = () => directory.instanceIds();

@@ -2,7 +2,7 @@ import t from 'tap';
 import { createKafkaSink, type KafkaSinkOptions } from '../../src/sink/kafka-sink.ts';
 import { toRecord, type SinkRecord } from '../../src/sink/record.ts';
 import { HvgError } from '../../src/errors.ts';
-import { brokers, freePortPair, OwnBroker, readRecords, silentLogger, topicEndOffset, uniqueTopic } from '../helpers/kafka.ts';
+import { brokers, freePortPair, OwnBroker, readRecords, silentLogger, testKafkaClient, topicEndOffset, uniqueTopic } from '../helpers/kafka.ts';
 
 const options = (topic: string, over: Partial<KafkaSinkOptions> = {}): KafkaSinkOptions => ({
   brokers,
@@ -17,6 +17,7 @@ const options = (topic: string, over: Partial<KafkaSinkOptions> = {}): KafkaSink
   maxQueuedRecords: 50_000,
   kafkaLogLevel: 'error',
   logger: silentLogger,
+  client: testKafkaClient,
   ...over,
 });
 

@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { SubscriptionStore, type SubscriptionStoreOptions } from '../../src/subscriptions/store.ts';
 import type { SubscriptionSpec } from '../../src/subscriptions/model.ts';
-import { brokers, silentLogger, uniqueTopic } from '../helpers/kafka.ts';
+import { brokers, silentLogger, testKafkaClient, uniqueTopic } from '../helpers/kafka.ts';
 
 const options = (topic: string): SubscriptionStoreOptions => ({
   brokers,
@@ -13,6 +13,7 @@ const options = (topic: string): SubscriptionStoreOptions => ({
   keyRetryHorizonMs: 60_000,
   kafkaLogLevel: 'error',
   logger: silentLogger,
+  client: testKafkaClient,
 });
 
 async function open(t: Test, topic: string): Promise<SubscriptionStore> {
