@@ -18,6 +18,7 @@ import { runHttpScenario } from './lib/http-scenario.ts';
 import type { OpenPoint, ScenarioResult } from './lib/results.ts';
 import { runJsonScript, startProbedNodeOnSut } from './lib/context.ts';
 import type { Probe } from './lib/loop-stats.ts';
+import { DEFAULT_KAFKA_CLIENT, type KafkaClientName } from '../src/kafka/api.ts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -61,7 +62,7 @@ export interface GatewayHandle extends GatewayTarget {
  * body with the key the gateway derives for (instance 1, bench, v1) and the HealthVault
  * subscription id the simulator assigned — exactly what an instance would send.
  */
-export async function startGateway(ctx: BenchContext): Promise<GatewayHandle | null> {
+export async function startGateway(ctx: BenchContext, client: KafkaClientName = DEFAULT_KAFKA_CLIENT): Promise<GatewayHandle | null> {
   const fixture = (f: string) => readFileSync(join(ctx.root, 'test/fixtures/healthvault', f), 'utf8');
   const sim = await startSimulator(
     { host: '127.0.0.1', logLevel: 'silent', applications: [{ appId: APP_ID, certificates: [fixture('test-app-cert.TEST-ONLY.pem')], actionUrl: `${PUBLIC_BASE}/redirect.aspx` }] },
@@ -77,7 +78,7 @@ export async function startGateway(ctx: BenchContext): Promise<GatewayHandle | n
   // in-process probe (bench/lib/loop-probe.ts, preloaded with --import)
   const { child, probe } = await startProbedNodeOnSut(ctx, 'dist/server.js', [], {
     nodeFlags: PRODUCTION_NODE_FLAGS,
-    logName: 'gateway.log',
+    logName: `gateway-${client}.log`,
     env: {
       HOST: '127.0.0.1',
       PORT: String(port),
@@ -97,8 +98,8 @@ export async function startGateway(ctx: BenchContext): Promise<GatewayHandle | n
       HV_INSTANCE_FILTER: '1',
       // the bench measures throughput, not the per-instance guard rail
       NOTIFICATION_RATE_LIMIT: '10000000',
-      // which Kafka client G runs with (issue 17: KAFKA_CLIENT); unset = the gateway's default
-      ...(process.env.BENCH_G_KAFKA_CLIENT ? { KAFKA_CLIENT: process.env.BENCH_G_KAFKA_CLIENT } : {}),
+      // which Kafka client G runs with (KAFKA_CLIENT; bench/run.ts runs G with each of BENCH_G_CLIENTS)
+      KAFKA_CLIENT: client,
     },
   });
   const stop = async () => {
@@ -147,17 +148,22 @@ const PUBLIC_BASE = 'https://gw.bench/hv';
 export const GATEWAY_NOT_WIRED = 'not wired yet: fill in startGateway() in bench/gateway.ts once POST /notifications/{instanceId}/{name} exists';
 
 export interface GatewayResult {
+  /** the gateway's KAFKA_CLIENT in this run */
+  client: KafkaClientName;
   g: ScenarioResult;
   /** K_js open loop at G's open-loop rates (same absolute msg/s) */
   kAtG: SinkResult | null;
 }
 
 /** G for one body size: the H/B procedure against the gateway, then K_js at G's rates. */
-export async function runGatewayScenario(ctx: BenchContext, target: GatewayTarget & { probe?: Probe }, size: number): Promise<GatewayResult> {
+/** G's row id: "G" with the default Kafka client, G_plt / G_js with the other. */
+export const gId = (client: KafkaClientName): string => (client === DEFAULT_KAFKA_CLIENT ? 'G' : client === 'kafkajs' ? 'G_js' : 'G_plt');
+
+export async function runGatewayScenario(ctx: BenchContext, target: GatewayTarget & { probe?: Probe }, size: number, client: KafkaClientName = DEFAULT_KAFKA_CLIENT): Promise<GatewayResult> {
   const requests: HttpRequestSpec[] = payloadPool(size, undefined, target.subscriptionId).map((p) => ({ path: target.path(p), body: p.body, headers: target.headers(p) }));
   const g = await runHttpScenario({
-    id: 'G',
-    label: 'hv-gateway end to end',
+    id: gId(client),
+    label: `hv-gateway end to end (KAFKA_CLIENT=${client})`,
     size,
     pid: target.pid,
     where: ctx.where,
@@ -170,10 +176,10 @@ export async function runGatewayScenario(ctx: BenchContext, target: GatewayTarge
   });
   let kAtG: SinkResult | null = null;
   if (g.open.length) {
-    const job: SinkJob = { brokers: ctx.brokers, size, where: ctx.where, windows: ctx.windows, openOnly: true, openRates: g.open.map((o) => o.targetRate) };
+    const job: SinkJob = { brokers: ctx.brokers, size, where: ctx.where, windows: ctx.windows, openOnly: true, openRates: g.open.map((o) => o.targetRate), client };
     kAtG = await runJsonScript<SinkResult>(ctx, 'bench/sink-bench.ts', job, 15 * 60_000);
   }
-  return { g, kAtG };
+  return { client, g, kAtG };
 }
 
 // ---- ratios and targets ---------------------------------------------------------------------------

@@ -3,8 +3,11 @@
 // the .cpuprofile in .cache/profile/ (open it in Chrome DevTools).
 // With the bench's in-process probe (bench/lib/loop-probe.ts) it also prints the event-loop delay
 // and GC pauses of the window and, with PROFILE_HEAP=1, the allocation sites of everything the
-// window allocated (garbage included) in bytes per request — where GC pressure comes from.
-// PROFILE_RATE=<req/s> offers a fixed rate (autocannon overallRate) instead of the closed loop.
+// window allocated (garbage included) in bytes per request — where GC pressure comes from; with
+// PROFILE_HEAP=live only what is still alive at the end of the window (what in-flight work holds).
+// PROFILE_RATE=<req/s> offers a fixed rate (autocannon overallRate) instead of the closed loop;
+// PROFILE_SIZE=2048 the 2 KB bodies; PROFILE_CPU=0 no CPU profile (for memory comparisons);
+// PROFILE_NODE_FLAGS extra node flags; MALLOC_ARENA_MAX is passed through.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,8 +35,9 @@ const origin = `http://127.0.0.1:${port}`;
 const extraFlags = (process.env.PROFILE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const probePort = await freePort();
 const heapFile = join(dir, `gateway-${Date.now()}.heapprofile`);
-const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--disable-warning=TimeoutNegativeWarning', ...extraFlags, ...probeNodeFlags(root), join(root, 'dist/server.js')], {
-  env: { BENCH_PROBE_PORT: String(probePort), ...(process.env.PROFILE_HEAP === '1' ? { BENCH_PROBE_HEAP_PROFILE: heapFile } : {}), PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), ADMIN_PORT: 'shared', KAFKA_BROKERS: brokers, KAFKA_TOPIC: `prof-${Date.now()}`, KAFKA_STATE_TOPIC: `prof-state-${Date.now()}`, KAFKA_TOPIC_REPLICATION: '1', KAFKA_STATE_REPLICATION: '1', PUBLIC_BASE_URL: 'https://gw.prof/hv', HV_MASTER_SECRET: SECRET, ADMIN_TOKENS: TOKEN, HV_APP_ID: APP_ID, HV_APP_CERT: fixture('test-app-cert.TEST-ONLY.pem'), HV_APP_PRIVATE_KEY: fixture('test-app-key.TEST-ONLY.pem'), HV_DISCOVERY_URL: sim.instances[0]!.platformUrl, NOTIFICATION_RATE_LIMIT: '10000000' },
+const cpuProf = process.env.PROFILE_CPU === '0' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+const child = spawn(process.execPath, [...cpuProf, '--disable-warning=TimeoutNegativeWarning', ...extraFlags, ...probeNodeFlags(root), join(root, 'dist/server.js')], {
+  env: { BENCH_PROBE_PORT: String(probePort), ...(process.env.PROFILE_HEAP === '1' || process.env.PROFILE_HEAP === 'live' ? { BENCH_PROBE_HEAP_PROFILE: heapFile, ...(process.env.PROFILE_HEAP === 'live' ? { BENCH_PROBE_HEAP_LIVE: '1' } : {}) } : {}), ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}), PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), ADMIN_PORT: 'shared', KAFKA_BROKERS: brokers, KAFKA_TOPIC: `prof-${Date.now()}`, KAFKA_STATE_TOPIC: `prof-state-${Date.now()}`, KAFKA_TOPIC_REPLICATION: '1', KAFKA_STATE_REPLICATION: '1', PUBLIC_BASE_URL: 'https://gw.prof/hv', HV_MASTER_SECRET: SECRET, ADMIN_TOKENS: TOKEN, HV_APP_ID: APP_ID, HV_APP_CERT: fixture('test-app-cert.TEST-ONLY.pem'), HV_APP_PRIVATE_KEY: fixture('test-app-key.TEST-ONLY.pem'), HV_DISCOVERY_URL: sim.instances[0]!.platformUrl, NOTIFICATION_RATE_LIMIT: '10000000' },
   stdio: ['ignore', process.env.PROFILE_STDOUT ? 'inherit' : 'ignore', 'inherit'],
 });
 await waitHttpOk(`${origin}/readyz`, 60_000, child);
@@ -46,7 +50,7 @@ while (!hvId) {
   await new Promise((r) => setTimeout(r, 200));
 }
 const key = notificationKeyObject(new KeyDeriver(SECRET).key('1', 'p', 1));
-const requests = payloadPool(1024, 64, hvId).map((p) => ({ method: 'POST' as const, path: '/notifications/1/p', body: p.body, headers: { 'content-type': 'text/xml', authorization: signatureHeader(p.body, key, hvId!, 'v1') } }));
+const requests = payloadPool(Number(process.env.PROFILE_SIZE ?? 1024), 64, hvId).map((p) => ({ method: 'POST' as const, path: '/notifications/1/p', body: p.body, headers: { 'content-type': 'text/xml', authorization: signatureHeader(p.body, key, hvId!, 'v1') } }));
 let maxRss = 0;
 const rssTimer = setInterval(() => {
   const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
@@ -67,7 +71,7 @@ process.stdout.write(
     `GC ${loop.gc.count} pauses (${loop.gc.minor.n} minor, max ${loop.gc.minor.maxMs.toFixed(1)} ms; ${loop.gc.major.n} major, max ${loop.gc.major.maxMs.toFixed(1)} ms; ${loop.gc.incremental.n} incremental), ${loop.gc.pct.toFixed(1)} % of the time; ` +
     `memory at the RSS peak ${JSON.stringify(loop.memAtPeakMB, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v) : v))} MB\n`,
 );
-if (process.env.PROFILE_HEAP === '1') {
+if (process.env.PROFILE_HEAP === '1' || process.env.PROFILE_HEAP === 'live') {
   const file = await ask(probePort, 'heap');
   type HeapNode = { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: HeapNode[] };
   const { head } = JSON.parse(readFileSync(file, 'utf8')) as { head: HeapNode };
@@ -87,6 +91,7 @@ if (process.env.PROFILE_HEAP === '1') {
 child.kill('SIGTERM');
 await new Promise((r) => child.once('exit', r));
 await sim.close();
+if (cpuProf.length === 0) process.exit(0);
 const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort().at(-1)!;
 const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples: number[] };
 const count = new Map<number, number>();

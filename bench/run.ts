@@ -15,7 +15,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { bridgeUnavailable, runBridgeScenario, startBridge, type Bridge } from './bridge.ts';
-import { GATEWAY_NOT_WIRED, ratios, runGatewayScenario, startGateway, type GatewayResult, type Ratios } from './gateway.ts';
+import { GATEWAY_NOT_WIRED, gId, ratios, runGatewayScenario, startGateway, type GatewayResult, type Ratios } from './gateway.ts';
+import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClientName } from '../src/kafka/api.ts';
+import { kId } from './lib/kafka.ts';
 import { HOOKS_PRODUCER, hooksVersions, runHooksScenarios } from './kafka-hooks.ts';
 import { runJsonScript, startProbedNodeOnSut, type BenchContext } from './lib/context.ts';
 import { runHttpScenario } from './lib/http-scenario.ts';
@@ -43,6 +45,16 @@ const windows: Windows = {
   openConnections: num('BENCH_OPEN_CONNECTIONS', 64),
   noisePct: num('BENCH_NOISE_PCT', 20),
 };
+const clientList = (k: string): KafkaClientName[] => {
+  // the default client first: G and the bound are reported against it
+  const v = list(k, [DEFAULT_KAFKA_CLIENT, ...KAFKA_CLIENTS.filter((c) => c !== DEFAULT_KAFKA_CLIENT)].join(','));
+  const bad = v.filter((c) => !(KAFKA_CLIENTS as readonly string[]).includes(c));
+  if (bad.length) throw new Error(`${k}: unknown Kafka client(s) ${bad.join(', ')} (one of ${KAFKA_CLIENTS.join(', ')})`);
+  return v as KafkaClientName[];
+};
+/** K runs with each of these clients, G too (issue 17: both clients in one run) */
+const kClients = clientList('BENCH_K_CLIENTS');
+const gClients = clientList('BENCH_G_CLIENTS');
 const scenarios = new Set(list('BENCH_SCENARIOS', 'H,P,K,B,G').map((s) => s.toUpperCase()));
 const sizes = list('BENCH_SIZES', '1024,2048').map(Number);
 const brokers = list('KAFKA_BROKERS', '127.0.0.1:9092');
@@ -90,8 +102,8 @@ async function scenarioP(size: number): Promise<void> {
 }
 
 // ---- K_js: Kafka ceiling with the gateway's sink -------------------------------------------------
-async function scenarioK(size: number): Promise<void> {
-  const job: SinkJob = { brokers, size, where: ctx.where, windows, record: env.BENCH_K_RECORD === 'raw' ? 'raw' : 'contract' };
+async function scenarioK(size: number, client: KafkaClientName): Promise<void> {
+  const job: SinkJob = { brokers, size, where: ctx.where, windows, record: env.BENCH_K_RECORD === 'raw' ? 'raw' : 'contract', client };
   results.K.push(await runJsonScript<SinkResult>(ctx, 'bench/sink-bench.ts', job, 20 * 60_000));
 }
 
@@ -128,20 +140,21 @@ async function scenarioStrimzi(): Promise<void> {
 }
 
 // ---- G: the gateway (extension point, bench/gateway.ts) --------------------------------------------
-async function scenarioG(): Promise<void> {
+async function scenarioG(client: KafkaClientName): Promise<void> {
   let handle;
+  log(`${gId(client)}: starting the gateway (KAFKA_CLIENT=${client})`);
   try {
-    handle = await startGateway(ctx);
+    handle = await startGateway(ctx, client);
   } catch (err) {
-    results.skipped.push({ id: 'G', label: 'hv-gateway end to end', status: 'failed', reason: errMsg(err) });
+    results.skipped.push({ id: gId(client), label: 'hv-gateway end to end', status: 'failed', reason: errMsg(err) });
     return;
   }
   if (!handle) {
-    results.skipped.push({ id: 'G', label: 'hv-gateway end to end', status: 'skipped', reason: GATEWAY_NOT_WIRED });
+    results.skipped.push({ id: gId(client), label: 'hv-gateway end to end', status: 'skipped', reason: GATEWAY_NOT_WIRED });
     return;
   }
   try {
-    for (const size of sizes) results.G.push(await runGatewayScenario(ctx, handle, size));
+    for (const size of sizes) results.G.push(await runGatewayScenario(ctx, handle, size, client));
   } finally {
     await handle.stop();
   }
@@ -175,9 +188,9 @@ function scenarioRows(r: ScenarioResult, idLabel = r.id): Row[] {
 }
 
 function sinkRows(r: SinkResult): Row[] {
-  if (r.status !== 'ok' || !r.max) return [['K_js', kb(r.size), `FAILED: ${r.error ?? 'no result'}`]];
-  const rows: Row[] = [summaryRow('K_js', r.size, 'closed max', `${r.bestConnections} out`, r.max.median)];
-  for (const o of r.open) rows.push(summaryRow('K_js', r.size, `open ${Math.round(o.fraction * 100)}%`, '—', o.median));
+  if (r.status !== 'ok' || !r.max) return [[r.id, kb(r.size), `FAILED: ${r.error ?? 'no result'}`]];
+  const rows: Row[] = [summaryRow(r.id, r.size, 'closed max', `${r.bestConnections} out`, r.max.median)];
+  for (const o of r.open) rows.push(summaryRow(r.id, r.size, `open ${Math.round(o.fraction * 100)}%`, '—', o.median));
   return rows;
 }
 
@@ -192,13 +205,14 @@ function table(rows: Row[]): string {
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
-function boundsFor(size: number): Ratios & { size: number; h: number; p: number; k: number; b?: number; bStall?: number } {
+function boundsFor(size: number, client: KafkaClientName): Ratios & { size: number; client: KafkaClientName; h: number; p: number; k: number; b?: number; bStall?: number } {
   const H = results.H.find((r) => r.size === size)?.max?.median;
   const P = results.P.find((r) => r.size === size)?.median;
-  const K = results.K.find((r) => r.size === size)?.max?.median;
+  // the bound of a G run uses the Kafka ceiling of the client it ran with
+  const K = results.K.find((r) => r.size === size && (r.client ?? 'kafkajs') === client)?.max?.median;
   const B = results.B.find((r) => r.id === 'B' && r.size === size)?.max?.median;
   const bStall = results.B.find((r) => r.id === 'B_stall' && r.size === size)?.max?.median;
-  const G = results.G.find((r) => r.g.size === size);
+  const G = results.G.find((r) => r.g.size === size && r.client === client);
   const c = {
     h: H?.rate ?? NaN,
     p: P?.opsPerS ?? NaN,
@@ -207,7 +221,17 @@ function boundsFor(size: number): Ratios & { size: number; h: number; p: number;
   };
   const gm = G?.g.max?.median;
   const r = gm ? ratios(c, { max: gm.rate, cpuUs: gm.cpuUsPerReq, open: G!.g.open, rssMB: Math.max(gm.rssMaxMB, ...G!.g.open.map((o) => o.median.rssMaxMB)), gateOk: [gm, ...G!.g.open.map((o) => o.median)].every((s) => s.gateOk !== false), peers: { B: B?.rate, B_stall: bStall?.rate } }, G!.kAtG?.open) : ratios(c);
-  return { ...r, size, h: c.h, p: c.p, k: c.k, ...(B ? { b: B.rate } : {}), ...(bStall ? { bStall: bStall.rate } : {}) };
+  return { ...r, size, client, h: c.h, p: c.p, k: c.k, ...(B ? { b: B.rate } : {}), ...(bStall ? { bStall: bStall.rate } : {}) };
+}
+
+/** CPU-µs/req of G with each client at one size (issue 17: the other client is the default only if ≥ 20 % cheaper) */
+function clientComparison(size: number): string | null {
+  const cpu = (c: KafkaClientName) => results.G.find((r) => r.g.size === size && r.client === c)?.g.max?.median.cpuUsPerReq;
+  const [a, b] = gClients;
+  const ca = a ? cpu(a) : undefined;
+  const cb = b ? cpu(b) : undefined;
+  if (!a || !b || ca === undefined || cb === undefined) return null;
+  return `    G CPU-µs/req by Kafka client at ${kb(size)}: ${a} ${n1(ca)}, ${b} ${n1(cb)} → ${b} ${cb <= ca ? `${n0((1 - cb / ca) * 100)} % cheaper` : `${n0((cb / ca - 1) * 100)} % dearer`} (issue 17 makes it the default only at ≥ 20 % cheaper and 0 acknowledged missing in the drills)`;
 }
 
 async function main(): Promise<void> {
@@ -221,10 +245,10 @@ async function main(): Promise<void> {
     if (scenarios.has('P')) await scenarioP(size).catch((e) => results.skipped.push({ id: 'P', label: `P ${size}`, status: 'failed', reason: errMsg(e) }));
   }
   for (const size of sizes) {
-    if (scenarios.has('K')) await scenarioK(size).catch((e) => results.skipped.push({ id: 'K_js', label: `K_js ${size}`, status: 'failed', reason: errMsg(e) }));
+    for (const client of kClients) if (scenarios.has('K')) await scenarioK(size, client).catch((e) => results.skipped.push({ id: kId(client), label: `${kId(client)} ${size}`, status: 'failed', reason: errMsg(e) }));
   }
   if (scenarios.has('B')) await scenarioB();
-  if (scenarios.has('G')) await scenarioG();
+  for (const client of gClients) if (scenarios.has('G')) await scenarioG(client);
 
   const rows: Row[] = [];
   for (const r of results.H) rows.push(...scenarioRows(r));
@@ -234,10 +258,10 @@ async function main(): Promise<void> {
   if (results.B.some((r) => r.id.startsWith('B') && r.id !== 'B_strimzi')) rows.push(['B*', '', `${hooksVersions(ROOT)}, producer as shipped (not configurable): ${HOOKS_PRODUCER}`]);
   for (const r of results.G) {
     rows.push(...scenarioRows(r.g));
-    if (r.kAtG) for (const o of r.kAtG.open) rows.push(summaryRow('K_js@G', r.g.size, `open ${n0(o.targetRate)}/s`, '—', o.median));
+    if (r.kAtG) for (const o of r.kAtG.open) rows.push(summaryRow(`${kId(r.client)}@${gId(r.client)}`, r.g.size, `open ${n0(o.targetRate)}/s`, '—', o.median));
   }
   for (const s of results.skipped) rows.push([s.id, '', `${s.status}: ${s.reason}`]);
-  const bounds = sizes.map(boundsFor);
+  const bounds = sizes.flatMap((size) => gClients.filter((c, i) => i === 0 || results.G.some((r) => r.client === c && r.g.size === size)).map((c) => boundsFor(size, c)));
 
   const wallS = (performance.now() - started) / 1000;
   const lines: string[] = [];
@@ -253,15 +277,17 @@ async function main(): Promise<void> {
   lines.push('');
   for (const b of bounds) {
     lines.push(
-      `${kb(b.size)}: H ${n0(b.h)} · P ${n0(b.p)} · K_js ${n0(b.k)}  →  combined bound 1/(1/H+1/P+1/K) = ${n0(b.combinedBound)} req/s, min = ${n0(b.minCeiling)}, ` +
+      `${kb(b.size)}${b.client === gClients[0] ? '' : ` (${gId(b.client)})`}: H ${n0(b.h)} · P ${n0(b.p)} · ${kId(b.client)} ${n0(b.k)}  →  combined bound 1/(1/H+1/P+1/K) = ${n0(b.combinedBound)} req/s, min = ${n0(b.minCeiling)}, ` +
         `CPU bound H+P+K = ${n1(b.cpuUsBound)} µs/req (= ${n0(1e6 / b.cpuUsBound)} req/s on a whole core)` +
         (b.b !== undefined ? `; peer B max ${n0(b.b)}` : '') +
         (b.bStall !== undefined ? `, B_stall max ${n0(b.bStall)}` : '') +
-        (b.g !== undefined ? `;  G ${n0(b.g)} = ${n2(b.gOverBound)} × bound, ${n2(b.gOverMin)} × min` : ';  G: not measured') +
+        (b.g !== undefined ? `;  ${gId(b.client)} ${n0(b.g)} = ${n2(b.gOverBound)} × bound, ${n2(b.gOverMin)} × min` : ';  G: not measured') +
         (b.g !== undefined && b.b !== undefined ? `, G/B = ${n2(b.g / b.b)}` : '') +
         (b.g !== undefined && b.bStall !== undefined ? `, G/B_stall = ${n2(b.g / b.bStall)}` : ''),
     );
     for (const t of b.targets ?? []) lines.push(`    ${t.ok ? 'ok  ' : 'MISS'} ${t.name}: ${t.value} (target ${t.target})`);
+    const cmp = b.client === gClients.at(-1) && gClients.length > 1 ? clientComparison(b.size) : null;
+    if (cmp) lines.push(cmp);
   }
   lines.push('');
   lines.push(

@@ -15,8 +15,9 @@
 import pino from 'pino';
 import { createKafkaSink } from '../src/sink/kafka-sink.ts';
 import { kafkaConnectionFromEnv } from '../src/kafka/index.ts';
+import { DEFAULT_KAFKA_CLIENT, type KafkaClientName } from '../src/kafka/api.ts';
 import type { SinkRecord } from '../src/sink/record.ts';
-import { benchTopic, gate, KafkaAdmin } from './lib/kafka.ts';
+import { benchTopic, gate, kId, KafkaAdmin } from './lib/kafka.ts';
 import { measureProcess, type Placement } from './lib/proc.ts';
 import { describeRun, OPEN_WARMUP_S, quietRun, runRecord, summarize, type LoadResult, type RunRecord, type ScenarioResult, type Windows } from './lib/results.ts';
 import { percentiles } from './lib/stats.ts';
@@ -33,17 +34,21 @@ export interface SinkJob {
   /** skip the closed-loop part (only openRates), e.g. to match the gateway's rates later */
   openOnly?: boolean;
   record?: 'contract' | 'raw';
+  /** the sink's Kafka client (KAFKA_CLIENT; default the gateway's default) */
+  client?: KafkaClientName;
 }
 
 export interface SinkResult extends ScenarioResult {
   topic: string;
   recordBytes: number;
   record: 'contract' | 'raw';
+  client: KafkaClientName;
 }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as SinkJob;
 const w = job.windows;
-const log = (m: string) => process.stderr.write(`[K_js] ${m}\n`);
+const client = job.client ?? DEFAULT_KAFKA_CLIENT;
+const log = (m: string) => process.stderr.write(`[${kId(client)}] ${m}\n`);
 const pid = process.pid;
 const topic = benchTopic(`kjs-${job.size}`);
 const recordKind = job.record ?? 'contract';
@@ -67,6 +72,7 @@ const sink = await createKafkaSink({
   maxQueuedRecords: 50_000,
   kafkaLogLevel: 'error',
   logger: pino({ level: 'error' }),
+  client,
   // the same KAFKA_SSL*/KAFKA_SASL_* settings as every project client (README "Connecting to your Kafka")
   security: kafkaConnectionFromEnv(process.env, 'hvg-bench-sink').security,
 });
@@ -171,8 +177,8 @@ async function measured(fn: () => Promise<LoadResult>): Promise<RunRecord> {
 }
 
 const res: SinkResult = {
-  id: 'K_js',
-  label: `gateway sink (kafkajs), ${recordKind} record`,
+  id: kId(client),
+  label: `gateway sink (${client}), ${recordKind} record`,
   size: job.size,
   status: 'ok',
   sweep: [],
@@ -182,6 +188,7 @@ const res: SinkResult = {
   topic,
   recordBytes: recordSize(records[0]!),
   record: recordKind,
+  client,
 };
 const tag = `${job.size} B`;
 try {

@@ -79,7 +79,9 @@ if (port > 0) {
     if (!heapFile) return;
     session ??= new Session();
     session.connect();
-    await session.post('HeapProfiler.startSampling', { samplingInterval: 8192, includeObjectsCollectedByMinorGC: true, includeObjectsCollectedByMajorGC: true });
+    // BENCH_PROBE_HEAP_LIVE=1: only what is still alive when the window closes (what in-flight work retains)
+    const garbageToo = process.env.BENCH_PROBE_HEAP_LIVE !== '1';
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 8192, includeObjectsCollectedByMinorGC: garbageToo, includeObjectsCollectedByMajorGC: garbageToo });
   };
   const stopHeap = async () => {
     if (!session) return 'no heap sampling (BENCH_PROBE_HEAP_PROFILE unset)';
