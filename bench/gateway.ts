@@ -138,8 +138,14 @@ export async function startGateway(ctx: BenchContext, client: KafkaClientName = 
   }
 }
 
-/** the V8 flags of `npm start` and the Docker image (package.json, Dockerfile) */
-export const PRODUCTION_NODE_FLAGS = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? '--max-semi-space-size=16').split(' ').filter(Boolean);
+/** the node flags of `npm start` (read from package.json; the Dockerfile has the same, a test checks), or BENCH_GATEWAY_NODE_FLAGS to compare others */
+export const PRODUCTION_NODE_FLAGS = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? startFlags()).split(' ').filter(Boolean);
+
+function startFlags(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
+  // "node <flags> dist/server.js" → the flags
+  return pkg.scripts.start.replace(/^node\s+/, '').replace(/\s*dist\/server\.js.*$/, '');
+}
 const SECRET = 'bench-master-secret-not-for-production-0123456789';
 const TOKEN = 'bench-admin-token-0123456789';
 const APP_ID = '7a9c3e51-2f4b-4d8e-9c61-0b5d2e8f4a13';
