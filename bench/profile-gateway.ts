@@ -17,7 +17,7 @@ import { notificationKeyObject } from '../src/healthvault/index.ts';
 import { startSimulator } from '../src/simulator/simulator.ts';
 import { KeyDeriver } from '../src/subscriptions/keys.ts';
 import { ask, probeClient, probeNodeFlags } from './lib/loop-stats.ts';
-import { freePort, waitHttpOk } from './lib/proc.ts';
+import { freePort, threadCpuMicros, waitHttpOk } from './lib/proc.ts';
 import { payloadPool, signatureHeader } from './payloads.ts';
 
 const seconds = Number(process.argv[2] ?? 8);
@@ -61,8 +61,10 @@ const rate = process.env.PROFILE_RATE ? { overallRate: Number(process.env.PROFIL
 await autocannon({ url: origin, connections: Number(process.env.PROFILE_CONNECTIONS ?? 64), duration: 2, requests, ...rate });
 const probe = probeClient(probePort);
 await probe.reset();
+const threads0 = threadCpuMicros(child.pid!);
 const result = await autocannon({ url: origin, connections: Number(process.env.PROFILE_CONNECTIONS ?? 64), duration: seconds, requests, ...rate });
 const loop = await probe.read();
+const threads1 = threadCpuMicros(child.pid!);
 clearInterval(rssTimer);
 const answered = result.requests.total;
 process.stdout.write(`${Math.round(result.requests.average)} req/s, non-2xx ${result.non2xx}, max RSS ${maxRss.toFixed(0)} MB, latency p50 ${result.latency.p50} p99 ${result.latency.p99} ms\n`);
@@ -71,6 +73,8 @@ process.stdout.write(
     `GC ${loop.gc.count} pauses (${loop.gc.minor.n} minor, max ${loop.gc.minor.maxMs.toFixed(1)} ms; ${loop.gc.major.n} major, max ${loop.gc.major.maxMs.toFixed(1)} ms; ${loop.gc.incremental.n} incremental), ${loop.gc.pct.toFixed(1)} % of the time; ` +
     `memory at the RSS peak ${JSON.stringify(loop.memAtPeakMB, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v) : v))} MB\n`,
 );
+const perThread = Object.entries(threads1).map(([k, v]) => [k, (v - (threads0[k] ?? 0)) / Math.max(1, result.requests.total)] as const).filter(([, v]) => v > 0);
+process.stdout.write(`CPU µs/req by thread: ${perThread.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}\n`);
 if (process.env.PROFILE_HEAP === '1' || process.env.PROFILE_HEAP === 'live') {
   const file = await ask(probePort, 'heap');
   type HeapNode = { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: HeapNode[] };
