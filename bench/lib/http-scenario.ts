@@ -37,6 +37,24 @@ export interface HttpScenarioOptions {
   log: (msg: string) => void;
 }
 
+/**
+ * The topic's appended count once it stopped moving: at least 1.5 s, then until two reads 500 ms
+ * apart agree (at most 15 s). A slow SUT (a crowded machine, a peer at ~1 s latency) can still
+ * be writing the requests a duration-bound run left in flight well after 1.5 s, and they must not
+ * land in the next run's window.
+ */
+async function settled(k: KafkaTarget): Promise<number> {
+  await sleep(1500);
+  let last = await k.admin.appended(k.topic);
+  for (const end = Date.now() + 13_500; Date.now() < end; ) {
+    await sleep(500);
+    const now = await k.admin.appended(k.topic);
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}
+
 /** Run `fn` with the server's CPU/RSS measured and, with Kafka, the offset delta around it. */
 async function measured(o: HttpScenarioOptions, exact: boolean, fn: () => Promise<LoadResult>): Promise<RunRecord> {
   const before = o.kafka ? await o.kafka.admin.appended(o.kafka.topic) : 0;
@@ -49,8 +67,7 @@ async function measured(o: HttpScenarioOptions, exact: boolean, fn: () => Promis
   if (o.kafka) {
     // a run cut off by its duration leaves requests in flight, and a failed request may still
     // land: let them settle before reading the offsets (the next run reads its own "before")
-    if (!exact || load.non2xx + load.errors > 0) await sleep(1500);
-    const after = await o.kafka.admin.appended(o.kafka.topic);
+    const after = !exact || load.non2xx + load.errors > 0 ? await settled(o.kafka) : await o.kafka.admin.appended(o.kafka.topic);
     const k = o.kafka.recordsPerRequest;
     g = gate(load.ok2xx * k, after - before, (load.non2xx + load.errors) * k, exact);
   }
