@@ -97,8 +97,16 @@ async function startHooks(ctx: BenchContext, form: 'shipped' | 'stalled', sizes:
 }
 
 /** Both forms for every size; the webhook receiver's pid counts as ours on the load core. */
-export async function runHooksScenarios(ctx: BenchContext, sizes: readonly number[]): Promise<ScenarioResult[]> {
+export interface HooksRun {
+  results: ScenarioResult[];
+  /** what the webhook receiver saw per form, cumulative: deliveries answered, deliveries held open */
+  webhook: Record<string, { ok: number; held: number }>;
+}
+
+export async function runHooksScenarios(ctx: BenchContext, sizes: readonly number[]): Promise<HooksRun> {
   const out: ScenarioResult[] = [];
+  const webhook: HooksRun['webhook'] = {};
+  const count = async () => (await (await fetch(`${sink.origin}/count`)).json()) as { ok: number; held: number };
   const sink = await startWebhookSink(ctx);
   const where = { ...ctx.where, loadPids: [...ctx.where.loadPids, sink.child.pid!] };
   try {
@@ -129,6 +137,10 @@ export async function runHooksScenarios(ctx: BenchContext, sizes: readonly numbe
             }),
           );
         }
+        // proof of the form: as shipped the consumer delivered (about) every record; stalled, it holds one
+        const c = await count();
+        webhook[f.id] = { ok: c.ok - (webhook.B?.ok ?? 0), held: c.held };
+        ctx.log(`${f.id}: webhook receiver: ${webhook[f.id]!.ok} deliveries answered, ${c.held} held open`);
       } finally {
         await stopChild(hooks.child, 10_000);
       }
@@ -136,5 +148,5 @@ export async function runHooksScenarios(ctx: BenchContext, sizes: readonly numbe
   } finally {
     await stopChild(sink.child);
   }
-  return out;
+  return { results: out, webhook };
 }

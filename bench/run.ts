@@ -107,10 +107,13 @@ async function scenarioK(size: number, client: KafkaClientName): Promise<void> {
   results.K.push(await runJsonScript<SinkResult>(ctx, 'bench/sink-bench.ts', job, 20 * 60_000));
 }
 
+let hooksWebhook: Record<string, { ok: number; held: number }> = {};
 // ---- B: the peer, @platformatic/kafka-hooks in two forms (bench/kafka-hooks.ts) ----------------
 async function scenarioB(): Promise<void> {
   try {
-    results.B.push(...(await runHooksScenarios(ctx, sizes)));
+    const run = await runHooksScenarios(ctx, sizes);
+    results.B.push(...run.results);
+    hooksWebhook = run.webhook;
   } catch (err) {
     results.skipped.push({ id: 'B', label: 'kafka-hooks (peer)', status: 'failed', reason: errMsg(err) });
     log(`B: FAILED ${errMsg(err)}`);
@@ -255,7 +258,7 @@ async function main(): Promise<void> {
   for (const r of results.P) rows.push(...processingRows(r));
   for (const r of results.K) rows.push(...sinkRows(r));
   for (const r of results.B) rows.push(...scenarioRows(r));
-  if (results.B.some((r) => r.id.startsWith('B') && r.id !== 'B_strimzi')) rows.push(['B*', '', `${hooksVersions(ROOT)}, producer as shipped (not configurable): ${HOOKS_PRODUCER}`]);
+  if (results.B.some((r) => r.id.startsWith('B') && r.id !== 'B_strimzi')) rows.push(['B*', '', `${hooksVersions(ROOT)}, producer as shipped (not configurable): ${HOOKS_PRODUCER}. Webhook consumer: ${Object.entries(hooksWebhook).map(([id, w]) => `${id} delivered ${w.ok}, held ${w.held}`).join('; ')}`]);
   for (const r of results.G) {
     rows.push(...scenarioRows(r.g));
     if (r.kAtG) for (const o of r.kAtG.open) rows.push(summaryRow(`${kId(r.client)}@${gId(r.client)}`, r.g.size, `open ${n0(o.targetRate)}/s`, '—', o.median));
@@ -322,6 +325,7 @@ async function main(): Promise<void> {
         wallSeconds: wallS,
         kRecord: k ? { kind: k.record, bytes: results.K.map((r) => ({ size: r.size, recordBytes: r.recordBytes })) } : null,
         results,
+        hooksWebhook,
         bounds,
         table: text,
       },

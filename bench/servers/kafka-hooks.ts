@@ -7,8 +7,9 @@
 //   node bench/servers/kafka-hooks.ts '<json HooksJob>'   prints "ready" on stdout once listening
 //
 // The two forms (HooksJob.form):
-//   shipped  the webhook consumer runs as configured by default and forwards every record to
-//            `webhookUrl` (a receiver on the load core answering 204).
+//   shipped  the webhook consumer runs as configured by default (the schema's concurrency 1: one
+//            delivery at a time, 3 attempts, DLQ) and forwards every record to `webhookUrl` (a
+//            receiver on the load core answering 204).
 //   stalled  the consumer is put out of the way through its configuration alone: `concurrency: 1`
 //            and a webhook URL whose server accepts the connection and never answers, so the one
 //            delivery in flight waits (undici's 300 s headers timeout, 1 attempt, no DLQ) and the
