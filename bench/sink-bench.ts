@@ -14,6 +14,7 @@
 // Gate: every run starts and ends with no publish pending, so acked == offset delta exactly.
 import pino from 'pino';
 import { createKafkaSink } from '../src/sink/kafka-sink.ts';
+import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClientName } from '../src/kafka/api.ts';
 import { kafkaConnectionFromEnv } from '../src/kafka/index.ts';
 import type { SinkRecord } from '../src/sink/record.ts';
 import { benchTopic, gate, KafkaAdmin } from './lib/kafka.ts';
@@ -33,6 +34,8 @@ export interface SinkJob {
   /** skip the closed-loop part (only openRates), e.g. to match the gateway's rates later */
   openOnly?: boolean;
   record?: 'contract' | 'raw';
+  /** the Kafka client of the sink (default: KAFKA_CLIENT of the environment, else the gateway's default) */
+  client?: KafkaClientName;
 }
 
 export interface SinkResult extends ScenarioResult {
@@ -47,6 +50,8 @@ const log = (m: string) => process.stderr.write(`[K_js] ${m}\n`);
 const pid = process.pid;
 const topic = benchTopic(`kjs-${job.size}`);
 const recordKind = job.record ?? 'contract';
+const client: KafkaClientName = job.client ?? KAFKA_CLIENTS.find((c) => c === process.env.KAFKA_CLIENT) ?? DEFAULT_KAFKA_CLIENT;
+log(`client ${client}`);
 
 const pool = payloadPool(job.size);
 const records: SinkRecord[] = pool.map((p) => (recordKind === 'raw' ? { key: `${p.event.instanceId}:${p.event.recordId}`, value: p.body, headers: {} } : sinkRecordOf(p)));
@@ -69,6 +74,7 @@ const sink = await createKafkaSink({
   logger: pino({ level: 'error' }),
   // the same KAFKA_SSL*/KAFKA_SASL_* settings as every project client (README "Connecting to your Kafka")
   security: kafkaConnectionFromEnv(process.env, 'hvg-bench-sink').security,
+  client,
 });
 const admin = new KafkaAdmin(job.brokers);
 
