@@ -14,8 +14,8 @@
 // Gate: every run starts and ends with no publish pending, so acked == offset delta exactly.
 import pino from 'pino';
 import { createKafkaSink } from '../src/sink/kafka-sink.ts';
+import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClientName } from '../src/kafka/api.ts';
 import { kafkaConnectionFromEnv } from '../src/kafka/index.ts';
-import { DEFAULT_KAFKA_CLIENT, type KafkaClientName } from '../src/kafka/api.ts';
 import type { SinkRecord } from '../src/sink/record.ts';
 import { benchTopic, gate, kId, KafkaAdmin } from './lib/kafka.ts';
 import { measureProcess, type Placement } from './lib/proc.ts';
@@ -34,7 +34,7 @@ export interface SinkJob {
   /** skip the closed-loop part (only openRates), e.g. to match the gateway's rates later */
   openOnly?: boolean;
   record?: 'contract' | 'raw';
-  /** the sink's Kafka client (KAFKA_CLIENT; default the gateway's default) */
+  /** the Kafka client of the sink (default: KAFKA_CLIENT of the environment, else the gateway's default) */
   client?: KafkaClientName;
 }
 
@@ -47,11 +47,12 @@ export interface SinkResult extends ScenarioResult {
 
 const job = JSON.parse(process.argv[2] ?? '{}') as SinkJob;
 const w = job.windows;
-const client = job.client ?? DEFAULT_KAFKA_CLIENT;
+const client: KafkaClientName = job.client ?? KAFKA_CLIENTS.find((c) => c === process.env.KAFKA_CLIENT) ?? DEFAULT_KAFKA_CLIENT;
 const log = (m: string) => process.stderr.write(`[${kId(client)}] ${m}\n`);
 const pid = process.pid;
 const topic = benchTopic(`kjs-${job.size}`);
 const recordKind = job.record ?? 'contract';
+log(`client ${client}`);
 
 const pool = payloadPool(job.size);
 const records: SinkRecord[] = pool.map((p) => (recordKind === 'raw' ? { key: `${p.event.instanceId}:${p.event.recordId}`, value: p.body, headers: {} } : sinkRecordOf(p)));
@@ -72,9 +73,9 @@ const sink = await createKafkaSink({
   maxQueuedRecords: 50_000,
   kafkaLogLevel: 'error',
   logger: pino({ level: 'error' }),
-  client,
   // the same KAFKA_SSL*/KAFKA_SASL_* settings as every project client (README "Connecting to your Kafka")
   security: kafkaConnectionFromEnv(process.env, 'hvg-bench-sink').security,
+  client,
 });
 const admin = new KafkaAdmin(job.brokers);
 

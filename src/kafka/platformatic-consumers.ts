@@ -19,11 +19,15 @@ export async function platformaticReadLog(base: BaseOptions, o: LogReaderOptions
   const timing = groupTiming(o.sessionTimeoutMs);
   const consumer = new Consumer({ ...base, groupId: o.groupId, ...timing, maxWaitTime: o.maxWaitMs, autocommit: false });
   let done = false;
+  // a failure before consume() resolved is this call's failure, not a crash of a running reader
+  let started = false;
+  let early: unknown = null;
   const crash = (err: unknown) => {
     if (done) return;
     done = true;
     void closeConsumer(consumer);
-    o.onCrash(err);
+    if (started) o.onCrash(err);
+    else early = err;
   };
   // 'error' = a rejoin that failed for good: the reader no longer follows the topic
   consumer.on('error', crash);
@@ -39,6 +43,8 @@ export async function platformaticReadLog(base: BaseOptions, o: LogReaderOptions
     await closeConsumer(consumer);
     throw err;
   }
+  started = true;
+  if (early !== null) throw early;
   return {
     close: async () => {
       done = true;
@@ -55,12 +61,15 @@ export async function platformaticJoinGroup(base: BaseOptions, o: MembershipOpti
   const consumer = new Consumer({ ...base, groupId: o.groupId, ...timing, heartbeatStallTimeout: o.sessionTimeoutMs, maxWaitTime: 1000, autocommit: false });
   let done = false;
   let revokedByHeartbeat = false;
+  let started = false;
+  let early: unknown = null;
   const crash = (err: unknown) => {
     o.onRevoke(`membership lost: ${err instanceof Error ? err.message : String(err)}`);
     if (done) return;
     done = true;
     void closeConsumer(consumer);
-    o.onCrash(err);
+    if (started) o.onCrash(err);
+    else early = err;
   };
   consumer.on('consumer:group:join', (p) => {
     revokedByHeartbeat = false;
@@ -91,6 +100,8 @@ export async function platformaticJoinGroup(base: BaseOptions, o: MembershipOpti
     await closeConsumer(consumer);
     throw err;
   }
+  started = true;
+  if (early !== null) throw early;
   return {
     close: async () => {
       done = true;

@@ -125,7 +125,8 @@ export class SubscriptionStore {
   async #startConsumer(): Promise<void> {
     const kafka = this.#kafka;
     if (kafka === null) throw new Error('the store was not started');
-    const reader = await kafka.readLog({
+    let reader: Closable | null = null;
+    reader = await kafka.readLog({
       topic: this.#o.topic,
       groupId: `${this.#o.clientId}-store-${randomBytes(6).toString('hex')}`,
       maxWaitMs: 100,
@@ -143,7 +144,7 @@ export class SubscriptionStore {
         this.view.apply(key, value, offset);
       },
       onCrash: (error) => {
-        if (this.#consumer !== reader) return;
+        if (reader === null || this.#consumer !== reader) return;
         this.#consumer = null;
         this.#consumerDown = error instanceof Error ? error.message : String(error);
         this.#downSince ??= Date.now();

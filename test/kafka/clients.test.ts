@@ -6,10 +6,13 @@ import t, { type Test } from 'tap';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { HvgError } from '../../src/errors.ts';
-import { KAFKA_CLIENTS, type KafkaClientName } from '../../src/kafka/api.ts';
+import { loadConfig } from '../../src/config.ts';
+import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClientName } from '../../src/kafka/api.ts';
 import type { KafkaSecurity } from '../../src/kafka/connection.ts';
+import { baseOptions } from '../../src/kafka/platformatic-adapter.ts';
 import { createKafkaSink, type KafkaSinkOptions } from '../../src/sink/kafka-sink.ts';
 import { SubscriptionStore } from '../../src/subscriptions/store.ts';
+import { requiredEnv } from '../helpers/env.ts';
 import { brokers, freePortPair, grantGatewayAcls, OwnBroker, readRecords, saslSecurity, securedListener, silentLogger, uniqueTopic, type SecuredListener } from '../helpers/kafka.ts';
 
 async function listener(t: Test): Promise<SecuredListener> {
@@ -24,6 +27,25 @@ const sinkOptions = (client: KafkaClientName, topic: string, list: string[], sec
   brokers: list, clientId: 'hv-gateway', topic, partitions: 6, replicationFactor: 1, connectTimeoutMs: 30_000, publishTimeoutMs: 10_000,
   maxBatchRecords: 500, maxBatchBytes: 900_000, maxQueuedRecords: 10_000, kafkaLogLevel: 'error', logger: silentLogger, client,
   ...(security ? { security } : {}), ...over,
+});
+
+t.test('KAFKA_CLIENT: kafkajs by default, platformatic on request, anything else refused naming the variable', async (t) => {
+  const { KAFKA_CLIENT: _ignored, ...env } = requiredEnv();
+  t.equal(loadConfig(env).kafkaClient, DEFAULT_KAFKA_CLIENT);
+  t.equal(DEFAULT_KAFKA_CLIENT, 'kafkajs');
+  t.equal(loadConfig({ ...env, KAFKA_CLIENT: 'platformatic' }).kafkaClient, 'platformatic');
+  t.throws(() => loadConfig({ ...env, KAFKA_CLIENT: 'librdkafka' }), { message: /KAFKA_CLIENT/ });
+});
+
+t.test('what the connection settings turn into for @platformatic/kafka', async (t) => {
+  const connection = { brokers: ['b1:9093', 'b2:9093'], clientId: 'hv-gateway', security: { tls: { ca: 'CA-PEM', servername: 'kafka.example' }, sasl: { mechanism: 'scram-sha-256' as const, username: 'gw', password: 'pw' } } };
+  const o = baseOptions({ connection, clientIdSuffix: 'store', requestTimeoutMs: 7000, retry: { retries: 1, initialRetryTime: 100, maxRetryTime: 1000 } });
+  t.same([o.clientId, o.bootstrapBrokers, o.requestTimeout, o.timeout], ['hv-gateway-store', ['b1:9093', 'b2:9093'], 7000, 7000]);
+  t.same(o.tls, { ca: ['CA-PEM'], servername: 'kafka.example' }, 'TLS with the given CA and server name; certificate checks stay on');
+  t.same(o.sasl, { mechanism: 'SCRAM-SHA-256', username: 'gw', password: 'pw' });
+  t.equal(o.retries, 2, 'never fewer than 2 retries: the library reads fewer as "forever" for idempotent producers');
+  const plain = baseOptions({ connection: { ...connection, security: { tls: null, sasl: null } } });
+  t.same([plain.tls, plain.sasl], [undefined, undefined], 'plaintext');
 });
 
 for (const client of KAFKA_CLIENTS) {
