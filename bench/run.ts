@@ -21,10 +21,11 @@ import { kId } from './lib/kafka.ts';
 import { HOOKS_PRODUCER, hooksVersions, runHooksScenarios } from './kafka-hooks.ts';
 import { runJsonScript, startProbedNodeOnSut, type BenchContext } from './lib/context.ts';
 import { runHttpScenario } from './lib/http-scenario.ts';
+import { kb, n0, n1, n2, processingRows, scenarioRows, sinkRows, summaryRow, table, type Row } from './lib/table.ts';
 import { KafkaAdmin } from './lib/kafka.ts';
 import type { HttpRequestSpec } from './lib/load.ts';
 import { firstCpu, freePort, stopChild, waitHttpOk, type Placement } from './lib/proc.ts';
-import type { ScenarioResult, Summary, Windows } from './lib/results.ts';
+import type { ScenarioResult, Windows } from './lib/results.ts';
 import { notificationHeaders, payloadPool } from './payloads.ts';
 import type { ProcessingJob, ProcessingResult } from './processing.ts';
 import type { SinkJob, SinkResult } from './sink-bench.ts';
@@ -163,51 +164,7 @@ async function scenarioG(client: KafkaClientName): Promise<void> {
   }
 }
 
-// ---- report ---------------------------------------------------------------------------------------
-const kb = (size: number) => (size % 1024 === 0 ? `${size / 1024} KB` : `${size} B`);
-const n0 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : Math.round(x).toLocaleString('en-US').replace(/,/g, ' '));
-const n1 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(1));
-const n2 = (x: number | null | undefined) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(2));
-
-type Row = string[];
-const header: Row = ['scn', 'body', 'mode', 'conc', 'rate/s', 'CPU-µs/req', 'CPU%', 'oth0%', 'oth1%', 'gen%', 'RSS MB', 'p50 ms', 'p99 ms', 'p99.9 ms', 'eld99', 'eldmax', 'gcmax', 'gc%', 'offmain%', 'fail', 'gate'];
-
-function summaryRow(id: string, size: number, mode: string, conc: string, s: Summary): Row {
-  const gate = s.gateOk === undefined ? '—' : `${s.gateOk ? 'ok' : 'FAIL'} ${s.gatesOk}/${s.gatesRun}`;
-  // an open-loop run that fell short of its target rate was overloaded (or disturbed): mark it
-  const short = s.targetRate !== undefined && s.rate < 0.95 * s.targetRate ? '!' : '';
-  const l = s.loop;
-  return [id, kb(size), mode, conc, n0(s.rate) + short, n1(s.cpuUsPerReq), n0(s.cpuPct), n0(s.otherOnSutPct), n0(s.otherOnLoadPct), n0(s.loadgenCpuPct), n0(s.rssMaxMB), n2(s.p50), n2(s.p99), n2(s['p99.9']), n1(l?.eldP99), n1(l?.eldMax), n1(l?.gcMaxMs), n1(l?.gcPct), n0(s.offMainPct), String(s.non2xx + s.errors), gate];
-}
-
-function scenarioRows(r: ScenarioResult, idLabel = r.id): Row[] {
-  if (r.status !== 'ok' || !r.max) return [[idLabel, kb(r.size), `FAILED: ${r.error ?? 'no result'}`]];
-  const rows: Row[] = [summaryRow(idLabel, r.size, 'closed max', String(r.bestConnections), r.max.median)];
-  for (const o of r.open) {
-    const mode = Number.isFinite(o.fraction) ? `open ${Math.round(o.fraction * 100)}%` : 'open';
-    rows.push(summaryRow(idLabel, r.size, mode, `≤${r.open.length ? windows.openConnections : ''}`, o.median));
-  }
-  return rows;
-}
-
-function sinkRows(r: SinkResult): Row[] {
-  if (r.status !== 'ok' || !r.max) return [[r.id, kb(r.size), `FAILED: ${r.error ?? 'no result'}`]];
-  const rows: Row[] = [summaryRow(r.id, r.size, 'closed max', `${r.bestConnections} out`, r.max.median)];
-  for (const o of r.open) rows.push(summaryRow(r.id, r.size, `open ${Math.round(o.fraction * 100)}%`, '—', o.median));
-  return rows;
-}
-
-function processingRows(r: ProcessingResult): Row[] {
-  if (r.status !== 'ok' || !r.median) return [['P', kb(r.size), `FAILED: ${r.error ?? 'no result'}`]];
-  return [['P', kb(r.size), 'loop', '1', n0(r.median.opsPerS), n1(r.median.cpuUsPerOp), '100', '—', '—', '—', '—', '—', '—', '—', '—', '—', '—', '—', '—', '0', '—']];
-}
-
-function table(rows: Row[]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.filter((r) => r.length > 3).map((r) => (r[i] ?? '').length)));
-  const line = (r: Row) => (r.length <= 3 ? r.join('  ') : r.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
-  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
-}
-
+// ---- report (row and number formats: lib/table.ts) -------------------------------------------------
 function boundsFor(size: number, client: KafkaClientName): Ratios & { size: number; client: KafkaClientName; h: number; p: number; k: number; b?: number; bStall?: number } {
   const H = results.H.find((r) => r.size === size)?.max?.median;
   const P = results.P.find((r) => r.size === size)?.median;
@@ -254,13 +211,13 @@ async function main(): Promise<void> {
   for (const client of gClients) if (scenarios.has('G')) await scenarioG(client);
 
   const rows: Row[] = [];
-  for (const r of results.H) rows.push(...scenarioRows(r));
+  for (const r of results.H) rows.push(...scenarioRows(r, windows.openConnections));
   for (const r of results.P) rows.push(...processingRows(r));
   for (const r of results.K) rows.push(...sinkRows(r));
-  for (const r of results.B) rows.push(...scenarioRows(r));
+  for (const r of results.B) rows.push(...scenarioRows(r, windows.openConnections));
   if (results.B.some((r) => r.id.startsWith('B') && r.id !== 'B_strimzi')) rows.push(['B*', '', `${hooksVersions(ROOT)}, producer as shipped (not configurable): ${HOOKS_PRODUCER}. Webhook consumer: ${Object.entries(hooksWebhook).map(([id, w]) => `${id} delivered ${w.ok}, held ${w.held}`).join('; ')}`]);
   for (const r of results.G) {
-    rows.push(...scenarioRows(r.g));
+    rows.push(...scenarioRows(r.g, windows.openConnections));
     if (r.kAtG) for (const o of r.kAtG.open) rows.push(summaryRow(`${kId(r.client)}@${gId(r.client)}`, r.g.size, `open ${n0(o.targetRate)}/s`, '—', o.median));
   }
   for (const s of results.skipped) rows.push([s.id, '', `${s.status}: ${s.reason}`]);
