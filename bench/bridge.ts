@@ -1,4 +1,4 @@
-// B, the peer: the Strimzi HTTP Bridge on the SUT core, fed the same notifications as
+// B_strimzi, a second peer (BENCH_STRIMZI=1): the Strimzi HTTP Bridge on the SUT core, fed the same notifications as
 // `application/vnd.kafka.text.v2+json` (the XML as the record value, the gateway's key), with the
 // gateway's producer settings (infra/bridge/application.properties). run.sh fetches its jars into
 // .cache/bridge/<version>/libs and passes the folder as BENCH_BRIDGE_LIBS (or the reason it could
@@ -65,7 +65,7 @@ export async function runBridgeScenario(ctx: BenchContext, bridge: Bridge, size:
   await ctx.admin.createTopic(topic, 6);
   const requests: HttpRequestSpec[] = payloadPool(size).map((p) => ({ path: `/topics/${topic}`, body: bridgeBody(p), headers: { 'content-type': BRIDGE_CONTENT_TYPE } }));
   const res = await runHttpScenario({
-    id: 'B',
+    id: 'B_strimzi',
     label: 'Strimzi HTTP Bridge (peer)',
     size,
     pid: bridge.pid,

@@ -1,6 +1,13 @@
 // Developer tool: a CPU profile of the built gateway under closed-loop load (not part of npm run
 // bench). node bench/profile-gateway.ts [seconds] → prints the top self-time functions and leaves
 // the .cpuprofile in .cache/profile/ (open it in Chrome DevTools).
+// With the bench's in-process probe (bench/lib/loop-probe.ts) it also prints the event-loop delay
+// and GC pauses of the window and, with PROFILE_HEAP=1, the allocation sites of everything the
+// window allocated (garbage included) in bytes per request — where GC pressure comes from; with
+// PROFILE_HEAP=live only what is still alive at the end of the window (what in-flight work holds).
+// PROFILE_RATE=<req/s> offers a fixed rate (autocannon overallRate) instead of the closed loop;
+// PROFILE_SIZE=2048 the 2 KB bodies; PROFILE_CPU=0 no CPU profile (for memory comparisons);
+// PROFILE_NODE_FLAGS extra node flags; MALLOC_ARENA_MAX is passed through.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -9,7 +16,8 @@ import { pino } from 'pino';
 import { notificationKeyObject } from '../src/healthvault/index.ts';
 import { startSimulator } from '../src/simulator/simulator.ts';
 import { KeyDeriver } from '../src/subscriptions/keys.ts';
-import { freePort, waitHttpOk } from './lib/proc.ts';
+import { ask, probeClient, probeNodeFlags } from './lib/loop-stats.ts';
+import { freePort, threadCpuMicros, waitHttpOk } from './lib/proc.ts';
 import { payloadPool, signatureHeader } from './payloads.ts';
 import { GLUCOSE } from '../support/fixtures.ts';
 
@@ -26,8 +34,11 @@ const sim = await startSimulator({ host: '127.0.0.1', logLevel: 'silent', applic
 const port = await freePort();
 const origin = `http://127.0.0.1:${port}`;
 const extraFlags = (process.env.PROFILE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--disable-warning=TimeoutNegativeWarning', ...extraFlags, join(root, 'dist/server.js')], {
-  env: { PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), ADMIN_PORT: 'shared', KAFKA_BROKERS: brokers, KAFKA_TOPIC: `prof-${Date.now()}`, KAFKA_STATE_TOPIC: `prof-state-${Date.now()}`, KAFKA_TOPIC_REPLICATION: '1', KAFKA_STATE_REPLICATION: '1', PUBLIC_BASE_URL: 'https://gw.prof/hv', HV_MASTER_SECRET: SECRET, ADMIN_TOKENS: TOKEN, HV_APP_ID: APP_ID, HV_APP_CERT: fixture('test-app-cert.TEST-ONLY.pem'), HV_APP_PRIVATE_KEY: fixture('test-app-key.TEST-ONLY.pem'), HV_DISCOVERY_URL: sim.instances[0]!.platformUrl, NOTIFICATION_RATE_LIMIT: '10000000' },
+const probePort = await freePort();
+const heapFile = join(dir, `gateway-${Date.now()}.heapprofile`);
+const cpuProf = process.env.PROFILE_CPU === '0' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+const child = spawn(process.execPath, [...cpuProf, '--disable-warning=TimeoutNegativeWarning', ...extraFlags, ...probeNodeFlags(root), join(root, 'dist/server.js')], {
+  env: { BENCH_PROBE_PORT: String(probePort), ...(process.env.PROFILE_HEAP === '1' || process.env.PROFILE_HEAP === 'live' ? { BENCH_PROBE_HEAP_PROFILE: heapFile, ...(process.env.PROFILE_HEAP === 'live' ? { BENCH_PROBE_HEAP_LIVE: '1' } : {}) } : {}), ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}), PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), ADMIN_PORT: 'shared', KAFKA_BROKERS: brokers, KAFKA_TOPIC: `prof-${Date.now()}`, KAFKA_STATE_TOPIC: `prof-state-${Date.now()}`, KAFKA_TOPIC_REPLICATION: '1', KAFKA_STATE_REPLICATION: '1', PUBLIC_BASE_URL: 'https://gw.prof/hv', HV_MASTER_SECRET: SECRET, ADMIN_TOKENS: TOKEN, HV_APP_ID: APP_ID, HV_APP_CERT: fixture('test-app-cert.TEST-ONLY.pem'), HV_APP_PRIVATE_KEY: fixture('test-app-key.TEST-ONLY.pem'), HV_DISCOVERY_URL: sim.instances[0]!.platformUrl, NOTIFICATION_RATE_LIMIT: '10000000' },
   stdio: ['ignore', process.env.PROFILE_STDOUT ? 'inherit' : 'ignore', 'inherit'],
 });
 await waitHttpOk(`${origin}/readyz`, 60_000, child);
@@ -40,18 +51,52 @@ while (!hvId) {
   await new Promise((r) => setTimeout(r, 200));
 }
 const key = notificationKeyObject(new KeyDeriver(SECRET).key('1', 'p', 1));
-const requests = payloadPool(1024, 64, hvId).map((p) => ({ method: 'POST' as const, path: '/notifications/1/p', body: p.body, headers: { 'content-type': 'text/xml', authorization: signatureHeader(p.body, key, hvId!, 'v1') } }));
+const requests = payloadPool(Number(process.env.PROFILE_SIZE ?? 1024), 64, hvId).map((p) => ({ method: 'POST' as const, path: '/notifications/1/p', body: p.body, headers: { 'content-type': 'text/xml', authorization: signatureHeader(p.body, key, hvId!, 'v1') } }));
 let maxRss = 0;
 const rssTimer = setInterval(() => {
   const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
   if (m) maxRss = Math.max(maxRss, Number(m[1]) / 1024);
 }, 200);
-const result = await autocannon({ url: origin, connections: Number(process.env.PROFILE_CONNECTIONS ?? 64), duration: seconds, requests });
+const rate = process.env.PROFILE_RATE ? { overallRate: Number(process.env.PROFILE_RATE) } : {};
+// warm-up (JIT, connections, young generation sized), then the measured window
+await autocannon({ url: origin, connections: Number(process.env.PROFILE_CONNECTIONS ?? 64), duration: 2, requests, ...rate });
+const probe = probeClient(probePort);
+await probe.reset();
+const threads0 = threadCpuMicros(child.pid!);
+const result = await autocannon({ url: origin, connections: Number(process.env.PROFILE_CONNECTIONS ?? 64), duration: seconds, requests, ...rate });
+const loop = await probe.read();
+const threads1 = threadCpuMicros(child.pid!);
 clearInterval(rssTimer);
-process.stdout.write(`${Math.round(result.requests.average)} req/s, non-2xx ${result.non2xx}, max RSS ${maxRss.toFixed(0)} MB\n`);
+const answered = result.requests.total;
+process.stdout.write(`${Math.round(result.requests.average)} req/s, non-2xx ${result.non2xx}, max RSS ${maxRss.toFixed(0)} MB, latency p50 ${result.latency.p50} p99 ${result.latency.p99} ms\n`);
+process.stdout.write(
+  `event loop: delay p50 ${loop.eld.p50.toFixed(1)} p99 ${loop.eld.p99.toFixed(1)} max ${loop.eld.max.toFixed(1)} ms, utilisation ${(loop.elu * 100).toFixed(0)} %; ` +
+    `GC ${loop.gc.count} pauses (${loop.gc.minor.n} minor, max ${loop.gc.minor.maxMs.toFixed(1)} ms; ${loop.gc.major.n} major, max ${loop.gc.major.maxMs.toFixed(1)} ms; ${loop.gc.incremental.n} incremental), ${loop.gc.pct.toFixed(1)} % of the time; ` +
+    `memory at the RSS peak ${JSON.stringify(loop.memAtPeakMB, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v) : v))} MB\n`,
+);
+const perThread = Object.entries(threads1).map(([k, v]) => [k, (v - (threads0[k] ?? 0)) / Math.max(1, result.requests.total)] as const).filter(([, v]) => v > 0);
+process.stdout.write(`CPU µs/req by thread: ${perThread.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}\n`);
+if (process.env.PROFILE_HEAP === '1' || process.env.PROFILE_HEAP === 'live') {
+  const file = await ask(probePort, 'heap');
+  type HeapNode = { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: HeapNode[] };
+  const { head } = JSON.parse(readFileSync(file, 'utf8')) as { head: HeapNode };
+  const sites = new Map<string, number>();
+  let total = 0;
+  const walk = (n: HeapNode) => {
+    const k = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.replace(/^.*node_modules\//, '').replace(root, '')}:${n.callFrame.lineNumber}`;
+    sites.set(k, (sites.get(k) ?? 0) + n.selfSize);
+    total += n.selfSize;
+    n.children.forEach(walk);
+  };
+  walk(head);
+  process.stdout.write(`allocated (sampled, garbage included): ${(total / 1_048_576).toFixed(1)} MB = ${(total / Math.max(1, answered) / 1024).toFixed(1)} KB per request over ${answered} requests\n`);
+  for (const [k, v] of [...sites.entries()].sort((a, b) => b[1] - a[1]).slice(0, 30)) process.stdout.write(`${(v / Math.max(1, answered)).toFixed(0).padStart(7)} B/req  ${k}\n`);
+  process.stdout.write(`heap profile: ${file}\n`);
+}
 child.kill('SIGTERM');
 await new Promise((r) => child.once('exit', r));
 await sim.close();
+if (cpuProf.length === 0) process.exit(0);
 const file = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).sort().at(-1)!;
 const prof = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[]; samples: number[] };
 const count = new Map<number, number>();

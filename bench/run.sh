@@ -55,9 +55,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# ---- 1. the bridge's jars (only when B runs) ----------------------------------------------------
+# ---- 1. the Strimzi bridge's jars (only when B runs with BENCH_STRIMZI=1) --------------------------
 BRIDGE_VERSION=${BENCH_BRIDGE_VERSION:-0.33.1}
-if [[ ",${BENCH_SCENARIOS:-H,P,K,B,G,S}," == *,B,* ]]; then
+if [[ ",${BENCH_SCENARIOS:-H,P,K,B,G,S}," == *,B,* && "${BENCH_STRIMZI:-0}" == 1 ]]; then
   libs="$ROOT/.cache/bridge/$BRIDGE_VERSION/libs"
   if [ -f "$libs/.complete" ]; then
     export BENCH_BRIDGE_LIBS="$libs"

@@ -14,9 +14,10 @@
 // Gate: every run starts and ends with no publish pending, so acked == offset delta exactly.
 import pino from 'pino';
 import { createKafkaSink } from '../src/sink/kafka-sink.ts';
+import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClientName } from '../src/kafka/api.ts';
 import { kafkaConnectionFromEnv } from '../src/kafka/index.ts';
 import type { SinkRecord } from '../src/sink/record.ts';
-import { benchTopic, gate, KafkaAdmin } from './lib/kafka.ts';
+import { benchTopic, gate, kId, KafkaAdmin } from './lib/kafka.ts';
 import { measureProcess, type Placement } from './lib/proc.ts';
 import { describeRun, OPEN_WARMUP_S, quietRun, runRecord, summarize, type LoadResult, type RunRecord, type ScenarioResult, type Windows } from './lib/results.ts';
 import { percentiles } from './lib/stats.ts';
@@ -33,20 +34,25 @@ export interface SinkJob {
   /** skip the closed-loop part (only openRates), e.g. to match the gateway's rates later */
   openOnly?: boolean;
   record?: 'contract' | 'raw';
+  /** the Kafka client of the sink (default: KAFKA_CLIENT of the environment, else the gateway's default) */
+  client?: KafkaClientName;
 }
 
 export interface SinkResult extends ScenarioResult {
   topic: string;
   recordBytes: number;
   record: 'contract' | 'raw';
+  client: KafkaClientName;
 }
 
 const job = JSON.parse(process.argv[2] ?? '{}') as SinkJob;
 const w = job.windows;
-const log = (m: string) => process.stderr.write(`[K_js] ${m}\n`);
+const client: KafkaClientName = job.client ?? KAFKA_CLIENTS.find((c) => c === process.env.KAFKA_CLIENT) ?? DEFAULT_KAFKA_CLIENT;
+const log = (m: string) => process.stderr.write(`[${kId(client)}] ${m}\n`);
 const pid = process.pid;
 const topic = benchTopic(`kjs-${job.size}`);
 const recordKind = job.record ?? 'contract';
+log(`client ${client}`);
 
 const pool = payloadPool(job.size);
 const records: SinkRecord[] = pool.map((p) => (recordKind === 'raw' ? { key: `${p.event.instanceId}:${p.event.recordId}`, value: p.body, headers: {} } : sinkRecordOf(p)));
@@ -69,6 +75,7 @@ const sink = await createKafkaSink({
   logger: pino({ level: 'error' }),
   // the same KAFKA_SSL*/KAFKA_SASL_* settings as every project client (README "Connecting to your Kafka")
   security: kafkaConnectionFromEnv(process.env, 'hvg-bench-sink').security,
+  client,
 });
 const admin = new KafkaAdmin(job.brokers);
 
@@ -171,8 +178,8 @@ async function measured(fn: () => Promise<LoadResult>): Promise<RunRecord> {
 }
 
 const res: SinkResult = {
-  id: 'K_js',
-  label: `gateway sink (kafkajs), ${recordKind} record`,
+  id: kId(client),
+  label: `gateway sink (${client}), ${recordKind} record`,
   size: job.size,
   status: 'ok',
   sweep: [],
@@ -182,6 +189,7 @@ const res: SinkResult = {
   topic,
   recordBytes: recordSize(records[0]!),
   record: recordKind,
+  client,
 };
 const tag = `${job.size} B`;
 try {

@@ -36,5 +36,7 @@ export const requiredEnv = (over: Record<string, string> = {}): Record<string, s
   HV_DISCOVERY_URL: 'https://platform.invalid/platform/wildcat.ashx',
   // a separate admin listener on a free port: tests run in parallel, 9090 would collide
   ADMIN_PORT: '0',
+  // scripts/test.sh's extra pass runs the Kafka-touching tests with the non-default client
+  ...(process.env.KAFKA_CLIENT ? { KAFKA_CLIENT: process.env.KAFKA_CLIENT } : {}),
   ...over,
 });

@@ -12,10 +12,14 @@ import { promisify } from 'node:util';
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import pino from 'pino';
 import { gatewayAcls, grantAcls, type AclNames } from '../src/kafka/acls.ts';
+import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClientName } from '../src/kafka/api.ts';
 import { createKafkaClient, kafkaConnectionFromEnv, PLAINTEXT, type KafkaSecurity } from '../src/kafka/index.ts';
 
 export const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+
+/** The client the sink, store and leadership tests use: KAFKA_CLIENT (scripts/test.sh's extra pass sets it), else the default. */
+export const testKafkaClient: KafkaClientName = KAFKA_CLIENTS.find((c) => c === process.env.KAFKA_CLIENT) ?? DEFAULT_KAFKA_CLIENT;
 
 export const uniqueTopic = (name: string): string => `test.${name}.${Date.now().toString(36)}.${randomBytes(3).toString('hex')}`;
 
@@ -202,5 +206,11 @@ export class OwnBroker {
   }
   async stop(): Promise<void> {
     await run('bash', [`${ROOT}scripts/kafka.sh`, 'stop'], { env: { ...process.env, KAFKA_PORT: String(this.port) }, timeout: 60_000 });
+  }
+  /** Freeze (SIGSTOP) or thaw (SIGCONT) this broker's process mid-request (the pid scripts/kafka.sh wrote). */
+  signal(sig: 'SIGSTOP' | 'SIGCONT'): void {
+    const cache = process.env.HVG_CACHE_DIR ?? `${ROOT}.cache`;
+    const pid = Number(readFileSync(`${cache}/kafka-run/${this.port}/broker.pid`, 'utf8').trim());
+    process.kill(pid, sig);
   }
 }

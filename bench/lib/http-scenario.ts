@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { gate, type Gate, type KafkaAdmin } from './kafka.ts';
 import { closedLoop, type HttpRequestSpec } from './load.ts';
 import { rawOpenLoop } from './open-loop.ts';
+import type { Probe } from './loop-stats.ts';
 import { measureProcess, type Placement } from './proc.ts';
 import { describeRun, OPEN_WARMUP_S, quietRun, runRecord, summarize, type LoadResult, type RunRecord, type ScenarioResult, type Windows } from './results.ts';
 
@@ -30,26 +31,47 @@ export interface HttpScenarioOptions {
   origin: string;
   requests: readonly HttpRequestSpec[];
   kafka?: KafkaTarget;
+  /** the SUT's in-process probe (event loop, GC, memory), when it was started with it */
+  probe?: Probe;
   windows: Windows;
   log: (msg: string) => void;
+}
+
+/**
+ * The topic's appended count once it stopped moving: at least 1.5 s, then until two reads 500 ms
+ * apart agree (at most 15 s). A slow SUT (a crowded machine, a peer at ~1 s latency) can still
+ * be writing the requests a duration-bound run left in flight well after 1.5 s, and they must not
+ * land in the next run's window.
+ */
+async function settled(k: KafkaTarget): Promise<number> {
+  await sleep(1500);
+  let last = await k.admin.appended(k.topic);
+  for (const end = Date.now() + 13_500; Date.now() < end; ) {
+    await sleep(500);
+    const now = await k.admin.appended(k.topic);
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
 }
 
 /** Run `fn` with the server's CPU/RSS measured and, with Kafka, the offset delta around it. */
 async function measured(o: HttpScenarioOptions, exact: boolean, fn: () => Promise<LoadResult>): Promise<RunRecord> {
   const before = o.kafka ? await o.kafka.admin.appended(o.kafka.topic) : 0;
+  await o.probe?.reset();
   const m = measureProcess(o.pid, o.where.loadPids);
   const load = await fn();
   const win = m.stop();
+  const loop = await o.probe?.read();
   let g: Gate | undefined;
   if (o.kafka) {
     // a run cut off by its duration leaves requests in flight, and a failed request may still
     // land: let them settle before reading the offsets (the next run reads its own "before")
-    if (!exact || load.non2xx + load.errors > 0) await sleep(1500);
-    const after = await o.kafka.admin.appended(o.kafka.topic);
+    const after = !exact || load.non2xx + load.errors > 0 ? await settled(o.kafka) : await o.kafka.admin.appended(o.kafka.topic);
     const k = o.kafka.recordsPerRequest;
     g = gate(load.ok2xx * k, after - before, (load.non2xx + load.errors) * k, exact);
   }
-  return runRecord(load, win, o.where, g);
+  return runRecord(load, win, o.where, g, loop);
 }
 
 export async function runHttpScenario(o: HttpScenarioOptions): Promise<ScenarioResult> {

@@ -3,7 +3,11 @@
 // project client: the KAFKA_SSL*/KAFKA_SASL_* settings of the environment (src/kafka/).
 import { randomBytes } from 'node:crypto';
 import type { Admin } from 'kafkajs';
+import type { KafkaClientName } from '../../src/kafka/api.ts';
 import { createKafkaClient, kafkaConnectionFromEnv, type KafkaSecurity } from '../../src/kafka/index.ts';
+
+/** The id of a Kafka-ceiling row per client: K_js (kafkajs), K_plt (@platformatic/kafka). */
+export const kId = (client: KafkaClientName): string => (client === 'kafkajs' ? 'K_js' : 'K_plt');
 
 export function benchTopic(name: string): string {
   return `bench.${name}.${Date.now().toString(36)}.${randomBytes(3).toString('hex')}`;

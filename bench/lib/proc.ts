@@ -1,7 +1,7 @@
 // Process plumbing for the bench: CPU time and RSS from /proc, pinned child processes that are
 // always killed on exit (normal, error or signal), free ports, readiness waits.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -17,6 +17,34 @@ export function cpuMicros(pid: number): number {
   const utime = Number(rest[14 - 3]);
   const stime = Number(rest[15 - 3]);
   return ((utime + stime) * 1_000_000) / CLK_TCK;
+}
+
+/**
+ * CPU µs per thread name of a process (/proc/<pid>/task/*: comm and stat fields 14+15), summed
+ * over threads of the same name: "MainThread" (the JS thread), "V8Worker" (V8's platform
+ * threads: parallel scavenge, concurrent marking and sweeping, background compilation),
+ * "libuv-worker", … On a single pinned core every µs a helper thread runs is a µs the event loop
+ * does not, which is how GC becomes a latency problem there.
+ */
+export function threadCpuMicros(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const comm = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out[comm] = (out[comm] ?? 0) + ((Number(rest[14 - 3]) + Number(rest[15 - 3])) * 1_000_000) / CLK_TCK;
+    } catch {
+      /* thread gone */
+    }
+  }
+  return out;
 }
 
 /** Resident set size in bytes (VmRSS of /proc/<pid>/status). */
@@ -69,6 +97,8 @@ export interface ProcessWindow {
   wallMs: number;
   /** busy % of every core over the window */
   coreBusyPct: number[];
+  /** CPU µs per thread name over the window (threadCpuMicros) */
+  threadCpuUs: Record<string, number>;
 }
 
 const cpuOr0 = (pid: number): number => {
@@ -87,6 +117,7 @@ export function measureProcess(pid: number, loadPids: readonly number[] = []): {
   const cpu0 = cpuMicros(pid);
   const load0 = loadPids.reduce((a, p) => a + cpuOr0(p), 0);
   const cores0 = coreTimes();
+  const threads0 = threadCpuMicros(pid);
   const t0 = performance.now();
   const rss = rssSampler(pid);
   return {
@@ -97,7 +128,9 @@ export function measureProcess(pid: number, loadPids: readonly number[] = []): {
         return t > t0c ? ((b - b0) / (t - t0c)) * 100 : 0;
       });
       const loadPidsCpuUs = loadPids.reduce((a, p) => a + cpuOr0(p), 0) - load0;
-      return { cpuUs: cpuMicros(pid) - cpu0, loadPidsCpuUs, rssMaxBytes: rss.stop(), wallMs: performance.now() - t0, coreBusyPct };
+      const threads1 = threadCpuMicros(pid);
+      const threadCpuUs = Object.fromEntries(Object.entries(threads1).map(([k, v]) => [k, v - (threads0[k] ?? 0)]));
+      return { cpuUs: cpuMicros(pid) - cpu0, loadPidsCpuUs, rssMaxBytes: rss.stop(), wallMs: performance.now() - t0, coreBusyPct, threadCpuUs };
     },
   };
 }

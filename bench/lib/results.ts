@@ -1,6 +1,7 @@
 // Result shapes shared by every scenario (HTTP ones in the orchestrator, K_js and P in their own
 // processes, which print them as JSON), and the median summary of repeated runs.
 import type { Gate } from './kafka.ts';
+import { summarizeLoop, type LoopStats, type LoopSummary } from './loop-stats.ts';
 import type { Placement, ProcessWindow } from './proc.ts';
 import { median } from './stats.ts';
 
@@ -60,7 +61,13 @@ export interface RunRecord {
   /** busy % of the load core not due to the broker and the load generator */
   otherOnLoadPct: number;
   rssMaxMB: number;
+  /** CPU µs per thread name over the run (MainThread, V8Worker, libuv-worker, …) */
+  threadCpuUs?: Record<string, number>;
+  /** share of the SUT's CPU spent outside its main (JS) thread, % — on one core, time the event loop waited */
+  offMainPct?: number;
   gate?: Gate;
+  /** event loop, GC and memory inside the SUT over the run (Node SUTs started with the probe) */
+  loop?: LoopStats;
 }
 
 export interface Summary {
@@ -85,6 +92,10 @@ export interface Summary {
   gatesRun?: number;
   /** acked=appended per run */
   gates?: string;
+  /** event-loop delay and GC pauses of the SUT (runs with the probe) */
+  loop?: LoopSummary;
+  /** median share of the SUT's CPU outside its main thread, % (GC helpers, compiler, thread pool) */
+  offMainPct?: number;
 }
 
 export interface OpenPoint {
@@ -109,6 +120,7 @@ export interface ScenarioResult {
 export function summarize(runs: readonly RunRecord[]): Summary {
   const gates = runs.map((r) => r.gate).filter((g): g is Gate => g !== undefined);
   const target = runs[0]?.load.targetRate;
+  const loop = summarizeLoop(runs.map((r) => r.loop).filter((l): l is LoopStats => l !== undefined));
   return {
     rate: median(runs.map((r) => r.load.rate)),
     ...(target !== undefined ? { targetRate: target } : {}),
@@ -126,17 +138,29 @@ export function summarize(runs: readonly RunRecord[]): Summary {
     ...(gates.length
       ? { gateOk: gates.every((g) => g.ok), gatesOk: gates.filter((g) => g.ok).length, gatesRun: gates.length, gates: gates.map((g) => `${g.acked}=${g.appended}${g.ok ? '' : '!'}`).join(' ') }
       : {}),
+    ...(loop ? { loop } : {}),
+    ...(runs.some((r) => r.offMainPct !== undefined) ? { offMainPct: median(runs.map((r) => r.offMainPct ?? NaN)) } : {}),
   };
 }
 
 export const describeRun = (r: RunRecord): string =>
   `${Math.round(r.load.rate)}/s c=${r.load.connections} cpu=${r.cpuUsPerReq.toFixed(1)}µs/req p50=${r.load.latency.p50.toFixed(2)} p99=${r.load.latency.p99.toFixed(2)} ms` +
-  ` sut=${r.cpuPct.toFixed(0)}% other=${r.otherOnSutPct.toFixed(0)}%/${r.otherOnLoadPct.toFixed(0)}% non2xx=${r.load.non2xx} err=${r.load.errors} loadgen=${r.load.loadgenCpuPct.toFixed(0)}%` +
-  (r.gate ? ` gate ${r.gate.acked}=${r.gate.appended} ${r.gate.ok ? 'ok' : 'FAIL'}` : '');
+  ` sut=${r.cpuPct.toFixed(0)}%${r.offMainPct !== undefined ? ` (off-main ${r.offMainPct.toFixed(0)}%)` : ''} other=${r.otherOnSutPct.toFixed(0)}%/${r.otherOnLoadPct.toFixed(0)}% non2xx=${r.load.non2xx} err=${r.load.errors} loadgen=${r.load.loadgenCpuPct.toFixed(0)}%` +
+  (r.gate ? ` gate ${r.gate.acked}=${r.gate.appended} ${r.gate.ok ? 'ok' : 'FAIL'}` : '') +
+  (r.loop ? ` eld p99=${r.loop.eld.p99.toFixed(1)} max=${r.loop.eld.max.toFixed(1)} gc max=${r.loop.gc.maxMs.toFixed(1)} ${r.loop.gc.pct.toFixed(1)}% (${r.loop.gc.minor.n} minor, ${r.loop.gc.major.n} major)` : '');
 
+
+/** CPU share of the threads that are not the process' main thread (the JS thread; "MainThread" in Node ≥ 22, else the process name). */
+function offMain(win: ProcessWindow): { offMainPct?: number } {
+  const t = win.threadCpuUs;
+  const total = Object.values(t).reduce((a, b) => a + b, 0);
+  if (!(total > 0)) return {};
+  const main = t.MainThread ?? t.node ?? 0;
+  return { offMainPct: ((total - main) / total) * 100 };
+}
 
 /** One run's record from what the load generator saw and the SUT process window around it. */
-export function runRecord(load: LoadResult, win: ProcessWindow, where: Placement, g?: Gate): RunRecord {
+export function runRecord(load: LoadResult, win: ProcessWindow, where: Placement, g?: Gate, loop?: LoopStats): RunRecord {
   const completed = load.ok2xx + load.non2xx;
   const span = load.spanMs > 0 ? load.spanMs : win.wallMs;
   const cpuPct = (win.cpuUs / 1000 / span) * 100;
@@ -150,7 +174,10 @@ export function runRecord(load: LoadResult, win: ProcessWindow, where: Placement
     otherOnSutPct: Math.max(0, (win.coreBusyPct[where.sutCore] ?? 0) - sutShareOfWindow),
     otherOnLoadPct: Math.max(0, (win.coreBusyPct[where.loadCore] ?? 0) - (win.loadPidsCpuUs / 1000 / win.wallMs) * 100),
     rssMaxMB: win.rssMaxBytes / 1_048_576,
+    threadCpuUs: win.threadCpuUs,
+    ...offMain(win),
     ...(g ? { gate: g } : {}),
+    ...(loop ? { loop } : {}),
   };
 }
 

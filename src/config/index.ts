@@ -9,7 +9,7 @@ import { ADMIN_SETTINGS } from './admin.ts';
 import { ENRICHMENT_SETTINGS, ROUTING_SETTINGS } from './enrichment.ts';
 import { HTTP_SETTINGS } from './http.ts';
 import { INSTANCE_SETTINGS, checkInstanceSettings } from './instances.ts';
-import { KAFKA_SECURITY_SETTINGS, KAFKA_SETTINGS, checkDeadLetterTopic, checkKafkaSettings } from './kafka.ts';
+import { KAFKA_CLIENT_SETTINGS, KAFKA_SECURITY_SETTINGS, KAFKA_SETTINGS, checkDeadLetterTopic, checkKafkaSettings } from './kafka.ts';
 import { parseSettings, type Env, type Setting, type SettingProblem, type SettingValues } from './kit.ts';
 import { NOTIFICATION_SETTINGS } from './notifications.ts';
 import { SUBSCRIPTION_SETTINGS, checkSubscriptionSettings } from './subscriptions.ts';
@@ -18,6 +18,7 @@ export const CONFIG_SCHEMA = {
   ...HTTP_SETTINGS,
   ...KAFKA_SETTINGS,
   ...KAFKA_SECURITY_SETTINGS,
+  ...KAFKA_CLIENT_SETTINGS,
   ...ROUTING_SETTINGS,
   ...INSTANCE_SETTINGS,
   ...SUBSCRIPTION_SETTINGS,

@@ -6,6 +6,7 @@
 // problem names its variable.
 import { readFileSync } from 'node:fs';
 import { bool, brokerList, int, oneOf, problem, setting, text, type SettingProblem, type SettingValues } from './kit.ts';
+import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClientName } from '../kafka/api.ts';
 
 export const SASL_MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
 export type SaslMechanism = (typeof SASL_MECHANISMS)[number];
@@ -40,6 +41,11 @@ export const KAFKA_SECURITY_SETTINGS = {
 } as const;
 
 export type KafkaSecurityValues = SettingValues<typeof KAFKA_SECURITY_SETTINGS>;
+
+/** Which library speaks to Kafka (issue 17); only the chosen one is loaded. */
+export const KAFKA_CLIENT_SETTINGS = {
+  kafkaClient: setting<KafkaClientName>('KAFKA_CLIENT', `Kafka client library: ${KAFKA_CLIENTS.join(' or ')} (@platformatic/kafka); only the chosen one is loaded. Guarantees per client: README "Kafka clients".`, DEFAULT_KAFKA_CLIENT, oneOf(KAFKA_CLIENTS)),
+} as const;
 
 type Reader = (file: string) => string;
 const readUtf8: Reader = (file) => readFileSync(file, 'utf8');

@@ -12,6 +12,9 @@ interface KafkaishError {
   type?: string;
   code?: string | number;
   retriable?: boolean;
+  /** @platformatic/kafka: the broker's error name, and whether the library may retry it */
+  apiId?: string;
+  canRetry?: boolean;
   cause?: unknown;
   errors?: unknown[];
 }
@@ -42,13 +45,13 @@ export type KafkaFailure =
   | { kind: 'retriable'; message: string }
   | { kind: 'fatal'; message: string };
 
-/** Classify a kafkajs error; `fatal` messages tell the operator which setting or ACL to fix. */
+/** Classify a kafkajs or @platformatic/kafka error; `fatal` messages tell the operator which setting or ACL to fix. */
 export function classifyKafkaError(err: unknown, who: string): KafkaFailure {
   const e = rootCause(err);
   const top = (err ?? {}) as KafkaishError;
   const message = e.message ?? String(err);
-  const type = e.type ?? top.type ?? '';
-  if (e.name === 'KafkaJSSASLAuthenticationError' || type === 'SASL_AUTHENTICATION_FAILED' || /SASL .*authentication failed/i.test(message)) {
+  const type = e.type ?? top.type ?? e.apiId ?? '';
+  if (e.name === 'KafkaJSSASLAuthenticationError' || e.code === 'PLT_KFK_AUTHENTICATION' || type === 'SASL_AUTHENTICATION_FAILED' || /SASL .*authentication failed/i.test(message)) {
     return { kind: 'fatal', message: `Kafka refused the SASL credentials of ${who}: ${message}; check KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME and KAFKA_SASL_PASSWORD` };
   }
   if (type === 'TOPIC_AUTHORIZATION_FAILED' || type === 'GROUP_AUTHORIZATION_FAILED' || type === 'CLUSTER_AUTHORIZATION_FAILED' || type === 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED') {
@@ -67,7 +70,7 @@ export function classifyKafkaError(err: unknown, who: string): KafkaFailure {
   // A "retries exceeded" wrapper is not itself a verdict: its cause decides.
   // "Failed to find group coordinator" hides its cause (KafkaDiagnostics recovers it where it can):
   // on a starting cluster it passes, so it is retried within the deadline.
-  const retriable = e.retriable ?? top.retriable ?? true;
+  const retriable = e.retriable ?? top.retriable ?? e.canRetry ?? true;
   const waitable = retriable || e.name === 'KafkaJSNumberOfRetriesExceeded' || e.name === 'KafkaJSGroupCoordinatorNotFound';
   return { kind: waitable ? 'retriable' : 'fatal', message: `${who}: ${message}` };
 }

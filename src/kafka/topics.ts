@@ -4,11 +4,14 @@
 // topic" or refuses connections for a while: those are retried quietly (debug) until the
 // deadline; wrong credentials or a missing ACL fail at once (errors.ts).
 // Only missing topics are created, so a principal without the Create ACL works against
-// topics an operator made beforehand.
-import type { Admin, ITopicConfig, Kafka } from 'kafkajs';
+// topics an operator made beforehand. Works with either client: a client-neutral KafkaClient
+// (api.ts) or a kafkajs Kafka (scripts, tests), both seen through the neutral KafkaAdmin.
+import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
+import type { KafkaAdmin, KafkaClient } from './api.ts';
 import { disconnectWithin, retryUntil } from './errors.ts';
+import { kafkajsAdmin } from './kafkajs-admin.ts';
 
 export interface TopicSpec {
   topic: string;
@@ -35,10 +38,10 @@ export interface TopicState {
 }
 
 /** Ensure every topic exists and has a leader for each partition; resolves with their partition counts. */
-export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[], o: EnsureTopicsOptions): Promise<Map<string, TopicState>> {
+export async function ensureTopics(client: Kafka | KafkaClient, specs: readonly TopicSpec[], o: EnsureTopicsOptions): Promise<Map<string, TopicState>> {
   const log = o.logger.child({ module: 'kafka-topics' });
   const names = specs.map((s) => s.topic);
-  const admin = kafka.admin();
+  const admin = 'explain' in client ? client.admin() : kafkajsAdmin(client.admin());
   try {
     await retryUntil('connecting to Kafka', o.deadline, log, () => admin.connect());
     const existing = new Set(await retryUntil('listing topics', o.deadline, log, () => admin.listTopics()));
@@ -56,28 +59,13 @@ export async function ensureTopics(kafka: Kafka, specs: readonly TopicSpec[], o:
     for (const s of specs) out.set(s.topic, { topic: s.topic, partitions: state.get(s.topic) ?? 0, created: created.has(s.topic) });
     return out;
   } finally {
-    await disconnectWithin(admin);
+    await disconnectWithin({ disconnect: () => admin.close() });
   }
 }
 
-async function createMissing(admin: Admin, missing: readonly TopicSpec[], deadline: number, log: Logger): Promise<string[]> {
-  const topics: ITopicConfig[] = missing.map((s) => ({
-    topic: s.topic,
-    numPartitions: s.partitions,
-    replicationFactor: s.replicationFactor,
-    configEntries: Object.entries(s.configs ?? {}).map(([name, value]) => ({ name, value })),
-  }));
+async function createMissing(admin: KafkaAdmin, missing: readonly TopicSpec[], deadline: number, log: Logger): Promise<string[]> {
   const what = `creating topic ${missing.map((s) => `${s.topic} (${s.variable})`).join(', ')}`;
-  await retryUntil(what, deadline, log, async () => {
-    try {
-      await admin.createTopics({ topics, waitForLeaders: false });
-    } catch (err) {
-      // another replica created it meanwhile: fine; anything else is judged by retryUntil
-      const errs = (err as { errors?: { type?: string }[]; type?: string }).errors ?? [err as { type?: string }];
-      if (errs.length > 0 && errs.every((e) => e.type === 'TOPIC_ALREADY_EXISTS')) return;
-      throw err;
-    }
-  });
+  await retryUntil(what, deadline, log, () => admin.createTopics(missing));
   for (const s of missing) log.info({ topic: s.topic, partitions: s.partitions, replicationFactor: s.replicationFactor, configs: s.configs ?? {} }, 'created topic');
   return missing.map((s) => s.topic);
 }
@@ -87,15 +75,15 @@ class NotReady extends Error {
 }
 
 /** Partition count per topic once every partition has a leader; rejects (retriable) until then. */
-async function leadersOf(admin: Admin, topics: readonly string[]): Promise<Map<string, number>> {
-  const meta = await admin.fetchTopicMetadata({ topics: [...topics] });
+async function leadersOf(admin: KafkaAdmin, topics: readonly string[]): Promise<Map<string, number>> {
+  const meta = await admin.partitions(topics);
   const out = new Map<string, number>();
   for (const name of topics) {
-    const t = meta.topics.find((x) => x.name === name);
-    if (!t || t.partitions.length === 0) throw new NotReady(`topic ${name} is not in the metadata yet`);
-    const leaderless = t.partitions.filter((p) => p.leader < 0 || (p.partitionErrorCode !== 0 && p.partitionErrorCode !== undefined));
-    if (leaderless.length > 0) throw new NotReady(`topic ${name}: no leader yet for partition(s) ${leaderless.map((p) => p.partitionId).join(',')}`);
-    out.set(name, t.partitions.length);
+    const partitions = meta.get(name) ?? [];
+    if (partitions.length === 0) throw new NotReady(`topic ${name} is not in the metadata yet`);
+    const leaderless = partitions.filter((p) => p.leader < 0 || p.failed);
+    if (leaderless.length > 0) throw new NotReady(`topic ${name}: no leader yet for partition(s) ${leaderless.map((p) => p.partition).join(',')}`);
+    out.set(name, partitions.length);
   }
   return out;
 }

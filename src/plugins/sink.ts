@@ -1,7 +1,7 @@
 // Opens the Kafka sink before the server listens (start fails fast when Kafka is unreachable)
 // and closes it last, after in-flight requests were answered (fastify's onClose order).
 import type { Config } from '../config/index.ts';
-import { kafkaSecurity } from '../kafka/index.ts';
+import { kafkaSecurity } from '../kafka/connection.ts';
 import { allTopics } from '../kafka/routes.ts';
 import { createKafkaSink } from '../sink/kafka-sink.ts';
 import type { Sink } from '../sink/sink.ts';
@@ -44,6 +44,7 @@ export default gatewayPlugin<SinkPluginOptions>(
         kafkaLogLevel: config.kafkaLogLevel,
         security: kafkaSecurity(config),
         createTopics: config.kafkaCreateTopics,
+        client: config.kafkaClient,
         logger: app.log,
       }));
     app.decorate('sink', s);

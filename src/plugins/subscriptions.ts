@@ -2,7 +2,7 @@
 // ready), joins the leadership group, and runs the reconciler while this replica leads.
 // The reconciler stops first (preClose, after its current step); Kafka clients close in onClose.
 import type { Config } from '../config/index.ts';
-import { kafkaSecurity } from '../kafka/index.ts';
+import { kafkaSecurity } from '../kafka/connection.ts';
 import { KeyDeriver } from '../subscriptions/keys.ts';
 import { Leadership } from '../subscriptions/leadership.ts';
 import { Reconciler } from '../subscriptions/reconciler.ts';
@@ -45,6 +45,7 @@ export default gatewayPlugin<SubscriptionsPluginOptions>(
       logger,
       security,
       createTopics: config.kafkaCreateTopics,
+      client: config.kafkaClient,
     });
     if (config.legacyKeyOverlapMs !== '') {
       logger.warn({ variable: 'KEY_ROTATION_OVERLAP_MS' }, 'KEY_ROTATION_OVERLAP_MS is no longer used and is ignored: an older key stays accepted in an instance until that instance confirmed a newer one and KEY_RETRY_HORIZON_MS has passed');
@@ -67,6 +68,7 @@ export default gatewayPlugin<SubscriptionsPluginOptions>(
       security,
       createTopics: config.kafkaCreateTopics,
       connectTimeoutMs: config.kafkaConnectTimeoutMs,
+      client: config.kafkaClient,
     });
     const keys = new KeyDeriver(config.masterSecret);
     const supportedInstances = () => directory.instanceIds();

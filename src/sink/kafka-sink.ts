@@ -2,7 +2,9 @@
 // idempotent producer). kafkajs has no linger and is only safe for idempotence with one send in
 // flight, so the sink keeps exactly one send in flight and batches everything that arrives
 // meanwhile into the next send ("natural batching": no added wait at low load, bigger batches
-// under load). See docs/architecture.md "Sink".
+// under load). See docs/architecture.md "Sink". The client library (KAFKA_CLIENT: kafkajs or
+// @platformatic/kafka) is behind the client-neutral IdempotentProducer of src/kafka/api.ts; the
+// rules below hold for both (README "Kafka clients" says per client why).
 //
 // Failure handling, the part that keeps "200 means Kafka has it" true:
 //  - every publish has a deadline (KAFKA_PUBLISH_TIMEOUT_MS); past it the caller gets a coded,
@@ -10,20 +12,25 @@
 //  - after any failed or abandoned send the producer is replaced (a new producer id). kafkajs
 //    rolls its sequence numbers back when a request fails, so reusing the producer after a send
 //    whose outcome is unknown could make the broker take the *next* batch for a duplicate of
-//    the one that did land, and acknowledge records it never wrote;
+//    the one that did land, and acknowledge records it never wrote. @platformatic/kafka drops
+//    its producer id itself after a failed send, so there the replacement is not needed for
+//    correctness; it is kept for both because it also ends an abandoned send's retries (closing
+//    the client) and drives the reconnecting state below (test/sink/kafka-sink-broker-loss.test.ts);
 //  - while no producer is connected, publishes fail at once (fast 503) and a background loop
 //    reconnects with jittered backoff; readiness follows that state.
 // A record may name another topic the sink ensured at start (the dead-letter topic): one send
 // still carries the whole batch, grouped per topic (sendBatch), so every rule above holds for
 // every topic alike and a publish mixing topics is acknowledged all together or not at all.
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
-import { createKafkaClient, describeConnection, disconnectWithin, ensureTopics, PLAINTEXT, retryUntil, type KafkaLogLevel, type KafkaSecurity } from '../kafka/index.ts';
+import { DEFAULT_KAFKA_CLIENT, loadKafkaClient, type IdempotentProducer, type KafkaClient, type KafkaClientConfig, type KafkaClientName } from '../kafka/api.ts';
+import { describeConnection, PLAINTEXT, type KafkaSecurity } from '../kafka/connection.ts';
+import { retryUntil } from '../kafka/errors.ts';
+import type { KafkaLogLevel } from '../kafka/log.ts';
+import { ensureTopics } from '../kafka/topics.ts';
 import { backoffDelay, settleWithin, withTimeout } from '../retry.ts';
 import { recordBytes, type SinkRecord } from './record.ts';
 import type { Sink, SinkState, SinkStats } from './sink.ts';
-import { topicMessagesOf } from './topic-messages.ts';
 
 export interface KafkaSinkOptions {
   brokers: readonly string[];
@@ -45,6 +52,8 @@ export interface KafkaSinkOptions {
   createTopics?: boolean;
   /** further topics records may name (SinkRecord.topic), ensured at start with the same partitions and replication */
   extraTopics?: readonly { topic: string; variable: string }[];
+  /** KAFKA_CLIENT (default kafkajs) */
+  client?: KafkaClientName;
   /** the setting that names `topic`, for messages (default KAFKA_TOPIC; the enrichment stage's sink: KAFKA_THINGS_TOPIC) */
   topicVariable?: string;
 }
@@ -63,10 +72,11 @@ const messageOf = (err: unknown): string => (err instanceof Error ? err.message 
 export class KafkaSink implements Sink {
   readonly #o: KafkaSinkOptions;
   readonly #log: Logger;
-  readonly #kafka: Kafka;
+  readonly #clientConfig: KafkaClientConfig;
+  #kafka: KafkaClient | null = null;
   /** topics a record may name besides the events topic */
   readonly #extraTopics: ReadonlySet<string>;
-  #producer: Producer | null = null;
+  #producer: IdempotentProducer | null = null;
   #state: SinkState = 'starting';
   #queue: Pending[] = [];
   #queuedRecords = 0;
@@ -81,7 +91,7 @@ export class KafkaSink implements Sink {
     this.#log = options.logger.child({ module: 'sink' });
     this.#extraTopics = new Set((options.extraTopics ?? []).map((t) => t.topic).filter((t) => t !== options.topic));
     const requestTimeout = Math.max(1000, Math.min(options.publishTimeoutMs, 30_000));
-    this.#kafka = createKafkaClient({
+    this.#clientConfig = {
       connection: { brokers: options.brokers, clientId: options.clientId, security: options.security ?? PLAINTEXT },
       connectionTimeoutMs: Math.min(3000, options.connectTimeoutMs),
       requestTimeoutMs: requestTimeout,
@@ -89,7 +99,7 @@ export class KafkaSink implements Sink {
       retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
       logLevel: options.kafkaLogLevel,
       logger: this.#log,
-    });
+    };
   }
 
   /**
@@ -107,9 +117,11 @@ export class KafkaSink implements Sink {
         ? cause
         : new HvgError('HVG_ERR_KAFKA_UNREACHABLE', `cannot reach Kafka at ${where} within ${connectTimeoutMs} ms: ${messageOf(cause)}`, { cause });
     try {
+      const kafka = await loadKafkaClient(this.#o.client ?? DEFAULT_KAFKA_CLIENT, this.#clientConfig);
+      this.#kafka = kafka;
       const topics = await withTimeout(
         ensureTopics(
-          this.#kafka,
+          kafka,
           [{ topic, variable: this.#o.topicVariable ?? 'KAFKA_TOPIC', partitions, replicationFactor }, ...(this.#o.extraTopics ?? []).filter((t) => this.#extraTopics.has(t.topic)).map((t) => ({ ...t, partitions, replicationFactor }))],
           { create: this.#o.createTopics ?? true, deadline, logger: this.#log }),
         connectTimeoutMs + 1000,
@@ -126,24 +138,13 @@ export class KafkaSink implements Sink {
     }
     this.#state = 'ready';
     // where and as whom (user name and mechanism only, never the password)
-    this.#log.info({ topic, ...(this.#extraTopics.size > 0 ? { extraTopics: [...this.#extraTopics] } : {}), ...describeConnection({ brokers: this.#o.brokers, clientId: this.#o.clientId, security: this.#o.security ?? PLAINTEXT }) }, 'Kafka sink ready');
+    this.#log.info({ topic, client: this.#kafka.name, ...(this.#extraTopics.size > 0 ? { extraTopics: [...this.#extraTopics] } : {}), ...describeConnection({ brokers: this.#o.brokers, clientId: this.#o.clientId, security: this.#o.security ?? PLAINTEXT }) }, 'Kafka sink ready');
   }
 
-  async #connectProducer(): Promise<Producer> {
-    const producer = this.#kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner, // Java-compatible murmur2: same key → same partition as Java clients
-      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
-    });
-    try {
-      await producer.connect();
-    } catch (err) {
-      await disconnectWithin(producer);
-      throw err;
-    }
-    return producer;
+  /** idempotent, acks=all, Java-compatible murmur2 partitioning (same key → same partition with either client and Java's) */
+  async #connectProducer(): Promise<IdempotentProducer> {
+    if (this.#kafka === null) throw new Error('the sink was not started');
+    return this.#kafka.idempotentProducer();
   }
 
   isReady(): boolean {
@@ -230,9 +231,10 @@ export class KafkaSink implements Sink {
     const producer = this.#producer;
     this.#inFlight = true;
     this.#s.sends++;
-    const { topicMessages, count } = topicMessagesOf(batch, this.#o.topic);
+    let count = 0;
+    for (const p of batch) count += p.records.length;
     // Safety net: a send that outlives twice the publish bound is abandoned with its producer.
-    withTimeout(producer.sendBatch({ topicMessages, acks: -1 }), 2 * this.#o.publishTimeoutMs, () => new Error('send abandoned after 2 × KAFKA_PUBLISH_TIMEOUT_MS'))
+    withTimeout(producer.send(batch, this.#o.topic), 2 * this.#o.publishTimeoutMs, () => new Error('send abandoned after 2 × KAFKA_PUBLISH_TIMEOUT_MS'))
       .then(
         () => {
           this.#s.recordsAcked += count;
@@ -253,11 +255,11 @@ export class KafkaSink implements Sink {
       });
   }
 
-  #replaceProducer(old: Producer): void {
+  #replaceProducer(old: IdempotentProducer): void {
     if (this.#producer !== old) return;
     this.#producer = null;
     this.#s.producerResets++;
-    void old.disconnect().catch(() => {});
+    void old.close().catch(() => {});
     if (this.#state === 'ready') this.#state = 'reconnecting';
     this.#reconnectAttempt = 0;
     this.#scheduleReconnect(0);
@@ -274,7 +276,7 @@ export class KafkaSink implements Sink {
     try {
       const producer = await withTimeout(this.#connectProducer(), Math.min(this.#o.connectTimeoutMs, 10_000), () => new Error('producer connect timed out'));
       if (this.#state === 'closed') {
-        await producer.disconnect().catch(() => {});
+        await producer.close().catch(() => {});
         return;
       }
       this.#producer = producer;
@@ -314,7 +316,7 @@ export class KafkaSink implements Sink {
     this.#queuedRecords = 0;
     const producer = this.#producer;
     this.#producer = null;
-    await disconnectWithin(producer);
+    await producer?.close();
     this.#log.info(this.stats(), 'Kafka sink closed');
   }
 }

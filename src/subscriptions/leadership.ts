@@ -6,11 +6,14 @@
 // replicas from reconciling at once except across a session timeout of a hung leader; the
 // reconciler's own actions converge anyway (duplicates are removed on the next pass).
 import { EventEmitter } from 'node:events';
-import type { Consumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
 import { backoffDelay, settleWithin } from '../retry.ts';
-import { classifyKafkaError, createKafkaClient, disconnectWithin, ensureTopics, KafkaDiagnostics, PLAINTEXT, type KafkaLogLevel, type KafkaSecurity } from '../kafka/index.ts';
+import { DEFAULT_KAFKA_CLIENT, loadKafkaClient, type Closable, type KafkaClient, type KafkaClientConfig, type KafkaClientName } from '../kafka/api.ts';
+import { PLAINTEXT, type KafkaSecurity } from '../kafka/connection.ts';
+import { classifyKafkaError } from '../kafka/errors.ts';
+import type { KafkaLogLevel } from '../kafka/log.ts';
+import { ensureTopics } from '../kafka/topics.ts';
 
 export interface LeadershipOptions {
   brokers: readonly string[];
@@ -27,14 +30,16 @@ export interface LeadershipOptions {
   createTopics?: boolean;
   /** bound on preparing the topic at start (KAFKA_CONNECT_TIMEOUT_MS; default 15 s) */
   connectTimeoutMs?: number;
+  /** KAFKA_CLIENT (default kafkajs) */
+  client?: KafkaClientName;
 }
 
 export class Leadership extends EventEmitter {
   readonly #o: LeadershipOptions;
   readonly #log: Logger;
-  readonly #kafka: Kafka;
-  readonly #diagnostics = new KafkaDiagnostics();
-  #consumer: Consumer | null = null;
+  readonly #clientConfig: KafkaClientConfig;
+  #kafka: KafkaClient | null = null;
+  #consumer: Closable | null = null;
   #leader = false;
   #memberId: string | null = null;
   #closed = false;
@@ -45,14 +50,13 @@ export class Leadership extends EventEmitter {
     super();
     this.#o = options;
     this.#log = options.logger.child({ module: 'leadership' });
-    this.#kafka = createKafkaClient({
+    this.#clientConfig = {
       connection: { brokers: options.brokers, clientId: options.clientId, security: options.security ?? PLAINTEXT },
       clientIdSuffix: 'leadership',
-      diagnostics: this.#diagnostics,
       retry: { retries: 8, initialRetryTime: 200, maxRetryTime: 3000 },
       logLevel: options.kafkaLogLevel,
       logger: this.#log,
-    });
+    };
   }
 
   isLeader(): boolean {
@@ -74,6 +78,7 @@ export class Leadership extends EventEmitter {
     const { topic } = this.#o;
     const deadline = Date.now() + (this.#o.connectTimeoutMs ?? 15_000);
     try {
+      this.#kafka = await loadKafkaClient(this.#o.client ?? DEFAULT_KAFKA_CLIENT, this.#clientConfig);
       await ensureTopics(this.#kafka, [{ topic, variable: 'KAFKA_STATE_TOPIC + ".leader"', partitions: 1, replicationFactor: this.#o.replicationFactor }], {
         create: this.#o.createTopics ?? true,
         deadline,
@@ -103,47 +108,37 @@ export class Leadership extends EventEmitter {
   }
 
   /**
-   * kafkajs' own restart after a crash is off (it can outlive disconnect() and keep the process
-   * alive); a crashed membership is replaced by a new one with jittered backoff instead.
+   * The client's own restart after a crash is off (kafkajs': it can outlive disconnect() and keep
+   * the process alive); a crashed membership is replaced by a new one with jittered backoff instead.
    */
   async #join(): Promise<void> {
-    const { topic } = this.#o;
-    const consumer = this.#kafka.consumer({
-      groupId: this.#o.groupId,
-      sessionTimeout: this.#o.sessionTimeoutMs,
-      rebalanceTimeout: this.#o.sessionTimeoutMs,
-      heartbeatInterval: Math.max(500, Math.floor(this.#o.sessionTimeoutMs / 6)),
-      maxWaitTimeInMs: 1000,
-      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2000, restartOnFailure: async () => false },
-    });
-    this.#consumer = consumer;
-    const { GROUP_JOIN, REBALANCING, CRASH, STOP, DISCONNECT } = consumer.events;
-    consumer.on(GROUP_JOIN, ({ payload }) => {
-      this.#memberId = payload.memberId;
-      const partitions = payload.memberAssignment[topic] ?? [];
-      this.#set(partitions.includes(0), 'group joined');
-    });
-    consumer.on(REBALANCING, () => this.#set(false, 'rebalancing'));
-    consumer.on(STOP, () => this.#set(false, 'stopped'));
-    consumer.on(DISCONNECT, () => this.#set(false, 'disconnected'));
-    consumer.on(CRASH, ({ payload }) => {
-      this.#set(false, `consumer crashed: ${payload.error.message}`);
-      if (this.#consumer !== consumer || this.#closed) return;
-      this.#joinFailed(payload.error, 1, 'the leadership membership stopped; rejoining');
-      this.#consumer = null;
-      void consumer.disconnect().catch(() => {});
-      this.#rejoin(1);
-    });
+    const kafka = this.#kafka;
+    if (kafka === null) throw new Error('leadership was not started');
+    let membership: Closable | null = null;
     try {
-      await consumer.connect();
-      await consumer.subscribe({ topic, fromBeginning: false });
-      // nothing is ever written to the coordination topic; run() keeps the membership alive
-      await consumer.run({ autoCommit: false, eachMessage: async () => {} });
+      membership = await kafka.joinGroup({
+        topic: this.#o.topic,
+        groupId: this.#o.groupId,
+        sessionTimeoutMs: this.#o.sessionTimeoutMs,
+        onJoin: (memberId, partitions) => {
+          this.#memberId = memberId;
+          this.#set(partitions.includes(0), 'group joined');
+        },
+        onRevoke: (why) => this.#set(false, why),
+        onCrash: (error) => {
+          this.#set(false, `consumer crashed: ${error instanceof Error ? error.message : String(error)}`);
+          // before joinGroup resolved, membership is still null: the rejection below handles it
+          if (membership === null || this.#consumer !== membership || this.#closed) return;
+          this.#joinFailed(error, 1, 'the leadership membership stopped; rejoining');
+          this.#consumer = null;
+          this.#rejoin(1);
+        },
+      });
     } catch (err) {
-      this.#consumer = null;
-      await disconnectWithin(consumer);
       throw new HvgError('HVG_ERR_KAFKA_UNREACHABLE', `cannot join the leadership group ${this.#o.groupId}: ${(err as Error).message}`, { cause: err });
     }
+    this.#consumer = membership;
+    if (this.#closed) await membership.close();
   }
 
   /**
@@ -152,7 +147,7 @@ export class Leadership extends EventEmitter {
    * later heals the replica without a restart).
    */
   #joinFailed(err: unknown, attempt: number, msg: string): void {
-    const f = classifyKafkaError(this.#diagnostics.explain(err), `the leadership group ${this.#o.groupId}`);
+    const f = classifyKafkaError(this.#kafka?.explain(err) ?? err, `the leadership group ${this.#o.groupId}`);
     const level = f.kind === 'fatal' ? 'error' : attempt >= 5 ? 'warn' : 'debug';
     this.#log[level]({ err: f.message, attempt }, msg);
   }
@@ -179,6 +174,6 @@ export class Leadership extends EventEmitter {
     this.#consumer = null;
     this.#set(false, 'closing');
     // bounded: with Kafka down, leaving the group must not hang shutdown (the session times out instead)
-    await disconnectWithin(c);
+    await c?.close();
   }
 }

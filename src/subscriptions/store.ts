@@ -5,11 +5,14 @@
 // send is in flight go out together in the next send (one produce request, one read-back wait):
 // a reconcile pass over 32 instances costs a few round trips, not one per observation.
 import { randomBytes } from 'node:crypto';
-import { Partitioners, type Consumer, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
 import { backoffDelay } from '../retry.ts';
-import { classifyKafkaError, createKafkaClient, disconnectWithin, ensureTopics, KafkaDiagnostics, PLAINTEXT, retryUntil, type KafkaLogLevel, type KafkaSecurity } from '../kafka/index.ts';
+import { DEFAULT_KAFKA_CLIENT, loadKafkaClient, type Closable, type IdempotentProducer, type KafkaClient, type KafkaClientConfig, type KafkaClientName } from '../kafka/api.ts';
+import { PLAINTEXT, type KafkaSecurity } from '../kafka/connection.ts';
+import { classifyKafkaError, retryUntil } from '../kafka/errors.ts';
+import type { KafkaLogLevel } from '../kafka/log.ts';
+import { ensureTopics } from '../kafka/topics.ts';
 import type { InstanceObservation } from './model.ts';
 import { entryKey, entryValue, type StateEntry } from './state-keys.ts';
 import { requestReconcile, writeSpec, type SpecWrite, type StateLog } from './state-log.ts';
@@ -31,6 +34,8 @@ export interface KafkaStateLogOptions {
   security?: KafkaSecurity;
   /** KAFKA_CREATE_TOPICS (default true) */
   createTopics?: boolean;
+  /** KAFKA_CLIENT (default kafkajs) */
+  client?: KafkaClientName;
 }
 
 const encode = (v: unknown): Buffer | null => (v === null ? null : Buffer.from(JSON.stringify(v)));
@@ -41,10 +46,10 @@ export class KafkaStateLog implements StateLog {
   readonly view: StateView;
   readonly #o: KafkaStateLogOptions;
   readonly #log: Logger;
-  readonly #kafka: Kafka;
-  readonly #diagnostics = new KafkaDiagnostics();
-  #producer: Producer | null = null;
-  #consumer: Consumer | null = null;
+  readonly #clientConfig: KafkaClientConfig;
+  #kafka: KafkaClient | null = null;
+  #producer: IdempotentProducer | null = null;
+  #consumer: Closable | null = null;
   #loaded = false;
   #consumerDown: string | null = null;
   #downSince: number | null = null;
@@ -58,15 +63,14 @@ export class KafkaStateLog implements StateLog {
     this.#o = options;
     this.#log = options.logger.child({ module: 'subscription-store' });
     this.view = new StateView(options.keyRetryHorizonMs);
-    this.#kafka = createKafkaClient({
+    this.#clientConfig = {
       connection: { brokers: options.brokers, clientId: options.clientId, security: options.security ?? PLAINTEXT },
       clientIdSuffix: 'store',
-      diagnostics: this.#diagnostics,
       requestTimeoutMs: Math.max(options.writeTimeoutMs, 5000),
       retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2000 },
       logLevel: options.kafkaLogLevel,
       logger: this.#log,
-    });
+    };
   }
 
   /** Ensure the compacted topic, then read it to its end before resolving (the view is then complete). */
@@ -76,9 +80,11 @@ export class KafkaStateLog implements StateLog {
     const fail = (what: string, err: unknown) =>
       new HvgError(err instanceof HvgError && err.code === 'HVG_ERR_KAFKA_FATAL' ? 'HVG_ERR_KAFKA_FATAL' : 'HVG_ERR_KAFKA_UNREACHABLE', `subscription store (${topic}, KAFKA_STATE_TOPIC): ${what}: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
     let high: number;
-    const admin = this.#kafka.admin();
+    const kafka = await loadKafkaClient(this.#o.client ?? DEFAULT_KAFKA_CLIENT, this.#clientConfig);
+    this.#kafka = kafka;
+    const admin = kafka.admin();
     try {
-      const topics = await ensureTopics(this.#kafka, [{ topic, variable: 'KAFKA_STATE_TOPIC', partitions: 1, replicationFactor: this.#o.replicationFactor, configs: { 'cleanup.policy': 'compact' } }], {
+      const topics = await ensureTopics(kafka, [{ topic, variable: 'KAFKA_STATE_TOPIC', partitions: 1, replicationFactor: this.#o.replicationFactor, configs: { 'cleanup.policy': 'compact' } }], {
         create: this.#o.createTopics ?? true,
         deadline,
         logger: this.#log,
@@ -86,18 +92,16 @@ export class KafkaStateLog implements StateLog {
       const partitions = topics.get(topic)?.partitions ?? 0;
       if (partitions !== 1) throw new HvgError('HVG_ERR_KAFKA_FATAL', `topic has ${partitions} partitions; the store needs exactly 1`);
       await retryUntil('connecting to Kafka', deadline, this.#log, () => admin.connect());
-      const offsets = await retryUntil('reading the end offset', deadline, this.#log, () => admin.fetchTopicOffsets(topic));
-      high = Number(offsets[0]!.high);
+      const offsets = await retryUntil('reading the end offset', deadline, this.#log, () => admin.endOffsets(topic));
+      high = offsets[0] ?? 0;
     } catch (err) {
       throw fail('cannot prepare the topic', err);
     } finally {
-      await disconnectWithin(admin);
+      await admin.close().catch(() => {});
     }
 
-    this.#producer = this.#kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     try {
-      const producer = this.#producer;
-      await retryUntil('connecting the store producer', deadline, this.#log, () => producer.connect());
+      this.#producer = await retryUntil('connecting the store producer', deadline, this.#log, () => kafka.idempotentProducer());
       await retryUntil('joining the store consumer group', deadline, this.#log, () => this.#startConsumer());
     } catch (err) {
       await this.close();
@@ -115,58 +119,49 @@ export class KafkaStateLog implements StateLog {
   }
 
   /**
-   * A fresh consumer group reading from offset 0 (nothing is committed). kafkajs' own restart
-   * after a crash is off: it can outlive disconnect() and keep the process alive, so the store
-   * restarts the consumer itself — replaying the log is idempotent (spec revisions only move
-   * forward, observations are applied in log order).
+   * A fresh consumer group reading from offset 0 (nothing is committed). The client's own
+   * restart after a crash is off (kafkajs': it can outlive disconnect() and keep the process
+   * alive), so the store restarts the reader itself — replaying the log is idempotent (spec
+   * revisions only move forward, observations are applied in log order).
    */
   async #startConsumer(): Promise<void> {
-    const consumer = this.#kafka.consumer({
+    const kafka = this.#kafka;
+    if (kafka === null) throw new Error('the store was not started');
+    let reader: Closable | null = null;
+    reader = await kafka.readLog({
+      topic: this.#o.topic,
       groupId: `${this.#o.clientId}-store-${randomBytes(6).toString('hex')}`,
-      maxWaitTimeInMs: 100,
-      sessionTimeout: 30_000,
-      retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 2000, restartOnFailure: async () => false },
-    });
-    this.#consumer = consumer;
-    // a crash while joining (run() awaits the join) is this call's failure, judged by the caller
-    let joining = true;
-    let joinError: Error | null = null;
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (this.#consumer !== consumer) return;
-      this.#consumer = null;
-      void disconnectWithin(consumer);
-      if (joining) {
-        joinError = payload.error;
-        return;
-      }
-      this.#consumerDown = payload.error.message;
-      this.#downSince ??= Date.now();
-      // a coordinator loading or moving passes by itself: restart quietly
-      const fatal = classifyKafkaError(this.#diagnostics.explain(payload.error), 'the store consumer').kind === 'fatal';
-      this.#log[fatal ? 'error' : 'debug']({ err: payload.error }, 'store consumer stopped; restarting it');
-      this.#restartTimer = setTimeout(() => void this.#restartConsumer(1), 500);
-      this.#restartTimer.unref();
-    });
-    await consumer.connect();
-    await consumer.subscribe({ topic: this.#o.topic, fromBeginning: true });
-    await consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ message }) => {
-        const key = message.key?.toString() ?? '';
+      maxWaitMs: 100,
+      sessionTimeoutMs: 30_000,
+      onRecord: (key, raw, offset) => {
         let value: unknown = null;
-        if (message.value !== null) {
+        if (raw !== null) {
           try {
-            value = JSON.parse(message.value.toString());
+            value = JSON.parse(raw.toString());
           } catch (err) {
-            this.#log.error({ err, key, offset: message.offset }, 'unreadable store record skipped');
+            this.#log.error({ err, key, offset }, 'unreadable store record skipped');
             return;
           }
         }
-        this.view.apply(key, value, Number(message.offset));
+        this.view.apply(key, value, offset);
+      },
+      onCrash: (error) => {
+        if (reader === null || this.#consumer !== reader) return;
+        this.#consumer = null;
+        this.#consumerDown = error instanceof Error ? error.message : String(error);
+        this.#downSince ??= Date.now();
+        // a coordinator loading or moving passes by itself: restart quietly
+        const fatal = classifyKafkaError(kafka.explain(error), 'the store consumer').kind === 'fatal';
+        this.#log[fatal ? 'error' : 'debug']({ err: error }, 'store consumer stopped; restarting it');
+        this.#restartTimer = setTimeout(() => void this.#restartConsumer(1), 500);
+        this.#restartTimer.unref();
       },
     });
-    joining = false;
-    if (joinError) throw this.#diagnostics.explain(joinError);
+    if (this.#closed) {
+      await reader.close();
+      return;
+    }
+    this.#consumer = reader;
     this.#consumerDown = null;
     this.#downSince = null;
   }
@@ -177,13 +172,10 @@ export class KafkaStateLog implements StateLog {
       await this.#startConsumer();
       this.#log.info({ attempt }, 'store consumer restarted');
     } catch (err) {
-      const c = this.#consumer;
-      this.#consumer = null;
-      void disconnectWithin(c);
       if (this.#closed) return;
       const delay = backoffDelay(attempt, { baseMs: 1000, maxMs: 10_000, jitter: 'equal' });
       // quiet while it may still be a starting cluster; an error once it outlasts the connect timeout
-      const f = classifyKafkaError(this.#diagnostics.explain(err), 'the store consumer');
+      const f = classifyKafkaError(this.#kafka?.explain(err) ?? err, 'the store consumer');
       const long = Date.now() - (this.#downSince ?? Date.now()) > this.#o.connectTimeoutMs;
       this.#log[f.kind === 'fatal' || long ? 'error' : 'debug']({ err: f.message, attempt, retryInMs: Math.round(delay) }, 'store consumer restart failed');
       this.#restartTimer = setTimeout(() => void this.#restartConsumer(attempt + 1), delay);
@@ -239,9 +231,9 @@ export class KafkaStateLog implements StateLog {
     if (!this.#producer || !this.#loaded) throw new HvgError('HVG_ERR_STORE_UNAVAILABLE', 'the subscription store is not loaded; retry later');
     let last: number;
     try {
-      const [meta] = await this.#producer.send({ topic: this.#o.topic, acks: -1, timeout: this.#o.writeTimeoutMs, messages });
+      const [meta] = await this.#producer.send([{ records: messages }], this.#o.topic);
       // one partition, one batch: the broker gave the messages consecutive offsets from baseOffset
-      last = Number(meta?.baseOffset ?? meta?.offset) + messages.length - 1;
+      last = (meta?.baseOffset ?? Number.NaN) + messages.length - 1;
     } catch (err) {
       throw new HvgError('HVG_ERR_STORE_UNAVAILABLE', `Kafka did not acknowledge the subscription change: ${(err as Error).message}; retry`, { cause: err });
     }
@@ -272,6 +264,6 @@ export class KafkaStateLog implements StateLog {
     this.#consumer = null;
     this.#producer = null;
     // bounded: leaving the group or flushing must not hang shutdown while Kafka is down
-    await Promise.all([disconnectWithin(c), disconnectWithin(p)]);
+    await Promise.all([c?.close(), p?.close()]);
   }
 }

@@ -97,3 +97,40 @@ t.test('the compose file runs Kafka, the simulator and the gateway with settings
   t.same(sim.deliveryRewrites, [{ from: `${new URL(env.PUBLIC_BASE_URL!).origin}/`, to: `http://gateway:${env.PORT}/` }], 'deliveries reach the gateway service');
   t.ok([...sim.applications.keys()].includes(env.HV_APP_ID!), 'the gateway app is registered in the simulator');
 });
+
+// Memory (issue 17): the image, `npm start` and the bench run the gateway with the same V8 heap
+// flags, and the Deployment's memory fits them: the request covers the RSS budget under load, the
+// limit the worst case of those flags, so V8 reaches its own heap cap (and collects harder) before
+// the kernel's OOM killer would end the pod.
+t.test('memory: one set of V8 heap flags, and the container memory fits them', async (t) => {
+  const mib = (q: string) => {
+    const m = /^(\d+)(Mi|Gi)$/.exec(q);
+    if (!m) throw new Error(`memory quantity ${q}: write it in Mi or Gi`);
+    return Number(m[1]) * (m[2] === 'Gi' ? 1024 : 1);
+  };
+  const flag = (flags: readonly string[], name: string) => {
+    const f = flags.find((x) => x.startsWith(`--${name}=`));
+    return f === undefined ? undefined : Number(f.slice(name.length + 3));
+  };
+  const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8'));
+  t.ok(cmd, 'the Dockerfile has an exec-form CMD');
+  const imageFlags = (JSON.parse(cmd![1]!) as string[]).filter((a) => a.startsWith('--'));
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
+  const startFlags = pkg.scripts.start!.split(/\s+/).filter((a) => a.startsWith('--'));
+  t.same(startFlags, imageFlags, 'npm start and the image pass the same node flags');
+  const semi = flag(imageFlags, 'max-semi-space-size');
+  const old = flag(imageFlags, 'max-old-space-size');
+  t.ok(semi !== undefined && semi > 0, 'the young generation is bounded (--max-semi-space-size)');
+  t.ok(old !== undefined && old > 0, 'the old generation is bounded explicitly (--max-old-space-size), not derived from the cgroup by Node');
+  const res = one('Deployment').spec.template.spec.containers[0].resources;
+  const request = mib(res.requests.memory);
+  const limit = mib(res.limits.memory);
+  // README "Performance": RSS under load < 200 MB (2 KB bodies); 1 MB = 1 MiB is close enough here
+  t.ok(request >= 200, `the memory request (${request} Mi) covers the 200 MB RSS budget under load`);
+  // V8 heap at its caps: new space is 3 semi-spaces (two plus the large-object reserve), plus the
+  // old generation; outside the heap ~130 MB: the node binary's mapped pages (~60 MB measured),
+  // native allocations and thread stacks (~40 MB) and Buffers (~30 MB, the bench's probe)
+  const worst = 3 * semi! + old! + 130;
+  t.ok(limit >= worst, `the memory limit (${limit} Mi) is above the worst case of the heap flags (${worst} MB)`);
+  t.ok(limit >= request, 'limit ≥ request');
+});

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { Leadership } from '../../src/subscriptions/leadership.ts';
-import { brokers, silentLogger, uniqueTopic } from '../helpers/kafka.ts';
+import { brokers, silentLogger, testKafkaClient, uniqueTopic } from '../helpers/kafka.ts';
 
 const waitFor = async (cond: () => boolean, ms: number): Promise<boolean> => {
   const end = Date.now() + ms;
@@ -13,7 +13,7 @@ const waitFor = async (cond: () => boolean, ms: number): Promise<boolean> => {
 
 t.test('exactly one member leads; when it leaves another takes over', async (t) => {
   const topic = uniqueTopic('leader');
-  const make = () => new Leadership({ brokers, clientId: 'hvg-test', topic, groupId: `${topic}-group`, replicationFactor: 1, sessionTimeoutMs: 6000, kafkaLogLevel: 'error', logger: silentLogger });
+  const make = () => new Leadership({ brokers, clientId: 'hvg-test', topic, groupId: `${topic}-group`, replicationFactor: 1, sessionTimeoutMs: 6000, kafkaLogLevel: 'error', logger: silentLogger, client: testKafkaClient });
   const a = make();
   const b = make();
   t.teardown(() => Promise.all([a.close(), b.close()]));

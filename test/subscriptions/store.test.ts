@@ -1,7 +1,7 @@
 import t, { type Test } from 'tap';
 import { KafkaStateLog, type KafkaStateLogOptions } from '../../src/subscriptions/store.ts';
 import type { SubscriptionSpec } from '../../src/subscriptions/model.ts';
-import { brokers, silentLogger, uniqueTopic } from '../helpers/kafka.ts';
+import { brokers, silentLogger, testKafkaClient, uniqueTopic } from '../helpers/kafka.ts';
 import { GLUCOSE } from '../../support/fixtures.ts';
 
 const options = (topic: string): KafkaStateLogOptions => ({
@@ -14,6 +14,7 @@ const options = (topic: string): KafkaStateLogOptions => ({
   keyRetryHorizonMs: 60_000,
   kafkaLogLevel: 'error',
   logger: silentLogger,
+  client: testKafkaClient,
 });
 
 async function open(t: Test, topic: string): Promise<KafkaStateLog> {
