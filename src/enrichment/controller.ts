@@ -12,7 +12,8 @@ export type EnrichmentState = 'off' | 'starting' | 'running' | 'stopping';
 export interface EnrichmentControllerOptions {
   /** is enrich: true set on some subscription now? */
   wanted(): boolean;
-  createStage(): EnrichmentStage;
+  /** may load the stage lazily: its Kafka consumer is kafkajs, which KAFKA_CLIENT=platformatic loads only when enrich is on */
+  createStage(): EnrichmentStage | Promise<EnrichmentStage>;
   logger: Logger;
 }
 
@@ -55,15 +56,16 @@ export class EnrichmentController {
   async #start(): Promise<void> {
     if (this.#closed || this.#stage !== null || !this.#o.wanted()) return;
     this.#state = 'starting';
-    const stage = this.#o.createStage();
+    let stage: EnrichmentStage | null = null;
     try {
+      stage = await this.#o.createStage();
       await stage.start();
       this.#stage = stage;
       this.#state = 'running';
       this.#attempt = 0;
       this.#lastStartError = null;
     } catch (err) {
-      await stage.close().catch(() => {});
+      await stage?.close().catch(() => {});
       this.#state = 'off';
       this.#attempt++;
       this.#lastStartError = (err as Error).message;

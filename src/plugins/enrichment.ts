@@ -4,8 +4,7 @@
 // it closes before the store and the registry (onClose runs in reverse order).
 import type { Config } from '../config/index.ts';
 import { EnrichmentController } from '../enrichment/controller.ts';
-import { EnrichmentStage } from '../enrichment/stage.ts';
-import { kafkaSecurity } from '../kafka/index.ts';
+import { kafkaSecurity } from '../kafka/connection.ts';
 import { allTopics } from '../kafka/routes.ts';
 import { gatewayPlugin } from './gateway.ts';
 
@@ -30,8 +29,11 @@ export default gatewayPlugin<{ config: Config }>(
     const controller = new EnrichmentController({
       logger,
       wanted: () => view.specs().some((s) => s.enrich === true),
-      createStage: () =>
-        new EnrichmentStage({
+      // loaded on first use: the stage's consumer is kafkajs (not behind KAFKA_CLIENT yet), and
+      // deployments without enrich load neither it nor kafkajs
+      createStage: async () => {
+        const { EnrichmentStage } = await import('../enrichment/stage.ts');
+        return new EnrichmentStage({
           connection: { brokers: config.kafkaBrokers, clientId: config.kafkaClientId, security },
           kafkaLogLevel: config.kafkaLogLevel,
           logger,
@@ -44,6 +46,7 @@ export default gatewayPlugin<{ config: Config }>(
             partitions: config.kafkaTopicPartitions, replicationFactor: config.kafkaTopicReplication, createTopics: config.kafkaCreateTopics,
             connectTimeoutMs: config.kafkaConnectTimeoutMs, publishTimeoutMs: config.kafkaPublishTimeoutMs,
             maxBatchRecords: config.kafkaMaxBatchRecords, maxBatchBytes: config.kafkaMaxBatchBytes, maxQueuedRecords: config.kafkaMaxQueuedRecords,
+            client: config.kafkaClient,
           },
           sources: app.instances,
           enrich,
@@ -53,7 +56,8 @@ export default gatewayPlugin<{ config: Config }>(
           retryMaxMs: config.enrichRetryMaxMs,
           holdMs: config.enrichHoldMs,
           partitionsConcurrency: config.enrichPartitionsConcurrency,
-        }),
+        });
+      },
     });
     app.decorate('enrichment', controller);
     const stopWatching = view.onApplied(() => void controller.sync());
