@@ -1,8 +1,6 @@
 // One HealthVault instance as the gateway uses it: its platform client, its app session, the
 // check that the platform really is that instance, and the eventing methods mapped onto the
 // reconciler's InstancePlatform (healthvault-protocol.md §1.3–1.6, §3.2, §3.3, §4).
-import type { KeyObject, X509Certificate } from 'node:crypto';
-import type { Logger } from 'pino';
 import { HvgError, isHvgError } from '../errors.ts';
 import {
   buildGetEventSubscriptionsInfo, buildSubscribeToEventInfo, buildUnsubscribeToEventInfo,
@@ -14,50 +12,11 @@ import {
   HV_STATUS_SUBSCRIPTION_NOT_FOUND, buildGetThingsInfo, GETTHINGS_UNREADABLE_STATUSES, parseGetThingsResponse,
 } from '../healthvault/index.ts';
 import type { ActualSubscription, InstancePlatform, SubscriptionWrite } from '../subscriptions/platform.ts';
-import { AppSession, type Session, type SessionStatus } from './app-session.ts';
-import { abortable, configurationRefusal, forInstance, instanceLabel, summarize, type ErrorSummary } from './instance-errors.ts';
+import { AppSession, type Session } from './app-session.ts';
+import { abortable, configurationRefusal, forInstance, instanceLabel, summarize } from './instance-errors.ts';
+import type { HvInstanceOptions, HvInstanceStatus, IdentityState } from './instance-types.ts';
 import type { PlatformClient } from './platform-client.ts';
-import { DEFAULT_THINGS_READ, Limiter, readThings, type OfflineTarget, type ThingsAnswer, type ThingsQuery, type ThingsReadOptions, type ThingsSource } from './things.ts';
-
-export interface InstanceCredentials {
-  readonly appId: string;
-  readonly certificate: X509Certificate;
-  readonly privateKey: KeyObject;
-}
-
-export interface HvInstanceOptions {
-  readonly info: ServiceInstance;
-  readonly client: PlatformClient;
-  /** false when the client is shared (the discovery endpoint) and closed by its owner */
-  readonly ownsClient: boolean;
-  readonly credentials: InstanceCredentials;
-  readonly clientVersion: string;
-  readonly msgTtlSeconds: number;
-  readonly sessionTtlMs: number;
-  readonly sessionRenewBeforeMs: number;
-  readonly refusalHoldMs: number;
-  readonly logger: Logger;
-  readonly now?: () => number;
-  /** GetThings batching and per-instance concurrency (default DEFAULT_THINGS_READ) */
-  readonly things?: ThingsReadOptions;
-}
-
-export const IDENTITY_STATES = ['unverified', 'verified', 'mismatch'] as const;
-export type IdentityState = (typeof IDENTITY_STATES)[number];
-
-export interface HvInstanceStatus {
-  readonly id: string;
-  readonly name: string;
-  readonly description: string;
-  readonly platformUrl: string;
-  readonly shellUrl: string;
-  /** null until the first exchange */
-  readonly reachable: boolean | null;
-  readonly identity: IdentityState;
-  readonly lastError: ErrorSummary | null;
-  readonly lastSuccessAt: string | null;
-  readonly session: SessionStatus;
-}
+import { DEFAULT_THINGS_READ, Limiter, readThings, type OfflineTarget, type ThingsAnswer, type ThingsQuery, type ThingsSource } from './things.ts';
 
 export class HvInstance implements InstancePlatform, ThingsSource {
   readonly instanceId: string;

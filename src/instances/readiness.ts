@@ -2,7 +2,8 @@
 // Only problems a retry will not fix count (no topology yet, a platform that is another instance,
 // a refused app credential): one unreachable instance must not take the gateway out of rotation
 // while the others keep delivering notifications.
-import type { InstanceRegistry, ReadinessProblem } from './registry.ts';
+import type { ReadinessProblem } from './instance-types.ts';
+import type { InstanceRegistry } from './registry.ts';
 
 export interface InstancesReadiness {
   readonly ok: boolean;

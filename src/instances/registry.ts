@@ -7,8 +7,9 @@ import { HvgError } from '../errors.ts';
 import type { PreferredLocation, ServiceInstance } from '../healthvault/index.ts';
 import type { InstanceDirectory } from '../subscriptions/platform.ts';
 import { backoffDelay } from '../retry.ts';
-import { instanceLabel, summarize, type ErrorSummary } from './instance-errors.ts';
-import { HvInstance, type HvInstanceStatus } from './instance.ts';
+import { instanceLabel, summarize } from './instance-errors.ts';
+import { HvInstance } from './instance.ts';
+import type { ReadinessProblem, RegisteredInstanceStatus, TopologyStatus } from './instance-types.ts';
 import { PlatformClient } from './platform-client.ts';
 import type { InstanceSettings } from '../config/instances.ts';
 import { chooseInstances, compareIds, fetchTopology, sameInstance, sameUrl } from './topology.ts';
@@ -22,32 +23,6 @@ export interface InstanceRegistryOptions {
   readonly now?: () => number;
   /** A refused credential is remembered this long before CAST is tried again (default 5 s) [I]. */
   readonly refusalHoldMs?: number;
-}
-
-export const TOPOLOGY_MODES = ['explicit', 'discovery'] as const;
-
-export interface TopologyStatus {
-  readonly mode: (typeof TOPOLOGY_MODES)[number];
-  readonly discoveryUrl: string | null;
-  readonly defaultInstanceId: string | null;
-  readonly updatedDate: string | null;
-  readonly refreshIntervalMs: number;
-  readonly lastRefreshAt: string | null;
-  readonly lastRefreshOkAt: string | null;
-  /** set while the latest discovery failed; the view shown is then the last good one */
-  readonly lastRefreshError: ErrorSummary | null;
-}
-
-export interface RegisteredInstanceStatus extends HvInstanceStatus {
-  /** false for the default instance when the filter excludes it (kept only for SelectInstance) */
-  readonly supported: boolean;
-  readonly isDefault: boolean;
-}
-
-export interface ReadinessProblem {
-  readonly instanceId: string | null;
-  readonly code: string;
-  readonly message: string;
 }
 
 interface Entry {

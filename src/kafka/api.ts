@@ -95,14 +95,19 @@ export interface RetrySettings {
   maxRetryTime: number;
 }
 
-export interface KafkaClientConfig {
+/** What every client is built from, whichever the library (client.ts builds kafkajs' from it too). */
+export interface KafkaClientBase {
   connection: KafkaConnection;
   /** appended to the connection's client id ("hv-gateway-store") so broker logs tell the clients apart */
   clientIdSuffix?: string;
+  /** no logger = the client stays silent (scripts, test observers) */
   logger?: Logger;
   logLevel?: KafkaLogLevel;
   connectionTimeoutMs?: number;
   requestTimeoutMs?: number;
+}
+
+export interface KafkaClientConfig extends KafkaClientBase {
   retry?: RetrySettings;
 }
 

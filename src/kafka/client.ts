@@ -1,19 +1,10 @@
 // The one place that builds a kafkajs client: brokers, TLS, SASL, timeouts, retries and the pino
 // log bridge. Sink, subscription store, leadership, scripts and test helpers all come through here.
 import { Kafka, logLevel, type KafkaConfig, type logCreator, type RetryOptions } from 'kafkajs';
-import type { Logger } from 'pino';
-import type { KafkaConnection } from './connection.ts';
-import { KAFKA_LOG_LEVELS, pinoLogCreator, type KafkaLogLevel } from './log.ts';
+import type { KafkaClientBase } from './api.ts';
+import { KAFKA_LOG_LEVELS, pinoLogCreator } from './log.ts';
 
-export interface KafkaClientOptions {
-  connection: KafkaConnection;
-  /** appended to the connection's client id ("hv-gateway-store") so broker logs tell the clients apart */
-  clientIdSuffix?: string;
-  /** no logger = kafkajs stays silent (scripts, test observers) */
-  logger?: Logger;
-  logLevel?: KafkaLogLevel;
-  connectionTimeoutMs?: number;
-  requestTimeoutMs?: number;
+export interface KafkaClientOptions extends KafkaClientBase {
   retry?: RetryOptions;
   /** record causes kafkajs only logs at debug (consumers: why FindCoordinator failed) */
   diagnostics?: KafkaDiagnostics;

@@ -52,32 +52,13 @@ async function connectProducer(kafka: Kafka, timeout: number | undefined): Promi
 /** A fresh consumer group reading from offset 0, committing nothing. */
 async function readLog(kafka: Kafka, o: LogReaderOptions, retry: object, diagnostics: KafkaDiagnostics): Promise<Closable> {
   const consumer = kafka.consumer({ groupId: o.groupId, maxWaitTimeInMs: o.maxWaitMs, sessionTimeout: o.sessionTimeoutMs, retry: { ...retry, ...noRestart } });
-  // a crash while joining (run() awaits the join) is this call's failure
-  let joining = true;
-  let joinError: Error | null = null;
-  let crashed = false;
-  consumer.on(consumer.events.CRASH, ({ payload }) => {
-    if (crashed) return;
-    crashed = true;
-    void disconnectWithin(consumer);
-    if (joining) joinError = payload.error;
-    else o.onCrash(diagnostics.explain(payload.error));
-  });
-  try {
-    await consumer.connect();
+  return runConsumer(consumer, diagnostics, o.onCrash, async () => {
     await consumer.subscribe({ topic: o.topic, fromBeginning: true });
     await consumer.run({
       autoCommit: false,
       eachMessage: async ({ message }) => o.onRecord(message.key?.toString() ?? '', message.value, Number(message.offset)),
     });
-  } catch (err) {
-    await disconnectWithin(consumer);
-    throw diagnostics.explain(err);
-  }
-  joining = false;
-  // the cause kafkajs hid behind "Failed to find group coordinator" (a missing group ACL never passes)
-  if (joinError) throw diagnostics.explain(joinError);
-  return { close: () => disconnectWithin(consumer) };
+  });
 }
 
 /** Membership only: nothing is ever written to the coordination topic; run() keeps the membership alive. */
@@ -90,33 +71,43 @@ async function joinGroup(kafka: Kafka, o: MembershipOptions, retry: object, diag
     maxWaitTimeInMs: 1000,
     retry: { ...retry, ...noRestart },
   });
-  const { GROUP_JOIN, REBALANCING, CRASH, STOP, DISCONNECT } = consumer.events;
-  let crashed = false;
-  // a crash while joining (run() awaits the join) is this call's failure
-  let joining = true;
-  let joinError: Error | null = null;
+  const { GROUP_JOIN, REBALANCING, STOP, DISCONNECT } = consumer.events;
   consumer.on(GROUP_JOIN, ({ payload }) => o.onJoin(payload.memberId, payload.memberAssignment[o.topic] ?? []));
   consumer.on(REBALANCING, () => o.onRevoke('rebalancing'));
   consumer.on(STOP, () => o.onRevoke('stopped'));
   consumer.on(DISCONNECT, () => o.onRevoke('disconnected'));
-  consumer.on(CRASH, ({ payload }) => {
-    o.onRevoke(`consumer crashed: ${payload.error.message}`);
+  return runConsumer(consumer, diagnostics, o.onCrash, async () => {
+    await consumer.subscribe({ topic: o.topic, fromBeginning: false });
+    await consumer.run({ autoCommit: false, eachMessage: async () => {} });
+  }, (err) => o.onRevoke(`consumer crashed: ${err.message}`));
+}
+
+/**
+ * Connect and run a consumer. A crash while joining (run() awaits the join) is this call's
+ * failure; a later one is reported once through onCrash (each crash first to onCrashEvent).
+ */
+async function runConsumer(consumer: Consumer, diagnostics: KafkaDiagnostics, onCrash: (err: unknown) => void, start: () => Promise<void>, onCrashEvent?: (err: Error) => void): Promise<Closable> {
+  let joining = true;
+  let joinError: Error | null = null;
+  let crashed = false;
+  consumer.on(consumer.events.CRASH, ({ payload }) => {
+    onCrashEvent?.(payload.error);
     if (crashed) return;
     crashed = true;
     void disconnectWithin(consumer);
     if (joining) joinError = payload.error;
-    else o.onCrash(diagnostics.explain(payload.error));
+    else onCrash(diagnostics.explain(payload.error));
   });
   try {
     await consumer.connect();
-    await consumer.subscribe({ topic: o.topic, fromBeginning: false });
-    await consumer.run({ autoCommit: false, eachMessage: async () => {} });
+    await start();
   } catch (err) {
     crashed = true;
     await disconnectWithin(consumer);
     throw diagnostics.explain(err);
   }
   joining = false;
+  // the cause kafkajs hid behind "Failed to find group coordinator" (a missing group ACL never passes)
   if (joinError) throw diagnostics.explain(joinError);
   return {
     close: async () => {

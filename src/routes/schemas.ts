@@ -3,9 +3,8 @@
 // TypeBox type provider, the TypeScript type of the request or answer it describes — one
 // definition, no hand-written generic repeating it. Enums come from the model's own lists.
 import { Type, type Static, type TSchema, type TUnsafe } from 'typebox';
-import { IDENTITY_STATES } from '../instances/instance.ts';
 import { SESSION_STATES } from '../instances/app-session.ts';
-import { TOPOLOGY_MODES } from '../instances/registry.ts';
+import { IDENTITY_STATES, TOPOLOGY_MODES } from '../instances/instance-types.ts';
 import { EVENT_TYPES, SYNC_STATES } from '../subscriptions/model.ts';
 
 /** `{ type: [T, 'null'] }`: the compact nullable form (one type array, as the document had it). */

@@ -23,49 +23,14 @@
 // every topic alike and a publish mixing topics is acknowledged all together or not at all.
 import type { Logger } from 'pino';
 import { HvgError } from '../errors.ts';
-import { DEFAULT_KAFKA_CLIENT, loadKafkaClient, type IdempotentProducer, type KafkaClient, type KafkaClientConfig, type KafkaClientName } from '../kafka/api.ts';
-import { describeConnection, PLAINTEXT, type KafkaSecurity } from '../kafka/connection.ts';
+import { DEFAULT_KAFKA_CLIENT, loadKafkaClient, type IdempotentProducer, type KafkaClient, type KafkaClientConfig } from '../kafka/api.ts';
+import { describeConnection, PLAINTEXT } from '../kafka/connection.ts';
 import { retryUntil } from '../kafka/errors.ts';
-import type { KafkaLogLevel } from '../kafka/log.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 import { backoffDelay, settleWithin, withTimeout } from '../retry.ts';
+import type { KafkaSinkOptions, Pending } from './kafka-sink-options.ts';
 import { recordBytes, type SinkRecord } from './record.ts';
 import type { Sink, SinkState, SinkStats } from './sink.ts';
-
-export interface KafkaSinkOptions {
-  brokers: readonly string[];
-  clientId: string;
-  topic: string;
-  partitions: number;
-  /** -1 = broker default */
-  replicationFactor: number;
-  connectTimeoutMs: number;
-  publishTimeoutMs: number;
-  maxBatchRecords: number;
-  maxBatchBytes: number;
-  maxQueuedRecords: number;
-  kafkaLogLevel: KafkaLogLevel;
-  logger: Logger;
-  /** TLS/SASL (default: plaintext) */
-  security?: KafkaSecurity;
-  /** KAFKA_CREATE_TOPICS (default true) */
-  createTopics?: boolean;
-  /** further topics records may name (SinkRecord.topic), ensured at start with the same partitions and replication */
-  extraTopics?: readonly { topic: string; variable: string }[];
-  /** KAFKA_CLIENT (default kafkajs) */
-  client?: KafkaClientName;
-  /** the setting that names `topic`, for messages (default KAFKA_TOPIC; the enrichment stage's sink: KAFKA_THINGS_TOPIC) */
-  topicVariable?: string;
-}
-
-interface Pending {
-  readonly records: readonly SinkRecord[];
-  readonly bytes: number;
-  settled: boolean;
-  timer: NodeJS.Timeout | undefined;
-  resolve(): void;
-  reject(err: HvgError): void;
-}
 
 const messageOf = (err: unknown): string => (err instanceof Error ? err.message : String(err));
 

@@ -3,7 +3,7 @@
 // the sink and the leadership. Built only from what the gateway already keeps in memory (the
 // store view, the instance registry, the reconciler's worker status, the sink's stats and the
 // Prometheus counters); nothing here runs unless the endpoint is called.
-import type { RegisteredInstanceStatus, TopologyStatus } from '../instances/registry.ts';
+import type { RegisteredInstanceStatus, TopologyStatus } from '../instances/instance-types.ts';
 import type { SinkStats } from '../sink/sink.ts';
 import { etagOf, SYNC_STATES, targetInstances } from '../subscriptions/model.ts';
 import type { WorkerStatus } from '../subscriptions/reconciler.ts';

@@ -1,5 +1,6 @@
 import t from 'tap';
-import { createKafkaSink, type KafkaSinkOptions } from '../../src/sink/kafka-sink.ts';
+import type { KafkaSinkOptions } from '../../src/sink/kafka-sink-options.ts';
+import { createKafkaSink } from '../../src/sink/kafka-sink.ts';
 import { toRecord, type SinkRecord } from '../../src/sink/record.ts';
 import { HvgError } from '../../src/errors.ts';
 import { brokers, readRecords, silentLogger, testKafkaClient, topicEndOffset, uniqueTopic } from '../helpers/kafka.ts';
