@@ -21,8 +21,8 @@ import { LoadStream } from './drill/load.ts';
 import { DrillStack, GLUCOSE, INSTANCES } from './drill/stack.ts';
 import { settle, allBatches } from './drill/verify.ts';
 import { cpuMicros, freePort } from './lib/proc.ts';
-import { ADMIN_TOKEN } from '../test/helpers/env.ts';
-import { uniqueTopic } from '../test/helpers/kafka.ts';
+import { ADMIN_TOKEN } from '../support/fixtures.ts';
+import { uniqueTopic } from '../support/kafka.ts';
 
 const env = process.env;
 const changes = Number(env.BENCH_ENRICH_CHANGES ?? 3000);

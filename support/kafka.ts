@@ -99,22 +99,28 @@ export async function createTopic(topic: string, partitions = 3, list: string[] 
   }
 }
 
+/**
+ * A topic created a moment ago may still answer NOT_LEADER_FOR_PARTITION while its leaders
+ * settle (seen under load): retry what Kafka calls retriable, for a bounded time (10 s).
+ */
+export async function whileLeadersSettle<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err as { retriable?: boolean }).retriable || attempt >= 50) throw err;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
 /** Sum of the high watermarks of every partition: the number of records ever appended. */
 export async function topicEndOffset(topic: string, list: string[] = brokers): Promise<number> {
   const admin = kafkaClient(list).admin();
   await admin.connect();
   try {
-    // a topic created a moment ago may still answer NOT_LEADER_FOR_PARTITION while its leaders
-    // settle (seen under load): retry what Kafka calls retriable, for a bounded time
-    for (let attempt = 0; ; attempt++) {
-      try {
-        const offsets = await admin.fetchTopicOffsets(topic);
-        return offsets.reduce((sum, p) => sum + Number(p.high), 0);
-      } catch (err) {
-        if (!(err as { retriable?: boolean }).retriable || attempt >= 50) throw err;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
+    const offsets = await whileLeadersSettle(() => admin.fetchTopicOffsets(topic));
+    return offsets.reduce((sum, p) => sum + Number(p.high), 0);
   } finally {
     await admin.disconnect();
   }

@@ -15,7 +15,7 @@ import { drillF, ENRICH_SLOW_MS, thingsCaughtUp, type ThingsVerification } from 
 import { drillD, drillE } from './full-drills.ts';
 import type { GatewayProcess } from './gateway-process.ts';
 import { DrillStack, GLUCOSE, INSTANCES, PRESSURE, WEIGHT } from './stack.ts';
-import { uniqueTopic } from '../../test/helpers/kafka.ts';
+import { uniqueTopic } from '../../support/kafka.ts';
 import { allBatches, invariantFailures, latency, settle, verify, type Latency, type Verification } from './verify.ts';
 
 export type DrillId = 'a' | 'b' | 'c' | 'd' | 'e' | 'f';

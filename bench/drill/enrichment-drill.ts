@@ -4,7 +4,7 @@
 // gateway is killed with that backlog and restarted. Invariant: once it caught up, every
 // (event, thing) of every event in the events topic has at least one record in the things topic,
 // from the event's own instance (duplicates counted, not failed: at-least-once).
-import { readRecords, topicEndOffset } from '../../test/helpers/kafka.ts';
+import { readRecords, topicEndOffset } from '../../support/kafka.ts';
 import { sleep, until } from './cleanup.ts';
 import type { Ctx } from './drills.ts';
 import type { DrillStack } from './stack.ts';

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import type { Admin } from 'kafkajs';
 import type { KafkaClientName } from '../../src/kafka/api.ts';
 import { createKafkaClient, kafkaConnectionFromEnv, type KafkaSecurity } from '../../src/kafka/index.ts';
+import { whileLeadersSettle } from '../../support/kafka.ts';
 
 /** The id of a Kafka-ceiling row per client: K_js (kafkajs), K_plt (@platformatic/kafka). */
 export const kId = (client: KafkaClientName): string => (client === 'kafkajs' ? 'K_js' : 'K_plt');
@@ -38,7 +39,8 @@ export class KafkaAdmin {
   /** Sum of the high watermarks of every partition of `topic`. */
   async appended(topic: string): Promise<number> {
     const admin = await this.#ensure();
-    const offsets = await admin.fetchTopicOffsets(topic);
+    // right after the topic was created its leaders may still settle (it failed a whole K row once)
+    const offsets = await whileLeadersSettle(() => admin.fetchTopicOffsets(topic));
     return offsets.reduce((sum, p) => sum + Number(p.high), 0);
   }
 
