@@ -11,7 +11,7 @@ import type { TopicSpec } from './topics.ts';
 export const KAFKA_CLIENTS = ['kafkajs', 'platformatic'] as const;
 export type KafkaClientName = (typeof KAFKA_CLIENTS)[number];
 /** The default of KAFKA_CLIENT (switching it is this one line; see README "Kafka clients"). */
-export const DEFAULT_KAFKA_CLIENT: KafkaClientName = 'kafkajs';
+export const DEFAULT_KAFKA_CLIENT: KafkaClientName = 'platformatic';
 
 /** One record to produce; no topic = the send's default topic. A null value is a tombstone. */
 export interface OutRecord {
