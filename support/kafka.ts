@@ -57,6 +57,18 @@ function listenerFrom(vars: Record<string, string | undefined>, plaintext: strin
 /** The suite's secured listener (exported by scripts/test.sh), or null when the broker has none. */
 export const securedListener: SecuredListener | null = listenerFrom(process.env, brokers);
 
+/**
+ * The suite's secured listener, or else one of a private broker started for the caller (with
+ * a SASL_SSL listener), stopped by the teardown the caller registers.
+ */
+export async function anySecuredListener(teardown: (stop: () => Promise<void>) => void): Promise<SecuredListener> {
+  if (securedListener) return securedListener;
+  const broker = new OwnBroker(await freePortPair(3), { secured: true });
+  await broker.start();
+  teardown(() => broker.stop());
+  return broker.secured();
+}
+
 /** HVG_TEST_KAFKA_SECURITY=plaintext runs the e2e tests over plaintext even when a secured listener exists. */
 export const e2eOverSaslSsl = securedListener !== null && process.env.HVG_TEST_KAFKA_SECURITY !== 'plaintext';
 

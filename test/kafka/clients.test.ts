@@ -14,15 +14,9 @@ import type { KafkaSinkOptions } from '../../src/sink/kafka-sink-options.ts';
 import { createKafkaSink } from '../../src/sink/kafka-sink.ts';
 import { KafkaStateLog } from '../../src/subscriptions/store.ts';
 import { requiredEnv } from '../helpers/env.ts';
-import { brokers, freePortPair, grantGatewayAcls, OwnBroker, readRecords, saslSecurity, securedListener, silentLogger, uniqueTopic, type SecuredListener } from '../helpers/kafka.ts';
+import { anySecuredListener, brokers, grantGatewayAcls, readRecords, saslSecurity, silentLogger, uniqueTopic, type SecuredListener } from '../helpers/kafka.ts';
 
-async function listener(t: Test): Promise<SecuredListener> {
-  if (securedListener) return securedListener;
-  const broker = new OwnBroker(await freePortPair(3), { secured: true });
-  await broker.start();
-  t.teardown(() => broker.stop());
-  return broker.secured();
-}
+const listener = (t: Test): Promise<SecuredListener> => anySecuredListener((stop) => t.teardown(stop));
 
 const sinkOptions = (client: KafkaClientName, topic: string, list: string[], security: KafkaSecurity | undefined, over: Partial<KafkaSinkOptions> = {}): KafkaSinkOptions => ({
   brokers: list, clientId: 'hv-gateway', topic, partitions: 6, replicationFactor: 1, connectTimeoutMs: 30_000, publishTimeoutMs: 10_000,

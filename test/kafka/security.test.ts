@@ -8,15 +8,9 @@ import { createKafkaSink } from '../../src/sink/kafka-sink.ts';
 import { KafkaStateLog } from '../../src/subscriptions/store.ts';
 import { requiredEnv } from '../helpers/env.ts';
 import { runServerUntilExit } from '../helpers/server-process.ts';
-import { createTopic, freePortPair, grantGatewayAcls, OwnBroker, saslSecurity, securedListener, silentLogger, uniqueTopic, type SecuredListener } from '../helpers/kafka.ts';
+import { anySecuredListener, createTopic, grantGatewayAcls, saslSecurity, silentLogger, uniqueTopic, type SecuredListener } from '../helpers/kafka.ts';
 
-async function listener(t: Test): Promise<SecuredListener> {
-  if (securedListener) return securedListener;
-  const broker = new OwnBroker(await freePortPair(3), { secured: true });
-  await broker.start();
-  t.teardown(() => broker.stop());
-  return broker.secured();
-}
+const listener = (t: Test): Promise<SecuredListener> => anySecuredListener((stop) => t.teardown(stop));
 
 const client = (l: SecuredListener, security: KafkaSecurity): Kafka =>
   createKafkaClient({ connection: { brokers: l.brokers, clientId: 'hvg-test-intruder', security }, connectionTimeoutMs: 3000, requestTimeoutMs: 5000, retry: { retries: 0 } });
