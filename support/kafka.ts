@@ -13,7 +13,7 @@ import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import pino from 'pino';
 import { gatewayAcls, grantAcls, type AclNames } from '../src/kafka/acls.ts';
 import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClientName } from '../src/kafka/api.ts';
-import { createKafkaClient, kafkaConnectionFromEnv, PLAINTEXT, type KafkaSecurity } from '../src/kafka/index.ts';
+import { createKafkaClient, kafkaConnectionFromEnv, PLAINTEXT, retryUntil, type KafkaSecurity } from '../src/kafka/index.ts';
 
 export const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',');
 export const silentLogger = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
@@ -113,18 +113,9 @@ export async function createTopic(topic: string, partitions = 3, list: string[] 
 
 /**
  * A topic created a moment ago may still answer NOT_LEADER_FOR_PARTITION while its leaders
- * settle (seen under load): retry what Kafka calls retriable, for a bounded time (10 s).
+ * settle (seen under load): the project's own retry of what Kafka calls retriable, for 10 s.
  */
-export async function whileLeadersSettle<T>(fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (!(err as { retriable?: boolean }).retriable || attempt >= 50) throw err;
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  }
-}
+export const whileLeadersSettle = <T>(fn: () => Promise<T>): Promise<T> => retryUntil('reading topic offsets', Date.now() + 10_000, silentLogger, fn);
 
 /** Sum of the high watermarks of every partition: the number of records ever appended. */
 export async function topicEndOffset(topic: string, list: string[] = brokers): Promise<number> {
