@@ -5,9 +5,12 @@
 // and GC pauses of the window and, with PROFILE_HEAP=1, the allocation sites of everything the
 // window allocated (garbage included) in bytes per request — where GC pressure comes from; with
 // PROFILE_HEAP=live only what is still alive at the end of the window (what in-flight work holds).
-// PROFILE_RATE=<req/s> offers a fixed rate (autocannon overallRate) instead of the closed loop;
+// PROFILE_RATE=<req/s> offers a fixed rate instead of the closed loop (the bench's open loop,
+// lib/open-loop.ts: latency from each request's intended send time), and prints where a request's
+// time went inside the gateway (the probe's http and Kafka produce spreads);
 // PROFILE_SIZE=2048 the 2 KB bodies; PROFILE_CPU=0 no CPU profile (for memory comparisons);
-// PROFILE_NODE_FLAGS extra node flags; MALLOC_ARENA_MAX is passed through.
+// PROFILE_NODE_FLAGS extra node flags; PROFILE_SUT_CPUS a taskset CPU list for the gateway;
+// MALLOC_ARENA_MAX, KAFKA_LINGER_MS and KAFKA_CLIENT are passed through.
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,6 +20,7 @@ import { notificationKeyObject } from '../src/healthvault/index.ts';
 import { startSimulator } from '../src/simulator/simulator.ts';
 import { KeyDeriver } from '../src/subscriptions/keys.ts';
 import { ask, probeClient, probeNodeFlags } from './lib/loop-stats.ts';
+import { rawOpenLoop } from './lib/open-loop.ts';
 import { freePort, threadCpuMicros, waitHttpOk } from './lib/proc.ts';
 import { payloadPool, signatureHeader } from './payloads.ts';
 import { GLUCOSE } from '../support/fixtures.ts';
@@ -37,8 +41,10 @@ const extraFlags = (process.env.PROFILE_NODE_FLAGS ?? '').split(' ').filter(Bool
 const probePort = await freePort();
 const heapFile = join(dir, `gateway-${Date.now()}.heapprofile`);
 const cpuProf = process.env.PROFILE_CPU === '0' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
-const child = spawn(process.execPath, [...cpuProf, '--disable-warning=TimeoutNegativeWarning', ...extraFlags, ...probeNodeFlags(root), join(root, 'dist/server.js')], {
-  env: { BENCH_PROBE_PORT: String(probePort), ...(process.env.PROFILE_HEAP === '1' || process.env.PROFILE_HEAP === 'live' ? { BENCH_PROBE_HEAP_PROFILE: heapFile, ...(process.env.PROFILE_HEAP === 'live' ? { BENCH_PROBE_HEAP_LIVE: '1' } : {}) } : {}), ...(process.env.MALLOC_ARENA_MAX ? { MALLOC_ARENA_MAX: process.env.MALLOC_ARENA_MAX } : {}), PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), ADMIN_PORT: 'shared', KAFKA_BROKERS: brokers, KAFKA_TOPIC: `prof-${Date.now()}`, KAFKA_STATE_TOPIC: `prof-state-${Date.now()}`, KAFKA_TOPIC_REPLICATION: '1', KAFKA_STATE_REPLICATION: '1', PUBLIC_BASE_URL: 'https://gw.prof/hv', HV_MASTER_SECRET: SECRET, ADMIN_TOKENS: TOKEN, HV_APP_ID: APP_ID, HV_APP_CERT: fixture('test-app-cert.TEST-ONLY.pem'), HV_APP_PRIVATE_KEY: fixture('test-app-key.TEST-ONLY.pem'), HV_DISCOVERY_URL: sim.instances[0]!.platformUrl, NOTIFICATION_RATE_LIMIT: '10000000' },
+// PROFILE_SUT_CPUS=0: the gateway pinned like the bench pins it (run this script with taskset -c 1)
+const pinned = process.env.PROFILE_SUT_CPUS ? ['-c', process.env.PROFILE_SUT_CPUS, process.execPath] : [];
+const child = spawn(pinned.length ? 'taskset' : process.execPath, [...pinned, ...cpuProf, '--disable-warning=TimeoutNegativeWarning', ...extraFlags, ...probeNodeFlags(root), join(root, 'dist/server.js')], {
+  env: { BENCH_PROBE_PORT: String(probePort), ...(process.env.PROFILE_HEAP === '1' || process.env.PROFILE_HEAP === 'live' ? { BENCH_PROBE_HEAP_PROFILE: heapFile, ...(process.env.PROFILE_HEAP === 'live' ? { BENCH_PROBE_HEAP_LIVE: '1' } : {}) } : {}), ...Object.fromEntries(['MALLOC_ARENA_MAX', 'KAFKA_LINGER_MS', 'KAFKA_CLIENT'].filter((k) => process.env[k] !== undefined).map((k) => [k, process.env[k]!])), PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), ADMIN_PORT: 'shared', KAFKA_BROKERS: brokers, KAFKA_TOPIC: `prof-${Date.now()}`, KAFKA_STATE_TOPIC: `prof-state-${Date.now()}`, KAFKA_TOPIC_REPLICATION: '1', KAFKA_STATE_REPLICATION: '1', PUBLIC_BASE_URL: 'https://gw.prof/hv', HV_MASTER_SECRET: SECRET, ADMIN_TOKENS: TOKEN, HV_APP_ID: APP_ID, HV_APP_CERT: fixture('test-app-cert.TEST-ONLY.pem'), HV_APP_PRIVATE_KEY: fixture('test-app-key.TEST-ONLY.pem'), HV_DISCOVERY_URL: sim.instances[0]!.platformUrl, NOTIFICATION_RATE_LIMIT: '10000000' },
   stdio: ['ignore', process.env.PROFILE_STDOUT ? 'inherit' : 'ignore', 'inherit'],
 });
 await waitHttpOk(`${origin}/readyz`, 60_000, child);
@@ -57,24 +63,36 @@ const rssTimer = setInterval(() => {
   const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
   if (m) maxRss = Math.max(maxRss, Number(m[1]) / 1024);
 }, 200);
-const rate = process.env.PROFILE_RATE ? { overallRate: Number(process.env.PROFILE_RATE) } : {};
+const connections = Number(process.env.PROFILE_CONNECTIONS ?? 64);
 // warm-up (JIT, connections, young generation sized), then the measured window
-await autocannon({ url: origin, connections: Number(process.env.PROFILE_CONNECTIONS ?? 64), duration: 2, requests, ...rate });
+await autocannon({ url: origin, connections, duration: 2, requests });
 const probe = probeClient(probePort);
+const openRate = Number(process.env.PROFILE_RATE ?? 0);
+if (openRate > 0) await rawOpenLoop({ host: '127.0.0.1', port, requests, rate: openRate, count: openRate * 2, connections });
 await probe.reset();
 const threads0 = threadCpuMicros(child.pid!);
-const result = await autocannon({ url: origin, connections: Number(process.env.PROFILE_CONNECTIONS ?? 64), duration: seconds, requests, ...rate });
+let answered: number;
+if (openRate > 0) {
+  const r = await rawOpenLoop({ host: '127.0.0.1', port, requests, rate: openRate, count: Math.round(openRate * seconds), connections });
+  answered = r.ok2xx;
+  const f = (n: number) => n.toFixed(2);
+  process.stdout.write(`open loop ${openRate}/s: ${Math.round(r.rate)} req/s, non-2xx ${r.non2xx}, errors ${r.errors}, max RSS ${maxRss.toFixed(0)} MB, latency p50 ${f(r.latency.p50)} p99 ${f(r.latency.p99)} p99.9 ${f(r.latency['p99.9'])} max ${f(r.latency.max)} ms; send lag p50 ${f(r.lag!.p50)} p99 ${f(r.lag!.p99)} ms, ${r.queued} waited for a connection\n`);
+} else {
+  const result = await autocannon({ url: origin, connections, duration: seconds, requests });
+  answered = result.requests.total;
+  process.stdout.write(`${Math.round(result.requests.average)} req/s, non-2xx ${result.non2xx}, max RSS ${maxRss.toFixed(0)} MB, latency p50 ${result.latency.p50} p99 ${result.latency.p99} ms\n`);
+}
 const loop = await probe.read();
 const threads1 = threadCpuMicros(child.pid!);
 clearInterval(rssTimer);
-const answered = result.requests.total;
-process.stdout.write(`${Math.round(result.requests.average)} req/s, non-2xx ${result.non2xx}, max RSS ${maxRss.toFixed(0)} MB, latency p50 ${result.latency.p50} p99 ${result.latency.p99} ms\n`);
+const spread = (n: string, s: typeof loop.http) => (s && s.count ? `${n} ${s.count}× p50 ${s.p50.toFixed(2)} p99 ${s.p99.toFixed(2)} p99.9 ${s['p99.9'].toFixed(2)} max ${s.max.toFixed(2)} ms` : `${n} —`);
+process.stdout.write(`inside: ${spread('http (parsed → answered)', loop.http)}; ${spread('Kafka produce round trip', loop.produce)}\n`);
 process.stdout.write(
   `event loop: delay p50 ${loop.eld.p50.toFixed(1)} p99 ${loop.eld.p99.toFixed(1)} max ${loop.eld.max.toFixed(1)} ms, utilisation ${(loop.elu * 100).toFixed(0)} %; ` +
     `GC ${loop.gc.count} pauses (${loop.gc.minor.n} minor, max ${loop.gc.minor.maxMs.toFixed(1)} ms; ${loop.gc.major.n} major, max ${loop.gc.major.maxMs.toFixed(1)} ms; ${loop.gc.incremental.n} incremental), ${loop.gc.pct.toFixed(1)} % of the time; ` +
     `memory at the RSS peak ${JSON.stringify(loop.memAtPeakMB, (_k, v: unknown) => (typeof v === 'number' ? Math.round(v) : v))} MB\n`,
 );
-const perThread = Object.entries(threads1).map(([k, v]) => [k, (v - (threads0[k] ?? 0)) / Math.max(1, result.requests.total)] as const).filter(([, v]) => v > 0);
+const perThread = Object.entries(threads1).map(([k, v]) => [k, (v - (threads0[k] ?? 0)) / Math.max(1, answered)] as const).filter(([, v]) => v > 0);
 process.stdout.write(`CPU µs/req by thread: ${perThread.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}\n`);
 if (process.env.PROFILE_HEAP === '1' || process.env.PROFILE_HEAP === 'live') {
   const file = await ask(probePort, 'heap');

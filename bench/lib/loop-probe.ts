@@ -8,10 +8,11 @@
 // Control: one line per TCP connection on 127.0.0.1:BENCH_PROBE_PORT — "reset" starts a window and
 // answers "ok"; "read" answers the window's LoopStats as one JSON line. The listener is unref'd
 // (never keeps the process alive) and is touched twice per run, outside the measured load.
+import { subscribe, tracingChannel } from 'node:diagnostics_channel';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { createServer } from 'node:net';
-import { constants, monitorEventLoopDelay, performance, PerformanceObserver, type EventLoopUtilization } from 'node:perf_hooks';
+import { constants, createHistogram, monitorEventLoopDelay, performance, PerformanceObserver, type EventLoopUtilization, type RecordableHistogram } from 'node:perf_hooks';
 import type { LoopStats } from './loop-stats.ts';
 
 const port = Number(process.env.BENCH_PROBE_PORT ?? 0);
@@ -24,6 +25,30 @@ if (port > 0) {
     // entries of type 'gc' carry `detail.kind` (Node ≥ 16); the base PerformanceEntry type does not say so
     for (const e of list.getEntries()) gcs.push({ kind: ('detail' in e ? (e.detail as { kind?: number } | undefined)?.kind : undefined) ?? 0, ms: e.duration });
   }).observe({ entryTypes: ['gc'] });
+  // Where a request's time goes, seen from inside: `http` = request parsed → response finished
+  // (diagnostics_channel http.server.*; what the client sees minus the time the request waited
+  // before the loop read it and the answer's way back), `produce` = one Produce request written →
+  // its answer parsed (@platformatic/kafka's tracing channel plt:kafka:connections:api, apiKey 0;
+  // kafkajs publishes no such channel, so under it this stays empty). Microseconds, 1 µs floor.
+  const http = createHistogram();
+  const produce = createHistogram();
+  const started = new WeakMap<object, number>();
+  const since = (h: RecordableHistogram, t: number | undefined) => {
+    if (t !== undefined) h.record(Math.max(1, Math.round((performance.now() - t) * 1000)));
+  };
+  subscribe('http.server.request.start', (m) => started.set((m as { request: object }).request, performance.now()));
+  subscribe('http.server.response.finish', (m) => since(http, started.get((m as { request: object }).request)));
+  type ApiContext = { apiKey?: number; __probeT?: number };
+  tracingChannel<string, ApiContext>('plt:kafka:connections:api').subscribe({
+    start: (c) => {
+      if (c.apiKey === 0) c.__probeT = performance.now();
+    },
+    end: () => {},
+    asyncStart: (c) => since(produce, c.__probeT),
+    asyncEnd: () => {},
+    error: () => {},
+  });
+  const hist = (h: RecordableHistogram) => ({ count: h.count, p50: h.count ? h.percentile(50) / 1000 : 0, p99: h.count ? h.percentile(99) / 1000 : 0, 'p99.9': h.count ? h.percentile(99.9) / 1000 : 0, max: h.count ? h.max / 1000 : 0 });
   let t0 = performance.now();
   let elu0: EventLoopUtilization = performance.eventLoopUtilization();
   let peak = process.memoryUsage();
@@ -59,11 +84,15 @@ if (port > 0) {
         weakcb: byKind(constants.NODE_PERFORMANCE_GC_WEAKCB),
       },
       elu: performance.eventLoopUtilization(elu0).utilization,
+      http: hist(http),
+      produce: hist(produce),
       memAtPeakMB: { rss: mb(peak.rss), heapTotal: mb(peak.heapTotal), heapUsed: mb(peak.heapUsed), external: mb(peak.external), arrayBuffers: mb(peak.arrayBuffers) },
     };
   };
   const reset = () => {
     eld.reset();
+    http.reset();
+    produce.reset();
     gcs = [];
     t0 = performance.now();
     elu0 = performance.eventLoopUtilization();

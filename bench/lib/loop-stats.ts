@@ -23,8 +23,20 @@ export interface LoopStats {
   };
   /** event-loop utilisation over the window (0..1) */
   elu: number;
+  /** request parsed → response finished inside the SUT (HTTP SUTs), ms */
+  http?: Spread;
+  /** one Kafka Produce request written → its answer parsed (SUTs on @platformatic/kafka), ms */
+  produce?: Spread;
   /** process.memoryUsage() at the highest RSS seen (sampled every 200 ms), MB */
   memAtPeakMB: { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
+}
+
+export interface Spread {
+  count: number;
+  p50: number;
+  p99: number;
+  'p99.9': number;
+  max: number;
 }
 
 export interface GcKind {
@@ -81,6 +93,10 @@ export interface LoopSummary {
   elu: number;
   heapTotalMB: number;
   externalMB: number;
+  /** median p99 of request parsed → answered inside the SUT, ms (HTTP SUTs) */
+  inP99?: number;
+  /** median p99 of the Kafka Produce round trip, ms (SUTs on @platformatic/kafka) */
+  produceP99?: number;
 }
 
 export function summarizeLoop(stats: readonly LoopStats[]): LoopSummary | undefined {
@@ -99,5 +115,7 @@ export function summarizeLoop(stats: readonly LoopStats[]): LoopSummary | undefi
     elu: med((s) => s.elu),
     heapTotalMB: max((s) => s.memAtPeakMB.heapTotal),
     externalMB: max((s) => s.memAtPeakMB.external),
+    ...(stats.some((s) => s.http?.count) ? { inP99: med((s) => s.http?.p99 ?? NaN) } : {}),
+    ...(stats.some((s) => s.produce?.count) ? { produceP99: med((s) => s.produce?.p99 ?? NaN) } : {}),
   };
 }

@@ -72,6 +72,8 @@ export async function rawOpenLoop(o: RawOpenLoopOptions): Promise<LoadResult> {
   let errors = 0;
   let done = 0;
   let lastDone = 0;
+  /** measured requests that found every connection busy and waited in the generator */
+  let queued = 0;
   const interval = 1000 / o.rate;
   const waiting: number[] = [];
   let wHead = 0;
@@ -153,6 +155,7 @@ export async function rawOpenLoop(o: RawOpenLoopOptions): Promise<LoadResult> {
       const c = idle.pop()!;
       if (c.ready && c.busy < 0) return send(c, i);
     }
+    if (i >= warm) queued++;
     waiting.push(i);
   };
   const tick = () => {
@@ -193,6 +196,7 @@ export async function rawOpenLoop(o: RawOpenLoopOptions): Promise<LoadResult> {
     spanMs: lastDone - t0,
     latency: { p50: p.p50!, p99: p.p99!, 'p99.9': p['p99.9']!, max: p.max! },
     lag: { p50: q.p50!, p99: q.p99! },
+    queued,
     loadgenCpuPct: (((cu.user + cu.system) / 1000) / (lastDone - t0)) * 100,
     statusCodes,
   };

@@ -27,6 +27,8 @@ export interface LoadResult {
   latency: { p50: number; p99: number; 'p99.9': number; max: number };
   /** open loop: how late requests left versus their intended time (ms) */
   lag?: { p50: number; p99: number };
+  /** open loop: measured requests that found all connections busy and waited in the generator for one */
+  queued?: number;
   /** CPU of this (load generator) process during the run, % of one core */
   loadgenCpuPct: number;
   statusCodes: Record<string, number>;
@@ -96,6 +98,8 @@ export interface Summary {
   loop?: LoopSummary;
   /** median share of the SUT's CPU outside its main thread, % (GC helpers, compiler, thread pool) */
   offMainPct?: number;
+  /** open loop: median % of the measured requests that found every connection busy and waited in the generator */
+  waitedPct?: number;
 }
 
 export interface OpenPoint {
@@ -140,6 +144,7 @@ export function summarize(runs: readonly RunRecord[]): Summary {
       : {}),
     ...(loop ? { loop } : {}),
     ...(runs.some((r) => r.offMainPct !== undefined) ? { offMainPct: median(runs.map((r) => r.offMainPct ?? NaN)) } : {}),
+    ...(runs.some((r) => r.load.queued !== undefined) ? { waitedPct: median(runs.map((r) => (100 * (r.load.queued ?? 0)) / Math.max(1, r.load.ok2xx + r.load.non2xx + r.load.errors))) } : {}),
   };
 }
 
