@@ -101,6 +101,8 @@ export async function startGateway(ctx: BenchContext, client: KafkaClientName = 
       NOTIFICATION_RATE_LIMIT: '10000000',
       // which Kafka client G runs with (KAFKA_CLIENT; bench/run.ts runs G with each of BENCH_G_CLIENTS)
       KAFKA_CLIENT: client,
+      // the sink's linger: the gateway's default unless the bench's environment sets it (then K runs with the same)
+      ...(process.env.KAFKA_LINGER_MS !== undefined ? { KAFKA_LINGER_MS: process.env.KAFKA_LINGER_MS } : {}),
     },
   });
   const stop = async () => {

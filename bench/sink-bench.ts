@@ -16,6 +16,7 @@ import pino from 'pino';
 import { createKafkaSink } from '../src/sink/kafka-sink.ts';
 import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClientName } from '../src/kafka/api.ts';
 import { kafkaConnectionFromEnv } from '../src/kafka/index.ts';
+import { KAFKA_SETTINGS } from '../src/config/kafka.ts';
 import type { SinkRecord } from '../src/sink/record.ts';
 import { benchTopic, gate, kId, KafkaAdmin } from './lib/kafka.ts';
 import { measureProcess, type Placement } from './lib/proc.ts';
@@ -58,7 +59,7 @@ const pool = payloadPool(job.size);
 const records: SinkRecord[] = pool.map((p) => (recordKind === 'raw' ? { key: `${p.event.instanceId}:${p.event.recordId}`, value: p.body, headers: {} } : sinkRecordOf(p)));
 
 // The gateway's sink settings at their defaults (README configuration table: KAFKA_TOPIC_PARTITIONS,
-// KAFKA_PUBLISH_TIMEOUT_MS, KAFKA_MAX_BATCH_RECORDS, KAFKA_MAX_BATCH_BYTES, KAFKA_MAX_QUEUED_RECORDS).
+// KAFKA_PUBLISH_TIMEOUT_MS, KAFKA_MAX_BATCH_RECORDS, KAFKA_MAX_BATCH_BYTES, KAFKA_MAX_QUEUED_RECORDS, KAFKA_LINGER_MS).
 // Not read through loadConfig: that needs the whole gateway configuration (secrets, URLs).
 const sink = await createKafkaSink({
   brokers: job.brokers,
@@ -71,6 +72,8 @@ const sink = await createKafkaSink({
   maxBatchRecords: 1_000,
   maxBatchBytes: 900_000,
   maxQueuedRecords: 50_000,
+  // KAFKA_LINGER_MS as the gateway reads it (its default unless the environment sets it): G and K compare like with like
+  lingerMs: KAFKA_SETTINGS.kafkaLingerMs.parse(process.env.KAFKA_LINGER_MS),
   kafkaLogLevel: 'error',
   logger: pino({ level: 'error' }),
   // the same KAFKA_SSL*/KAFKA_SASL_* settings as every project client (README "Connecting to your Kafka")

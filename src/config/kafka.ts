@@ -22,6 +22,7 @@ export const KAFKA_SETTINGS = {
   kafkaPublishTimeoutMs: setting('KAFKA_PUBLISH_TIMEOUT_MS', 'A publish not acknowledged within this bound fails (notifications then get 503).', 5_000, int(100, 120_000)),
   kafkaMaxBatchRecords: setting('KAFKA_MAX_BATCH_RECORDS', 'Most records per produce request (micro-batching).', 1_000, int(1, 100_000)),
   kafkaMaxBatchBytes: setting('KAFKA_MAX_BATCH_BYTES', 'Most bytes per produce request (micro-batching).', 900_000, int(1024, 64 * 1_048_576)),
+  kafkaLingerMs: setting('KAFKA_LINGER_MS', 'A produce request waits up to this long (from its oldest record) for more records once the previous one is acknowledged (like the Java producer\'s linger.ms; a full batch goes at once): fewer, fuller produce requests at moderate rates (less client and broker CPU), for up to this much added latency; N senders that each wait for their answer get at most N ÷ (linger + round trip) answers per second. 0 = send as soon as the previous request is acknowledged.', 0, int(0, 1000)),
   kafkaMaxQueuedRecords: setting('KAFKA_MAX_QUEUED_RECORDS', 'Records allowed to wait for the next send; beyond it publishes fail fast (backpressure).', 50_000, int(1, 10_000_000)),
   kafkaLogLevel: setting('KAFKA_LOG_LEVEL', 'Level of kafkajs logs bridged into pino (KAFKA_CLIENT=kafkajs; @platformatic/kafka logs through DEBUG=plt:kafka:*).', 'warn', oneOf(['error', 'warn', 'info', 'debug'] as const)),
 } as const;

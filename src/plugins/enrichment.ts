@@ -45,7 +45,7 @@ export default gatewayPlugin<{ config: Config }>(
           sink: {
             partitions: config.kafkaTopicPartitions, replicationFactor: config.kafkaTopicReplication, createTopics: config.kafkaCreateTopics,
             connectTimeoutMs: config.kafkaConnectTimeoutMs, publishTimeoutMs: config.kafkaPublishTimeoutMs,
-            maxBatchRecords: config.kafkaMaxBatchRecords, maxBatchBytes: config.kafkaMaxBatchBytes, maxQueuedRecords: config.kafkaMaxQueuedRecords,
+            maxBatchRecords: config.kafkaMaxBatchRecords, maxBatchBytes: config.kafkaMaxBatchBytes, maxQueuedRecords: config.kafkaMaxQueuedRecords, lingerMs: config.kafkaLingerMs,
             client: config.kafkaClient,
           },
           sources: app.instances,

@@ -41,6 +41,7 @@ export default gatewayPlugin<SinkPluginOptions>(
         maxBatchRecords: config.kafkaMaxBatchRecords,
         maxBatchBytes: config.kafkaMaxBatchBytes,
         maxQueuedRecords: config.kafkaMaxQueuedRecords,
+        lingerMs: config.kafkaLingerMs,
         kafkaLogLevel: config.kafkaLogLevel,
         security: kafkaSecurity(config),
         createTopics: config.kafkaCreateTopics,

@@ -18,6 +18,12 @@ export interface KafkaSinkOptions {
   maxBatchRecords: number;
   maxBatchBytes: number;
   maxQueuedRecords: number;
+  /**
+   * KAFKA_LINGER_MS: how long a send may wait for more records once the previous one is
+   * acknowledged, counted from the oldest queued record (Java's linger.ms). 0 (the default here) =
+   * natural batching only.
+   */
+  lingerMs?: number;
   kafkaLogLevel: KafkaLogLevel;
   logger: Logger;
   /** TLS/SASL (default: plaintext) */
@@ -35,6 +41,8 @@ export interface KafkaSinkOptions {
 export interface Pending {
   readonly records: readonly SinkRecord[];
   readonly bytes: number;
+  /** performance.now() when it was queued (linger is counted from the oldest) */
+  readonly at: number;
   settled: boolean;
   timer: NodeJS.Timeout | undefined;
   resolve(): void;

@@ -1,8 +1,11 @@
 // The Kafka sink: publish(records) resolves only once the broker acknowledged them (acks=all,
 // idempotent producer). kafkajs has no linger and is only safe for idempotence with one send in
 // flight, so the sink keeps exactly one send in flight and batches everything that arrives
-// meanwhile into the next send ("natural batching": no added wait at low load, bigger batches
-// under load). See docs/architecture.md "Sink". The client library (KAFKA_CLIENT: kafkajs or
+// meanwhile into the next send ("natural batching": bigger batches under load). KAFKA_LINGER_MS
+// (default 0) adds Java's linger.ms on top: a send waits until its oldest record has been queued
+// that long (a full batch, or closing, sends at once) — fewer, fuller produce requests at moderate
+// rates, each of which costs a socket write and a broker round trip. See docs/architecture.md
+// "Sink" and README "Performance" (what it saves, what it costs). The client library (KAFKA_CLIENT: kafkajs or
 // @platformatic/kafka) is behind the client-neutral IdempotentProducer of src/kafka/api.ts; the
 // rules below hold for both (README "Kafka clients" says per client why).
 //
@@ -29,6 +32,7 @@ import { retryUntil } from '../kafka/errors.ts';
 import { ensureTopics } from '../kafka/topics.ts';
 import { backoffDelay, settleWithin, withTimeout } from '../retry.ts';
 import type { KafkaSinkOptions, Pending } from './kafka-sink-options.ts';
+import { PendingQueue } from './pending-queue.ts';
 import { recordBytes, type SinkRecord } from './record.ts';
 import type { Sink, SinkState, SinkStats } from './sink.ts';
 
@@ -43,9 +47,9 @@ export class KafkaSink implements Sink {
   readonly #extraTopics: ReadonlySet<string>;
   #producer: IdempotentProducer | null = null;
   #state: SinkState = 'starting';
-  #queue: Pending[] = [];
-  #queuedRecords = 0;
+  readonly #queue = new PendingQueue();
   #inFlight = false;
+  #lingerTimer: NodeJS.Timeout | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #reconnectAttempt = 0;
   #idle: (() => void) | null = null;
@@ -117,7 +121,7 @@ export class KafkaSink implements Sink {
   }
 
   stats(): SinkStats {
-    return { state: this.#state, queuedRecords: this.#queuedRecords, inFlight: this.#inFlight, ...this.#s };
+    return { state: this.#state, queuedRecords: this.#queue.records, inFlight: this.#inFlight, ...this.#s };
   }
 
   publish(records: readonly SinkRecord[]): Promise<void> {
@@ -130,7 +134,7 @@ export class KafkaSink implements Sink {
           : new HvgError('HVG_ERR_KAFKA_UNREACHABLE', `Kafka is unreachable (${this.#s.lastError ?? 'reconnecting'}); retry later`),
       );
     }
-    if (this.#queuedRecords + records.length > this.#o.maxQueuedRecords) {
+    if (this.#queue.records + records.length > this.#o.maxQueuedRecords) {
       return Promise.reject(new HvgError('HVG_ERR_SINK_OVERLOADED', `more than ${this.#o.maxQueuedRecords} records wait for Kafka (KAFKA_MAX_QUEUED_RECORDS); retry later`));
     }
     let bytes = 0;
@@ -145,10 +149,9 @@ export class KafkaSink implements Sink {
       return Promise.reject(new HvgError('HVG_ERR_RECORD_TOO_LARGE', `${records.length} record(s) of ${bytes} bytes exceed KAFKA_MAX_BATCH_BYTES (${this.#o.maxBatchBytes})`));
     }
     return new Promise<void>((resolve, reject) => {
-      const p: Pending = { records, bytes, settled: false, timer: undefined, resolve, reject };
+      const p: Pending = { records, bytes, at: performance.now(), settled: false, timer: undefined, resolve, reject };
       p.timer = setTimeout(() => this.#timeout(p), this.#o.publishTimeoutMs);
       this.#queue.push(p);
-      this.#queuedRecords += records.length;
       this.#pump();
     });
   }
@@ -167,31 +170,20 @@ export class KafkaSink implements Sink {
     this.#settle(p, new HvgError('HVG_ERR_KAFKA_TIMEOUT', `Kafka did not acknowledge within ${this.#o.publishTimeoutMs} ms (KAFKA_PUBLISH_TIMEOUT_MS); retry later`));
   }
 
-  /** Take queued publishes (skipping those that already timed out) up to the batch bounds; a publish is never split. */
-  #takeBatch(): Pending[] {
-    const batch: Pending[] = [];
-    let n = 0;
-    let bytes = 0;
-    while (this.#queue.length > 0) {
-      const p = this.#queue[0]!;
-      if (p.settled) {
-        this.#queue.shift();
-        this.#queuedRecords -= p.records.length;
-        continue;
-      }
-      if (batch.length > 0 && (n + p.records.length > this.#o.maxBatchRecords || bytes + p.bytes > this.#o.maxBatchBytes)) break;
-      this.#queue.shift();
-      this.#queuedRecords -= p.records.length;
-      batch.push(p);
-      n += p.records.length;
-      bytes += p.bytes;
-    }
-    return batch;
-  }
-
   #pump(): void {
     if (this.#inFlight || this.#state === 'closed' || this.#producer === null) return this.#checkIdle();
-    const batch = this.#takeBatch();
+    // closing flushes at once
+    const wait = this.#state === 'ready' ? this.#queue.lingerLeft(this.#o.lingerMs ?? 0, this.#o, performance.now()) : 0;
+    if (wait > 0) {
+      this.#lingerTimer ??= setTimeout(() => {
+        this.#lingerTimer = undefined;
+        this.#pump();
+      }, wait);
+      return;
+    }
+    clearTimeout(this.#lingerTimer);
+    this.#lingerTimer = undefined;
+    const batch = this.#queue.takeBatch(this.#o);
     if (batch.length === 0) return this.#checkIdle();
     const producer = this.#producer;
     this.#inFlight = true;
@@ -259,7 +251,7 @@ export class KafkaSink implements Sink {
   }
 
   #checkIdle(): void {
-    if (this.#idle && !this.#inFlight && this.#queuedRecords === 0) {
+    if (this.#idle && !this.#inFlight && this.#queue.records === 0) {
       this.#idle();
       this.#idle = null;
     }
@@ -269,16 +261,15 @@ export class KafkaSink implements Sink {
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
     this.#state = 'closing';
-    if (this.#inFlight || this.#queuedRecords > 0) {
+    if (this.#inFlight || this.#queue.records > 0) {
       const drained = new Promise<void>((r) => (this.#idle = r));
       this.#pump();
       await settleWithin(drained, 2 * this.#o.publishTimeoutMs + 1000, true);
     }
     this.#state = 'closed';
     clearTimeout(this.#reconnectTimer);
-    for (const p of this.#queue) this.#settle(p, new HvgError('HVG_ERR_SINK_CLOSED', 'the gateway shut down before Kafka acknowledged; retry'));
-    this.#queue = [];
-    this.#queuedRecords = 0;
+    clearTimeout(this.#lingerTimer);
+    for (const p of this.#queue.drain()) this.#settle(p, new HvgError('HVG_ERR_SINK_CLOSED', 'the gateway shut down before Kafka acknowledged; retry'));
     const producer = this.#producer;
     this.#producer = null;
     await producer?.close();

@@ -132,3 +132,30 @@ t.test('close() flushes what was accepted', async (t) => {
 });
 
 // Broker down (fast-fail while down, readiness, recovery, nothing acknowledged lost): kafka-sink-broker-loss.test.ts
+
+t.test('KAFKA_LINGER_MS: publishes arriving apart share one send; a full batch and close() do not wait for the linger', async (t) => {
+  // the linger (60 s) outlasts the publish deadline (5 s): a publish that waited for it would fail
+  // with HVG_ERR_KAFKA_TIMEOUT, so every assertion below fails if a rule is missing
+  const topic = uniqueTopic('sink-linger');
+  const sink = await createKafkaSink(options(topic, { lingerMs: 60_000, publishTimeoutMs: 5_000, maxBatchRecords: 4 }));
+  let closed = false;
+  t.teardown(() => (closed ? undefined : sink.close()));
+  const sends0 = sink.stats().sends;
+  const published: Promise<void>[] = [];
+  for (let i = 0; i < 4; i++) {
+    published.push(sink.publish([record(i)]));
+    await new Promise((r) => setImmediate(r)); // each publish in its own turn of the event loop
+    if (i < 3) t.equal(sink.stats().sends, sends0, `publish ${i + 1} of 4 waits for the batch to fill`);
+  }
+  await Promise.all(published);
+  t.equal(sink.stats().sends - sends0, 1, 'four publishes from four loop turns went in one send, as soon as the fourth filled the batch');
+  t.equal(await topicEndOffset(topic), 4);
+
+  const tail = [sink.publish([record(10)]), sink.publish([record(11)])];
+  await new Promise((r) => setImmediate(r));
+  t.equal(sink.stats().queuedRecords, 2, 'two records linger');
+  await sink.close();
+  closed = true;
+  await Promise.all(tail);
+  t.equal(await topicEndOffset(topic), 6, 'close() sent the lingering records at once and they were acknowledged');
+});
