@@ -14,7 +14,7 @@ import Fastify, { LogController } from 'fastify';
 import { pino } from 'pino';
 import { trimTrailingSlashes } from './config/kit.ts';
 import type { Config } from './config/index.ts';
-import { loggerOptions } from './logger.ts';
+import { lazyChildLogger, loggerOptions } from './logger.ts';
 import admin, { applyServerLimits, clientErrorHandler, nodeServerOptions, type HttpLimits } from './plugins/admin.ts';
 import enrichmentPlugin from './plugins/enrichment.ts';
 import errorHandler, { frameworkErrors } from './plugins/error-handler.ts';
@@ -68,6 +68,8 @@ export async function buildApp(config: Config, deps: AppDeps = {}): Promise<Gate
     pluginTimeout: 3 * config.kafkaConnectTimeoutMs + 30_000,
     // Two info lines per notification cost more CPU than verifying it; see the onResponse hook.
     logController: new LogController({ disableRequestLogging: true }),
+    // the per-request child logger only when a request logs (src/logger.ts)
+    childLoggerFactory: lazyChildLogger,
     // Fastify's default (true) strips fields a schema does not allow and lets the request pass;
     // the admin API refuses them instead (plugins/strict-admin.ts). Only schemas that say
     // additionalProperties: false are affected.
