@@ -19,6 +19,15 @@ async function control(agent: Agent, url: string, method: 'GET' | 'PUT' | 'POST'
   return { status: res.statusCode, json: await res.body.json() as Record<string, unknown> };
 }
 
+/** a simulator, a client and a session in one of its instances */
+async function opened(t: Test, instanceId: '1' | '2', options?: Parameters<typeof startSim>[1]) {
+  const sim = await startSim(t, options);
+  const agent = client(t);
+  const inst = sim.instance(instanceId);
+  const s = await cast(t, agent, inst.info.platformUrl);
+  return { sim, agent, inst, s };
+}
+
 function getThings(t: Test, agent: Agent, s: TestSession, personId: string | undefined, recordId: string | undefined, ids: string[], info?: string): Promise<ParsedResponse> {
   return call(t, agent, s, 'GetThings', 3, info ?? buildGetThingsInfo({ thingIds: ids }), {
     ...(personId === undefined ? {} : { offlinePersonId: personId }), ...(recordId === undefined ? {} : { recordId }),
@@ -26,10 +35,7 @@ function getThings(t: Test, agent: Agent, s: TestSession, personId: string | und
 }
 
 t.test('things with versions, types and data; newest first; a deleted thing is absent', async (t) => {
-  const sim = await startSim(t);
-  const agent = client(t);
-  const us = sim.instance('1');
-  const s = await cast(t, agent, us.info.platformUrl);
+  const { agent, inst: us, s } = await opened(t, '1');
   const { personId, recordId } = us.createPerson();
   const early = us.addThing(recordId, GLUCOSE, { data: BG('5.4'), effectiveDate: '2019-01-15T07:55:00' });
   const late = us.addThing(recordId, GLUCOSE, { data: BG('7.5'), effectiveDate: '2019-01-15T09:40:00' });
@@ -55,10 +61,7 @@ t.test('things with versions, types and data; newest first; a deleted thing is a
 });
 
 t.test('offline access per (person, app) and the documented statuses (§4.6.7)', async (t) => {
-  const sim = await startSim(t);
-  const agent = client(t);
-  const us = sim.instance('1');
-  const s = await cast(t, agent, us.info.platformUrl);
+  const { sim, agent, inst: us, s } = await opened(t, '1');
   const base = `${sim.controlUrl}/_sim/instances/1`;
   const created = await control(agent, `${base}/people`, 'POST', { name: 'No offline', offlineAccess: false });
   t.equal(created.status, 201);
@@ -112,10 +115,7 @@ t.test('the same record id in two instances holds different data; each answers i
 });
 
 t.test('limits: 124 over the id limit, unprocessed keys past the full-thing cap (§4.6.4); bad infos', async (t) => {
-  const sim = await startSim(t, { getThingsMaxIds: 3, getThingsMaxFullThings: 2 });
-  const agent = client(t);
-  const us = sim.instance('1');
-  const s = await cast(t, agent, us.info.platformUrl);
+  const { agent, inst: us, s } = await opened(t, '1', { getThingsMaxIds: 3, getThingsMaxFullThings: 2 });
   const { personId, recordId } = us.createPerson();
   const things = ['01', '02', '03', '04'].map((d) => us.addThing(recordId, WEIGHT, { effectiveDate: `2019-01-${d}T00:00:00` }));
   const ids = things.map((x) => x.thingId);
@@ -135,10 +135,7 @@ t.test('limits: 124 over the id limit, unprocessed keys past the full-thing cap 
 });
 
 t.test('faults apply to GetThings: 5xx, slow, forgotten sessions (and the 8 quirk)', async (t) => {
-  const sim = await startSim(t);
-  const agent = client(t);
-  const eu = sim.instance('2');
-  const s = await cast(t, agent, eu.info.platformUrl);
+  const { agent, inst: eu, s } = await opened(t, '2');
   const { personId, recordId } = eu.createPerson();
   const thing = eu.addThing(recordId, WEIGHT);
   const body = () => signed(s, 'GetThings', 3, buildGetThingsInfo({ thingIds: [thing.thingId] }), { offlinePersonId: personId, recordId });
