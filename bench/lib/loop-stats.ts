@@ -1,5 +1,7 @@
 // What bench/lib/loop-probe.ts measures inside a Node system under test over one run, and the
 // orchestrator's side of it: open a window before the load, read it after.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { median } from './stats.ts';
@@ -45,8 +47,27 @@ export interface GcKind {
   maxMs: number;
 }
 
-/** node flags that preload the probe; the SUT also needs BENCH_PROBE_PORT in its environment */
-export const probeNodeFlags = (root: string): string[] => ['--import', join(root, 'bench/lib/loop-probe.ts')];
+let probeJs: string | undefined;
+
+/**
+ * node flags that preload the probe; the SUT also needs BENCH_PROBE_PORT in its environment. The
+ * probe is handed over as JavaScript (transpiled once per run into .cache/bench-probe/): a .ts file
+ * makes Node load its TypeScript stripper, ~17 MB of RSS that the gateway in production
+ * (`node dist/server.js`) never has, so the measured RSS would not be the product's.
+ */
+export function probeNodeFlags(root: string): string[] {
+  if (probeJs === undefined) {
+    const ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');
+    const out = ts.transpileModule(readFileSync(join(root, 'bench/lib/loop-probe.ts'), 'utf8'), {
+      compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2023, verbatimModuleSyntax: true },
+    });
+    const dir = join(root, '.cache/bench-probe');
+    mkdirSync(dir, { recursive: true });
+    probeJs = join(dir, `loop-probe-${process.pid}.mjs`);
+    writeFileSync(probeJs, out.outputText);
+  }
+  return ['--import', probeJs];
+}
 
 export function ask(port: number, cmd: 'reset' | 'read' | 'heap'): Promise<string> {
   return new Promise((resolve, reject) => {
