@@ -103,6 +103,7 @@ export async function startGateway(ctx: BenchContext, client: KafkaClientName = 
       KAFKA_CLIENT: client,
       // the sink's linger: the gateway's default unless the bench's environment sets it (then K runs with the same)
       ...(process.env.KAFKA_LINGER_MS !== undefined ? { KAFKA_LINGER_MS: process.env.KAFKA_LINGER_MS } : {}),
+      ...(process.env.KAFKA_SEND_INTERVAL_MS !== undefined ? { KAFKA_SEND_INTERVAL_MS: process.env.KAFKA_SEND_INTERVAL_MS } : {}),
     },
   });
   const stop = async () => {

@@ -282,7 +282,7 @@ async function main(): Promise<void> {
         sizes,
         wallSeconds: wallS,
         // what G ran with, so a result file says which variant it measured
-        gateway: { nodeFlags: PRODUCTION_NODE_FLAGS, kafkaLingerMs: process.env.KAFKA_LINGER_MS ?? '(default)' },
+        gateway: { nodeFlags: PRODUCTION_NODE_FLAGS, kafkaLingerMs: process.env.KAFKA_LINGER_MS ?? '(default)', kafkaSendIntervalMs: process.env.KAFKA_SEND_INTERVAL_MS ?? '(default)' },
         kRecord: k ? { kind: k.record, bytes: results.K.map((r) => ({ size: r.size, recordBytes: r.recordBytes })) } : null,
         results,
         hooksWebhook,

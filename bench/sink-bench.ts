@@ -59,7 +59,8 @@ const pool = payloadPool(job.size);
 const records: SinkRecord[] = pool.map((p) => (recordKind === 'raw' ? { key: `${p.event.instanceId}:${p.event.recordId}`, value: p.body, headers: {} } : sinkRecordOf(p)));
 
 // The gateway's sink settings at their defaults (README configuration table: KAFKA_TOPIC_PARTITIONS,
-// KAFKA_PUBLISH_TIMEOUT_MS, KAFKA_MAX_BATCH_RECORDS, KAFKA_MAX_BATCH_BYTES, KAFKA_MAX_QUEUED_RECORDS, KAFKA_LINGER_MS).
+// KAFKA_PUBLISH_TIMEOUT_MS, KAFKA_MAX_BATCH_RECORDS, KAFKA_MAX_BATCH_BYTES, KAFKA_MAX_QUEUED_RECORDS, KAFKA_LINGER_MS,
+// KAFKA_SEND_INTERVAL_MS).
 // Not read through loadConfig: that needs the whole gateway configuration (secrets, URLs).
 const sink = await createKafkaSink({
   brokers: job.brokers,
@@ -74,6 +75,7 @@ const sink = await createKafkaSink({
   maxQueuedRecords: 50_000,
   // KAFKA_LINGER_MS as the gateway reads it (its default unless the environment sets it): G and K compare like with like
   lingerMs: KAFKA_SETTINGS.kafkaLingerMs.parse(process.env.KAFKA_LINGER_MS),
+  sendIntervalMs: KAFKA_SETTINGS.kafkaSendIntervalMs.parse(process.env.KAFKA_SEND_INTERVAL_MS),
   kafkaLogLevel: 'error',
   logger: pino({ level: 'error' }),
   // the same KAFKA_SSL*/KAFKA_SASL_* settings as every project client (README "Connecting to your Kafka")

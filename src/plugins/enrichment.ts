@@ -45,7 +45,7 @@ export default gatewayPlugin<{ config: Config }>(
           sink: {
             partitions: config.kafkaTopicPartitions, replicationFactor: config.kafkaTopicReplication, createTopics: config.kafkaCreateTopics,
             connectTimeoutMs: config.kafkaConnectTimeoutMs, publishTimeoutMs: config.kafkaPublishTimeoutMs,
-            maxBatchRecords: config.kafkaMaxBatchRecords, maxBatchBytes: config.kafkaMaxBatchBytes, maxQueuedRecords: config.kafkaMaxQueuedRecords, lingerMs: config.kafkaLingerMs,
+            maxBatchRecords: config.kafkaMaxBatchRecords, maxBatchBytes: config.kafkaMaxBatchBytes, maxQueuedRecords: config.kafkaMaxQueuedRecords, lingerMs: config.kafkaLingerMs, sendIntervalMs: config.kafkaSendIntervalMs,
             client: config.kafkaClient,
           },
           sources: app.instances,

@@ -42,6 +42,7 @@ export default gatewayPlugin<SinkPluginOptions>(
         maxBatchBytes: config.kafkaMaxBatchBytes,
         maxQueuedRecords: config.kafkaMaxQueuedRecords,
         lingerMs: config.kafkaLingerMs,
+        sendIntervalMs: config.kafkaSendIntervalMs,
         kafkaLogLevel: config.kafkaLogLevel,
         security: kafkaSecurity(config),
         createTopics: config.kafkaCreateTopics,

@@ -24,6 +24,11 @@ export interface KafkaSinkOptions {
    * natural batching only.
    */
   lingerMs?: number;
+  /**
+   * KAFKA_SEND_INTERVAL_MS: the least time between the starts of two sends while records keep
+   * coming; a record after a quiet spell goes at once. 0 = natural batching only.
+   */
+  sendIntervalMs?: number;
   kafkaLogLevel: KafkaLogLevel;
   logger: Logger;
   /** TLS/SASL (default: plaintext) */

@@ -50,6 +50,8 @@ export class KafkaSink implements Sink {
   readonly #queue = new PendingQueue();
   #inFlight = false;
   #lingerTimer: NodeJS.Timeout | undefined;
+  /** performance.now() when the last send started (KAFKA_SEND_INTERVAL_MS counts from it) */
+  #lastSendAt = -Infinity;
   #reconnectTimer: NodeJS.Timeout | undefined;
   #reconnectAttempt = 0;
   #idle: (() => void) | null = null;
@@ -173,7 +175,8 @@ export class KafkaSink implements Sink {
   #pump(): void {
     if (this.#inFlight || this.#state === 'closed' || this.#producer === null) return this.#checkIdle();
     // closing flushes at once
-    const wait = this.#state === 'ready' ? this.#queue.lingerLeft(this.#o.lingerMs ?? 0, this.#o, performance.now()) : 0;
+    const now = performance.now();
+    const wait = this.#state === 'ready' ? this.#queue.waitLeft({ lingerMs: this.#o.lingerMs ?? 0, sendIntervalMs: this.#o.sendIntervalMs ?? 0, lastSendAt: this.#lastSendAt }, this.#o, now) : 0;
     if (wait > 0) {
       this.#lingerTimer ??= setTimeout(() => {
         this.#lingerTimer = undefined;
@@ -187,6 +190,7 @@ export class KafkaSink implements Sink {
     if (batch.length === 0) return this.#checkIdle();
     const producer = this.#producer;
     this.#inFlight = true;
+    this.#lastSendAt = now;
     this.#s.sends++;
     let count = 0;
     for (const p of batch) count += p.records.length;

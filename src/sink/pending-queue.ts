@@ -1,5 +1,6 @@
 // The publishes waiting for the sink's next send (kafka-sink.ts): FIFO, with running record and
-// byte counts, taken in batches that never split a publish, and the linger rule (KAFKA_LINGER_MS).
+// byte counts, taken in batches that never split a publish, and the batching rules (KAFKA_LINGER_MS,
+// KAFKA_SEND_INTERVAL_MS).
 import type { Pending } from './kafka-sink-options.ts';
 
 export interface BatchBounds {
@@ -48,15 +49,23 @@ export class PendingQueue {
     return batch;
   }
 
+  /** A batch is already full: the next send must not wait for more records. */
+  full(b: BatchBounds): boolean {
+    return this.#records >= b.maxBatchRecords || this.#bytes >= b.maxBatchBytes;
+  }
+
   /**
-   * ms the next send should still wait for more records: until the oldest queued publish has
-   * waited `lingerMs` (Java's linger.ms), or 0 when that passed, the queue is empty or a batch is
-   * already full.
+   * ms the next send should still wait for more records, by the two batching rules: the linger
+   * (the oldest queued publish has waited `lingerMs`, Java's linger.ms) and the send interval
+   * (`sendIntervalMs` since the previous send started at `lastSendAt`; after a quiet spell that is
+   * long past, so a lone record goes at once). The longer wait wins; 0 when both passed, the queue
+   * is empty or a batch is already full.
    */
-  lingerLeft(lingerMs: number, b: BatchBounds, now: number): number {
-    if (lingerMs <= 0 || this.#items.length === 0) return 0;
-    if (this.#records >= b.maxBatchRecords || this.#bytes >= b.maxBatchBytes) return 0;
-    return this.#items[0]!.at + lingerMs - now;
+  waitLeft(r: { lingerMs: number; sendIntervalMs: number; lastSendAt: number }, b: BatchBounds, now: number): number {
+    if (this.#items.length === 0 || this.full(b)) return 0;
+    const linger = r.lingerMs > 0 ? this.#items[0]!.at + r.lingerMs - now : 0;
+    const interval = r.sendIntervalMs > 0 ? r.lastSendAt + r.sendIntervalMs - now : 0;
+    return Math.max(0, linger, interval);
   }
 
   /** Empties the queue, returning what was in it. */

@@ -159,3 +159,33 @@ t.test('KAFKA_LINGER_MS: publishes arriving apart share one send; a full batch a
   await Promise.all(tail);
   t.equal(await topicEndOffset(topic), 6, 'close() sent the lingering records at once and they were acknowledged');
 });
+
+t.test('KAFKA_SEND_INTERVAL_MS: a publish after a quiet spell goes at once; later ones share the next send; a full batch and close() do not wait', async (t) => {
+  // the interval (60 s) outlasts the publish deadline (5 s): a publish that waited for it would
+  // fail with HVG_ERR_KAFKA_TIMEOUT, so every assertion below fails if a rule is missing
+  const topic = uniqueTopic('sink-interval');
+  const sink = await createKafkaSink(options(topic, { sendIntervalMs: 60_000, publishTimeoutMs: 5_000, maxBatchRecords: 4 }));
+  let closed = false;
+  t.teardown(() => (closed ? undefined : sink.close()));
+  const sends0 = sink.stats().sends;
+  await sink.publish([record(0)]);
+  t.equal(sink.stats().sends - sends0, 1, 'the first publish (no send before it) went at once');
+
+  const published: Promise<void>[] = [];
+  for (let i = 1; i <= 4; i++) {
+    published.push(sink.publish([record(i)]));
+    await new Promise((r) => setImmediate(r)); // each publish in its own turn of the event loop
+    if (i < 4) t.equal(sink.stats().sends - sends0, 1, `publish ${i} of 4 within the interval waits`);
+  }
+  await Promise.all(published);
+  t.equal(sink.stats().sends - sends0, 2, 'the four went in one send, as soon as the fourth filled the batch');
+  t.equal(await topicEndOffset(topic), 5);
+
+  const tail = sink.publish([record(10)]);
+  await new Promise((r) => setImmediate(r));
+  t.equal(sink.stats().queuedRecords, 1, 'a publish right after a send waits for the interval');
+  await sink.close();
+  closed = true;
+  await tail;
+  t.equal(await topicEndOffset(topic), 6, 'close() sent it at once and it was acknowledged');
+});

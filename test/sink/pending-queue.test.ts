@@ -31,15 +31,32 @@ t.test('batches never split a publish, stop at the bounds, skip settled publishe
 
 t.test('linger: wait counted from the oldest publish; none when off, empty, or a batch is full', async (t) => {
   const q = new PendingQueue();
-  t.equal(q.lingerLeft(5, bounds, 100), 0, 'empty queue');
+  const linger = (ms: number) => ({ lingerMs: ms, sendIntervalMs: 0, lastSendAt: -Infinity });
+  t.equal(q.waitLeft(linger(5), bounds, 100), 0, 'empty queue');
   q.push(pending(1, 10, 100));
   q.push(pending(1, 10, 103));
-  t.equal(q.lingerLeft(5, bounds, 101), 4, 'oldest queued at 100, linger 5, now 101');
-  t.ok(q.lingerLeft(5, bounds, 106) <= 0, 'past the linger');
-  t.equal(q.lingerLeft(0, bounds, 101), 0, 'linger off');
+  t.equal(q.waitLeft(linger(5), bounds, 101), 4, 'oldest queued at 100, linger 5, now 101');
+  t.equal(q.waitLeft(linger(5), bounds, 106), 0, 'past the linger');
+  t.equal(q.waitLeft(linger(0), bounds, 101), 0, 'linger off');
   q.push(pending(8, 10, 104));
-  t.equal(q.lingerLeft(5, bounds, 101), 0, '10 records = a full batch');
+  t.ok(q.full(bounds));
+  t.equal(q.waitLeft(linger(5), bounds, 101), 0, '10 records = a full batch');
   q.drain();
   q.push(pending(1, 1000, 200));
-  t.equal(q.lingerLeft(5, bounds, 201), 0, 'the byte bound reached');
+  t.equal(q.waitLeft(linger(5), bounds, 201), 0, 'the byte bound reached');
+});
+
+t.test('send interval: counted from the previous send; a record after a quiet spell waits for nothing; the longer rule wins', async (t) => {
+  const q = new PendingQueue();
+  const rules = (lingerMs: number, sendIntervalMs: number, lastSendAt: number) => ({ lingerMs, sendIntervalMs, lastSendAt });
+  t.equal(q.waitLeft(rules(0, 2, 100), bounds, 100.5), 0, 'empty queue');
+  q.push(pending(1, 10, 100.5));
+  t.equal(q.waitLeft(rules(0, 2, 100), bounds, 100.5), 1.5, 'previous send started at 100, interval 2, now 100.5');
+  t.equal(q.waitLeft(rules(0, 2, 50), bounds, 100.5), 0, 'quiet spell: the previous send is long past');
+  t.equal(q.waitLeft(rules(0, 2, -Infinity), bounds, 100.5), 0, 'no send yet');
+  t.equal(q.waitLeft(rules(0, 0, 100), bounds, 100.5), 0, 'interval off');
+  t.equal(q.waitLeft(rules(5, 2, 100), bounds, 101), 4.5, 'linger 5 from the oldest (100.5) outlasts the interval');
+  t.equal(q.waitLeft(rules(1, 20, 100), bounds, 101), 19, 'the interval outlasts the linger');
+  q.push(pending(9, 10, 101));
+  t.equal(q.waitLeft(rules(5, 20, 100), bounds, 101), 0, 'a full batch waits for neither');
 });
