@@ -1,11 +1,12 @@
 // The Kafka sink: publish(records) resolves only once the broker acknowledged them (acks=all,
 // idempotent producer). kafkajs has no linger and is only safe for idempotence with one send in
 // flight, so the sink keeps exactly one send in flight and batches everything that arrives
-// meanwhile into the next send ("natural batching": bigger batches under load). KAFKA_LINGER_MS
-// (default 0) adds Java's linger.ms on top: a send waits until its oldest record has been queued
-// that long (a full batch, or closing, sends at once) — fewer, fuller produce requests at moderate
-// rates, each of which costs a socket write and a broker round trip. See docs/architecture.md
-// "Sink" and README "Performance" (what it saves, what it costs). The client library (KAFKA_CLIENT: kafkajs or
+// meanwhile into the next send ("natural batching": bigger batches under load). Two rules make
+// fewer, fuller produce requests at moderate rates, each of which costs a socket write, a broker
+// round trip and a wake-up: KAFKA_SEND_INTERVAL_MS (default 2) — a send starts no sooner than
+// that after the previous one started (a record after a quiet spell goes at once) — and
+// KAFKA_LINGER_MS (default 0, Java's linger.ms: the oldest queued record waits that long); a full
+// batch or closing sends at once. See docs/architecture.md "Sink" and README "Performance". The client library (KAFKA_CLIENT: kafkajs or
 // @platformatic/kafka) is behind the client-neutral IdempotentProducer of src/kafka/api.ts; the
 // rules below hold for both (README "Kafka clients" says per client why).
 //
@@ -172,15 +173,19 @@ export class KafkaSink implements Sink {
     this.#settle(p, new HvgError('HVG_ERR_KAFKA_TIMEOUT', `Kafka did not acknowledge within ${this.#o.publishTimeoutMs} ms (KAFKA_PUBLISH_TIMEOUT_MS); retry later`));
   }
 
-  #pump(): void {
+  /** `timerFired`: called by the batching timer, whose wait is over by the event loop's clock. */
+  #pump(timerFired = false): void {
     if (this.#inFlight || this.#state === 'closed' || this.#producer === null) return this.#checkIdle();
     // closing flushes at once
     const now = performance.now();
     const wait = this.#state === 'ready' ? this.#queue.waitLeft({ lingerMs: this.#o.lingerMs ?? 0, sendIntervalMs: this.#o.sendIntervalMs ?? 0, lastSendAt: this.#lastSendAt }, this.#o, now) : 0;
-    if (wait > 0) {
+    // A timer counts from the loop's cached, whole-millisecond clock, so it can fire up to a loop
+    // turn before performance.now() says the wait is over; what is left then is less than a turn
+    // and not worth another timer and wake-up.
+    if (wait > 0 && !(timerFired && wait < 1)) {
       this.#lingerTimer ??= setTimeout(() => {
         this.#lingerTimer = undefined;
-        this.#pump();
+        this.#pump(true);
       }, wait);
       return;
     }
