@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import Fastify from 'fastify';
+import Fastify, { LogController } from 'fastify';
 import { pino } from 'pino';
 import t from 'tap';
 import { lazyChildLogger, loggerOptions } from '../src/logger.ts';
@@ -51,7 +51,7 @@ t.test('the route log level decides, like a real child: debug route logs debug, 
 
 t.test('fastify accepts it as childLoggerFactory: request logs carry the request id, quiet requests make no child', async (t) => {
   const c = capture('info');
-  const app = Fastify({ loggerInstance: c.logger, childLoggerFactory: lazyChildLogger, disableRequestLogging: true });
+  const app = Fastify({ loggerInstance: c.logger, childLoggerFactory: lazyChildLogger, logController: new LogController({ disableRequestLogging: true }) });
   app.get('/quiet', async (req) => {
     req.log.debug('below info');
     return 'ok';
