@@ -185,6 +185,8 @@ export interface SpawnOptions {
   /** file to send stdout+stderr to (default: inherit stderr, stdout piped) */
   logFile?: string;
   cwd?: string;
+  /** 'pipe': the child reads commands from its stdin (default: ignored) */
+  stdin?: 'pipe';
 }
 
 /** Start a child (pinned with taskset when `cpus` is set; taskset execs, so the pid is the program's). */
@@ -197,6 +199,7 @@ export function startChild(cmd: string, args: readonly string[], o: SpawnOptions
     const fd = openSync(o.logFile, 'a');
     stdio = ['ignore', fd, fd];
   }
+  if (o.stdin === 'pipe') stdio[0] = 'pipe';
   const child = spawn(argv[0], argv[1], { env: o.env ?? process.env, stdio, cwd: o.cwd });
   children.add(child);
   child.once('exit', () => children.delete(child));

@@ -3,6 +3,7 @@
 import type { Gate } from './kafka.ts';
 import { summarizeLoop, type LoopStats, type LoopSummary } from './loop-stats.ts';
 import type { Placement, ProcessWindow } from './proc.ts';
+import { machineSpeedMs } from './speed.ts';
 import { median } from './stats.ts';
 
 /** the first half second of every open-loop run is sent but not measured (connections, JIT) */
@@ -70,6 +71,8 @@ export interface RunRecord {
   gate?: Gate;
   /** event loop, GC and memory inside the SUT over the run (Node SUTs started with the probe) */
   loop?: LoopStats;
+  /** ms of the fixed calibration workload on the SUT core right before the run (lib/speed.ts; higher = slower machine) */
+  calibMs?: number;
 }
 
 export interface Summary {
@@ -100,6 +103,8 @@ export interface Summary {
   offMainPct?: number;
   /** open loop: median % of the measured requests that found every connection busy and waited in the generator */
   waitedPct?: number;
+  /** median calibration ms of the runs (lib/speed.ts: the machine's speed; higher = slower) */
+  calibMs?: number;
 }
 
 export interface OpenPoint {
@@ -144,6 +149,7 @@ export function summarize(runs: readonly RunRecord[]): Summary {
       : {}),
     ...(loop ? { loop } : {}),
     ...(runs.some((r) => r.offMainPct !== undefined) ? { offMainPct: median(runs.map((r) => r.offMainPct ?? NaN)) } : {}),
+    ...(runs.some((r) => r.calibMs !== undefined) ? { calibMs: median(runs.map((r) => r.calibMs ?? NaN)) } : {}),
     ...(runs.some((r) => r.load.queued !== undefined) ? { waitedPct: median(runs.map((r) => (100 * (r.load.queued ?? 0)) / Math.max(1, r.load.ok2xx + r.load.non2xx + r.load.errors))) } : {}),
   };
 }
@@ -151,6 +157,7 @@ export function summarize(runs: readonly RunRecord[]): Summary {
 export const describeRun = (r: RunRecord): string =>
   `${Math.round(r.load.rate)}/s c=${r.load.connections} cpu=${r.cpuUsPerReq.toFixed(1)}µs/req p50=${r.load.latency.p50.toFixed(2)} p99=${r.load.latency.p99.toFixed(2)} ms` +
   ` sut=${r.cpuPct.toFixed(0)}%${r.offMainPct !== undefined ? ` (off-main ${r.offMainPct.toFixed(0)}%)` : ''} other=${r.otherOnSutPct.toFixed(0)}%/${r.otherOnLoadPct.toFixed(0)}% non2xx=${r.load.non2xx} err=${r.load.errors} loadgen=${r.load.loadgenCpuPct.toFixed(0)}%` +
+  (r.calibMs !== undefined ? ` cal=${r.calibMs.toFixed(1)}ms` : '') +
   (r.gate ? ` gate ${r.gate.acked}=${r.gate.appended} ${r.gate.ok ? 'ok' : 'FAIL'}` : '') +
   (r.loop ? ` eld p99=${r.loop.eld.p99.toFixed(1)} max=${r.loop.eld.max.toFixed(1)} gc max=${r.loop.gc.maxMs.toFixed(1)} ${r.loop.gc.pct.toFixed(1)}% (${r.loop.gc.minor.n} minor, ${r.loop.gc.major.n} major)` : '');
 
@@ -192,7 +199,13 @@ const noiseOf = (r: RunRecord): number => Math.max(r.otherOnSutPct, r.otherOnLoa
  * Run a measurement; if other processes took more than `noisePct` % of the SUT core or of the
  * load core during it, run it once more and keep the quieter of the two (the box may be shared).
  */
-export async function quietRun(noisePct: number, log: (m: string) => void, what: string, run: () => Promise<RunRecord>): Promise<RunRecord> {
+export async function quietRun(noisePct: number, log: (m: string) => void, what: string, measure: () => Promise<RunRecord>): Promise<RunRecord> {
+  // every run carries the machine's speed just before it (lib/speed.ts)
+  const run = async (): Promise<RunRecord> => {
+    const calibMs = await machineSpeedMs();
+    const r = await measure();
+    return calibMs === undefined ? r : { ...r, calibMs };
+  };
   const first = await run();
   if (!(noisePct > 0) || noiseOf(first) <= noisePct) return first;
   log(`${what}: other processes took ${first.otherOnSutPct.toFixed(0)}% of the SUT core, ${first.otherOnLoadPct.toFixed(0)}% of the load core; running it again`);
