@@ -6,9 +6,10 @@
 // round trip and a wake-up: KAFKA_SEND_INTERVAL_MS (default 2) — a send starts no sooner than
 // that after the previous one started (a record after a quiet spell goes at once) — and
 // KAFKA_LINGER_MS (default 0, Java's linger.ms: the oldest queued record waits that long); a full
-// batch or closing sends at once. See docs/architecture.md "Sink" and README "Performance". The client library (KAFKA_CLIENT: kafkajs or
-// @platformatic/kafka) is behind the client-neutral IdempotentProducer of src/kafka/api.ts; the
-// rules below hold for both (README "Kafka clients" says per client why).
+// batch or closing sends at once. See docs/architecture.md "Sink" and README "Performance".
+// The client library (KAFKA_CLIENT: kafkajs or @platformatic/kafka) is behind the client-neutral
+// IdempotentProducer of src/kafka/api.ts; the rules below hold for both (README "Kafka clients"
+// says per client why).
 //
 // Failure handling, the part that keeps "200 means Kafka has it" true:
 //  - every publish has a deadline (KAFKA_PUBLISH_TIMEOUT_MS); past it the caller gets a coded,
