@@ -1,4 +1,5 @@
 import t from 'tap';
+import type { Test } from 'tap';
 import type { KafkaSinkOptions } from '../../src/sink/kafka-sink-options.ts';
 import { createKafkaSink } from '../../src/sink/kafka-sink.ts';
 import { toRecord, type SinkRecord } from '../../src/sink/record.ts';
@@ -133,59 +134,63 @@ t.test('close() flushes what was accepted', async (t) => {
 
 // Broker down (fast-fail while down, readiness, recovery, nothing acknowledged lost): kafka-sink-broker-loss.test.ts
 
-t.test('KAFKA_LINGER_MS: publishes arriving apart share one send; a full batch and close() do not wait for the linger', async (t) => {
-  // the linger (60 s) outlasts the publish deadline (5 s): a publish that waited for it would fail
-  // with HVG_ERR_KAFKA_TIMEOUT, so every assertion below fails if a rule is missing
-  const topic = uniqueTopic('sink-linger');
-  const sink = await createKafkaSink(options(topic, { lingerMs: 60_000, publishTimeoutMs: 5_000, maxBatchRecords: 4 }));
+/**
+ * A sink with one batching rule set to 60 s, longer than its 5 s publish deadline: a publish that
+ * waited for the rule would fail with HVG_ERR_KAFKA_TIMEOUT, so every assertion of the two tests
+ * below fails if a rule is missing. Batches of 4 records; `close()` for the test's own close.
+ */
+async function batchingSink(t: Test, name: string, rule: Pick<KafkaSinkOptions, 'lingerMs' | 'sendIntervalMs'>) {
+  const topic = uniqueTopic(name);
+  const sink = await createKafkaSink(options(topic, { ...rule, publishTimeoutMs: 5_000, maxBatchRecords: 4 }));
   let closed = false;
   t.teardown(() => (closed ? undefined : sink.close()));
+  const close = async () => {
+    closed = true;
+    await sink.close();
+  };
   const sends0 = sink.stats().sends;
+  return { topic, sink, sends: () => sink.stats().sends - sends0, close };
+}
+
+t.test('KAFKA_LINGER_MS: publishes arriving apart share one send; a full batch and close() do not wait for the linger', async (t) => {
+  const { topic, sink, sends, close } = await batchingSink(t, 'sink-linger', { lingerMs: 60_000 });
   const published: Promise<void>[] = [];
   for (let i = 0; i < 4; i++) {
     published.push(sink.publish([record(i)]));
     await new Promise((r) => setImmediate(r)); // each publish in its own turn of the event loop
-    if (i < 3) t.equal(sink.stats().sends, sends0, `publish ${i + 1} of 4 waits for the batch to fill`);
+    if (i < 3) t.equal(sends(), 0, `publish ${i + 1} of 4 waits for the batch to fill`);
   }
   await Promise.all(published);
-  t.equal(sink.stats().sends - sends0, 1, 'four publishes from four loop turns went in one send, as soon as the fourth filled the batch');
+  t.equal(sends(), 1, 'four publishes from four loop turns went in one send, as soon as the fourth filled the batch');
   t.equal(await topicEndOffset(topic), 4);
 
   const tail = [sink.publish([record(10)]), sink.publish([record(11)])];
   await new Promise((r) => setImmediate(r));
   t.equal(sink.stats().queuedRecords, 2, 'two records linger');
-  await sink.close();
-  closed = true;
+  await close();
   await Promise.all(tail);
   t.equal(await topicEndOffset(topic), 6, 'close() sent the lingering records at once and they were acknowledged');
 });
 
 t.test('KAFKA_SEND_INTERVAL_MS: a publish after a quiet spell goes at once; later ones share the next send; a full batch and close() do not wait', async (t) => {
-  // the interval (60 s) outlasts the publish deadline (5 s): a publish that waited for it would
-  // fail with HVG_ERR_KAFKA_TIMEOUT, so every assertion below fails if a rule is missing
-  const topic = uniqueTopic('sink-interval');
-  const sink = await createKafkaSink(options(topic, { sendIntervalMs: 60_000, publishTimeoutMs: 5_000, maxBatchRecords: 4 }));
-  let closed = false;
-  t.teardown(() => (closed ? undefined : sink.close()));
-  const sends0 = sink.stats().sends;
+  const { topic, sink, sends, close } = await batchingSink(t, 'sink-interval', { sendIntervalMs: 60_000 });
   await sink.publish([record(0)]);
-  t.equal(sink.stats().sends - sends0, 1, 'the first publish (no send before it) went at once');
+  t.equal(sends(), 1, 'the first publish (no send before it) went at once');
 
   const published: Promise<void>[] = [];
   for (let i = 1; i <= 4; i++) {
     published.push(sink.publish([record(i)]));
     await new Promise((r) => setImmediate(r)); // each publish in its own turn of the event loop
-    if (i < 4) t.equal(sink.stats().sends - sends0, 1, `publish ${i} of 4 within the interval waits`);
+    if (i < 4) t.equal(sends(), 1, `publish ${i} of 4 within the interval waits`);
   }
   await Promise.all(published);
-  t.equal(sink.stats().sends - sends0, 2, 'the four went in one send, as soon as the fourth filled the batch');
+  t.equal(sends(), 2, 'the four went in one send, as soon as the fourth filled the batch');
   t.equal(await topicEndOffset(topic), 5);
 
   const tail = sink.publish([record(10)]);
   await new Promise((r) => setImmediate(r));
   t.equal(sink.stats().queuedRecords, 1, 'a publish right after a send waits for the interval');
-  await sink.close();
-  closed = true;
+  await close();
   await tail;
   t.equal(await topicEndOffset(topic), 6, 'close() sent it at once and it was acknowledged');
 });
