@@ -3,15 +3,17 @@
 // clients" and src/sink/kafka-sink.ts; the points that matter here:
 //  - idempotent + acks=all; retries bounded explicitly (the library turns `retries` ≤ 1 into
 //    "retry forever" for idempotent producers, which would make a send outlive every bound);
-//  - partitioning: compatibilityPartitioner = Java's murmur2 & 0x7fffffff, the same partition
-//    for a key as kafkajs' DefaultPartitioner and Java clients (the library's default partitioner
-//    uses `>>> 0` and would move about half of the keys to another partition);
+//  - partitioning: Java's murmur2 & 0x7fffffff (murmur2.ts: the library's compatibilityPartitioner
+//    in int32 arithmetic instead of BigInt, same values), the same partition for a key as kafkajs'
+//    DefaultPartitioner and Java clients (the library's default partitioner uses `>>> 0` and would
+//    move about half of the keys to another partition);
 //  - after a send that failed for good the library drops its producer id and sequences itself
 //    (a new id on the next send), and the sink replaces the producer anyway.
-import { Admin, compatibilityPartitioner, Producer, stringSerializer, type BaseOptions, type MessageToProduce, type SASLOptions } from '@platformatic/kafka';
+import { Admin, Producer, stringSerializer, type BaseOptions, type MessageToProduce, type SASLOptions } from '@platformatic/kafka';
 import type { ConnectionOptions as TlsOptions } from 'node:tls';
 import type { IdempotentProducer, KafkaAdmin, KafkaClient, KafkaClientConfig, PartitionState, ProducedPartition, RetrySettings } from './api.ts';
 import { disconnectWithin } from './errors.ts';
+import { javaCompatiblePartitioner } from './murmur2.ts';
 import { platformaticJoinGroup, platformaticReadLog } from './platformatic-consumers.ts';
 import type { TopicSpec } from './topics.ts';
 
@@ -63,7 +65,7 @@ async function connectProducer(c: KafkaClientConfig): Promise<IdempotentProducer
     idempotent: true,
     acks: -1,
     autocreateTopics: false,
-    partitioner: compatibilityPartitioner,
+    partitioner: javaCompatiblePartitioner,
     serializers: { key: stringSerializer, headerKey: stringSerializer, headerValue: stringSerializer },
   });
   // the library reports some background failures as 'error' events: never let one crash the process
