@@ -49,3 +49,12 @@ t.test('ce_id is the same for a redelivery and differs for another change', asyn
   t.not(eventId({ ...event, thingIds: [event.thingIds[0]!] }), eventId(event), 'other things');
   t.not(eventId({ ...event, recordId: event.personId }), eventId(event), 'another record');
 });
+
+// ce_id is part of the record contract: a consumer that deduplicates by it must see the same id for
+// a redelivery that spans a gateway upgrade, so its derivation is pinned (values from contract v1's
+// first implementation: sha256 of "instance\nsubscription\nrecord\nsorted,things", lower case, 32 hex)
+t.test('ce_id derivation is pinned', async (t) => {
+  const e = { instanceId: '2', subscriptionId: 'A1B2C3D4-0000-4000-8000-0123456789AB', recordId: '0EBE7196-80E4-42EB-A9C8-17C88607F01C', thingIds: ['DC136692-1188-4338-AA6A-2A5A7000C7FA', '5bba95dc-e824-444e-a32d-f956e3939f37', '10ff66ac-fced-4463-a680-dfe309c06f5c'] };
+  t.equal(eventId(e), 'c267f04586bbf1da4cd12e9bd1413b13');
+  t.equal(eventId({ ...e, thingIds: [] }), '8855c6493bcf54232a990a7cd5599914', 'no things');
+});
