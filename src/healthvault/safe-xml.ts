@@ -12,6 +12,7 @@ import { XMLValidator } from 'fast-xml-parser';
 import { HvgError } from '../errors.ts';
 import { decodeEntities, normalizeAttribute, normalizeText } from './xml-entities.ts';
 import { decodeInput, forbidden, malformed, screenText } from './xml-input.ts';
+import { elementNameAt, isEndTagNameEnd, qnameAt } from './xml-names.ts';
 
 export interface XmlLimits {
   /** Largest accepted document, in UTF-8 bytes. */
@@ -49,7 +50,8 @@ export interface XmlElement {
   readonly ns: string;
   /** Attributes by qualified name, namespace declarations excluded (null-prototype object). */
   readonly attrs: Readonly<Record<string, string>>;
-  readonly children: XmlElement[];
+  /** Child elements in document order (frozen and shared while there are none). */
+  readonly children: readonly XmlElement[];
   /** Decoded character data (text and CDATA) directly inside this element. */
   text: string;
   readonly parent: XmlElement | undefined;
@@ -62,17 +64,13 @@ export interface XmlElement {
 const XML_NAMESPACE = 'http://www.w3.org/XML/1998/namespace';
 const XMLNS_NAMESPACE = 'http://www.w3.org/2000/xmlns/';
 
-const START = 'A-Za-z_\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD';
-const NCNAME = `[${START}][${START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F\\u2040]*`;
-/** QName = NCName (':' NCName)? — supplementary-plane name characters are not supported [I]. */
-const QNAME = new RegExp(`${NCNAME}(?::${NCNAME})?`, 'y');
 const ONLY_WHITESPACE = /^[ \t\r\n]*$/;
 
-/** The QName starting at `at`, or undefined. test() + slice: no match array per name (the hot path reads ~30 names per notification). */
-function qnameAt(src: string, at: number): string | undefined {
-  QNAME.lastIndex = at;
-  return QNAME.test(src) ? src.slice(at, QNAME.lastIndex) : undefined;
-}
+/**
+ * Shared by every element without children until its first one: most elements are leaves or have
+ * one child, and an array that is pushed into starts with room for 17 (a 152-byte store each).
+ */
+const NO_CHILDREN: readonly XmlElement[] = Object.freeze([]);
 
 /** Shared by every element without attributes (most of them): one object less per element. */
 const NO_ATTRIBUTES: Readonly<Record<string, string>> = Object.freeze(Object.create(null) as Record<string, string>);
@@ -110,6 +108,8 @@ function tokenize(src: string, from: number, lim: XmlLimits): XmlElement {
   const scopes: Scope[] = [];
   let scope = BASE_SCOPE;
   let root: XmlElement | undefined;
+  // element names met so far in this document: a repeated name is compared in place, not sliced anew
+  const names: string[] = [];
   let pos = from;
   while (pos < len) {
     const lt = src.indexOf('<', pos);
@@ -127,14 +127,23 @@ function tokenize(src: string, from: number, lim: XmlLimits): XmlElement {
     if (lt === -1) break;
     const next = src.charCodeAt(lt + 1);
     if (next === 47 /* / */) {
-      const name = qnameAt(src, lt + 2);
-      if (name === undefined) malformed(`invalid end tag at offset ${lt}`);
-      let p = skipSpace(src, lt + 2 + name.length);
-      if (src.charCodeAt(p) !== 62 /* > */) malformed(`unterminated end tag </${name}> at offset ${lt}`);
-      const open = stack.pop();
-      if (open === undefined) malformed(`end tag </${name}> without a start tag at offset ${lt}`);
-      if (open.name !== name) malformed(`expected </${open.name}> but found </${name}> at offset ${lt}`);
-      open.end = ++p;
+      const top = stack[stack.length - 1];
+      let p: number;
+      if (top !== undefined && src.startsWith(top.name, lt + 2) && isEndTagNameEnd(src.charCodeAt(lt + 2 + top.name.length))) {
+        // the usual case, the open element's name: compared in place, no string built
+        p = skipSpace(src, lt + 2 + top.name.length);
+        if (src.charCodeAt(p) !== 62 /* > */) malformed(`unterminated end tag </${top.name}> at offset ${lt}`);
+        stack.pop();
+      } else {
+        const name = qnameAt(src, lt + 2);
+        if (name === undefined) malformed(`invalid end tag at offset ${lt}`);
+        p = skipSpace(src, lt + 2 + name.length);
+        if (src.charCodeAt(p) !== 62 /* > */) malformed(`unterminated end tag </${name}> at offset ${lt}`);
+        if (top === undefined) malformed(`end tag </${name}> without a start tag at offset ${lt}`);
+        if (top.name !== name) malformed(`expected </${top.name}> but found </${name}> at offset ${lt}`);
+        stack.pop();
+      }
+      top.end = ++p;
       scope = scopes.pop() ?? BASE_SCOPE;
       pos = p;
     } else if (next === 33 /* ! */) {
@@ -145,17 +154,18 @@ function tokenize(src: string, from: number, lim: XmlLimits): XmlElement {
       if (root !== undefined && stack.length === 0) malformed(`content after the root element at offset ${lt}`);
       if (stack.length >= lim.maxDepth) forbidden(`elements nested deeper than ${lim.maxDepth}`, { limit: 'maxDepth' });
       const parent = stack[stack.length - 1];
-      const tag = readStartTag(src, lt, lim, scope, parent);
-      if (parent === undefined) root = tag.element;
-      else parent.children.push(tag.element);
-      if (tag.selfClosing) {
-        tag.element.end = tag.after;
+      const element = readStartTag(src, lt, lim, scope, parent, names);
+      if (parent === undefined) root = element;
+      else if (parent.children === NO_CHILDREN) (parent as { children: readonly XmlElement[] }).children = [element];
+      else (parent.children as XmlElement[]).push(element);
+      if (TAG.selfClosing) {
+        element.end = TAG.after;
       } else {
-        stack.push(tag.element);
+        stack.push(element);
         scopes.push(scope);
-        scope = tag.scope;
+        scope = TAG.scope;
       }
-      pos = tag.after;
+      pos = TAG.after;
     }
   }
   const unclosed = stack[stack.length - 1];
@@ -188,15 +198,14 @@ function skipCommentOrCdata(src: string, lt: number, top: XmlElement | undefined
   return malformed(`unknown markup at offset ${lt}`);
 }
 
-interface StartTag {
-  readonly element: XmlElement;
-  readonly scope: Scope;
-  readonly selfClosing: boolean;
-  readonly after: number;
-}
+/**
+ * The rest of what readStartTag reads, besides the element: one module-level record instead of an
+ * object per element (the tokenizer runs to completion, nothing re-enters it before it is read).
+ */
+const TAG: { scope: Scope; selfClosing: boolean; after: number } = { scope: BASE_SCOPE, selfClosing: false, after: 0 };
 
-function readStartTag(src: string, lt: number, lim: XmlLimits, outer: Scope, parent: XmlElement | undefined): StartTag {
-  const name = qnameAt(src, lt + 1);
+function readStartTag(src: string, lt: number, lim: XmlLimits, outer: Scope, parent: XmlElement | undefined, names: string[]): XmlElement {
+  const name = elementNameAt(src, lt + 1, names);
   if (name === undefined) malformed(`invalid element name at offset ${lt}`);
   let attrs: Record<string, string> | undefined;
   let bindings: Map<string, string> | undefined;
@@ -246,10 +255,13 @@ function readStartTag(src: string, lt: number, lim: XmlLimits, outer: Scope, par
     if (c !== -1 && lookup(scope, attr.slice(0, c)) === undefined) malformed(`namespace prefix of attribute ${attr} is not declared`);
   }
   const element: XmlElement = {
-    name, prefix, local: colon === -1 ? name : name.slice(colon + 1), ns, attrs: attrs ?? NO_ATTRIBUTES, children: [], text: '',
+    name, prefix, local: colon === -1 ? name : name.slice(colon + 1), ns, attrs: attrs ?? NO_ATTRIBUTES, children: NO_CHILDREN, text: '',
     parent, source: src, start: lt, end: -1,
   };
-  return { element, scope, selfClosing, after: p };
+  TAG.scope = scope;
+  TAG.selfClosing = selfClosing;
+  TAG.after = p;
+  return element;
 }
 
 function checkBinding(prefix: string, uri: string, element: string): void {

@@ -136,3 +136,26 @@ t.test('non-string, non-bytes input is refused with HvgError', async (t) => {
   t.equal(code(() => parseXml(42 as unknown as string)), 'HVG_ERR_XML_MALFORMED');
   t.equal(code(() => parseXml(null as unknown as string)), 'HVG_ERR_XML_MALFORMED');
 });
+
+// The hot path compares end tags and repeated element names in place (xml-names.ts) instead of
+// slicing each name: names that are prefixes of one another must still be told apart.
+t.test('names compared in place: prefixes of one another, end tags, repeated names', async (t) => {
+  const names = (e: ReturnType<typeof parseXml>): string => `${e.name}(${e.children.map(names).join(',')})`;
+  t.equal(names(parseXml('<a><ab><a/><abc/><ab/></ab><a>x</a ><a\n/></a>')), 'a(ab(a(),abc(),ab()),a(),a())');
+  t.equal(names(parseXml('<p:a xmlns:p="urn:p"><p/><p:a/><p:ab/></p:a>')), 'p:a(p(),p:a(),p:ab())');
+  t.match(code(() => parseXml('<a></ab>')), 'HVG_ERR_XML_MALFORMED');
+  t.throws(() => parseXml('<ab></a>'), /expected <\/ab> but found <\/a>/);
+  t.throws(() => parseXml('<a></ab>'), /expected <\/a> but found <\/ab>/);
+  t.throws(() => parseXml('<a></a/>'), /unterminated end tag <\/a>/);
+  t.throws(() => parseXml('<a><b></a></b>'), /expected <\/b> but found <\/a>/);
+  // more distinct names than are remembered
+  const many = Array.from({ length: 40 }, (_, i) => `<n${i}/><n${i}>t</n${i}>`).join('');
+  const root = parseXml(`<r>${many}</r>`);
+  t.equal(root.children.length, 80);
+  t.same(root.children.slice(-2).map((c) => [c.name, c.text]), [['n39', ''], ['n39', 't']]);
+  // children: a leaf's list is empty and cannot be pushed into by mistake; order is kept
+  const leaf = root.children[0]!;
+  t.equal(leaf.children.length, 0);
+  t.ok(Object.isFrozen(leaf.children), "a leaf's children list is the shared frozen empty one");
+  t.same(parseXml('<r><x/><y/><z/></r>').children.map((c) => c.name), ['x', 'y', 'z']);
+});
