@@ -20,6 +20,7 @@ import { runJsonScript, startProbedNodeOnSut } from './lib/context.ts';
 import type { Probe } from './lib/loop-stats.ts';
 import { DEFAULT_KAFKA_CLIENT, type KafkaClientName } from '../src/kafka/api.ts';
 import { readFileSync } from 'node:fs';
+import { startCommand } from '../support/start-command.ts';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { notificationKeyObject } from '../src/healthvault/index.ts';
@@ -75,12 +76,13 @@ export async function startGateway(ctx: BenchContext, client: KafkaClientName = 
   const origin = `http://127.0.0.1:${port}`;
   // the admin API lives on its own listener (ADMIN_PORT), as in production
   const adminOrigin = `http://127.0.0.1:${adminPort}`;
-  // started exactly as `npm start` does (same V8 flags: see package.json), plus the bench's
+  // started exactly as `npm start` does (same V8 flags and environment: see package.json), plus the bench's
   // in-process probe (bench/lib/loop-probe.ts, preloaded with --import)
   const { child, probe } = await startProbedNodeOnSut(ctx, 'dist/server.js', [], {
     nodeFlags: PRODUCTION_NODE_FLAGS,
     logName: `gateway-${client}.log`,
     env: {
+      ...PRODUCTION_ENV,
       HOST: '127.0.0.1',
       PORT: String(port),
       ADMIN_PORT: String(adminPort),
@@ -142,14 +144,17 @@ export async function startGateway(ctx: BenchContext, client: KafkaClientName = 
   }
 }
 
-/** the node flags of `npm start` (read from package.json; the Dockerfile has the same, a test checks), or BENCH_GATEWAY_NODE_FLAGS to compare others */
-export const PRODUCTION_NODE_FLAGS = (process.env.BENCH_GATEWAY_NODE_FLAGS ?? startFlags()).split(' ').filter(Boolean);
+/**
+ * The node flags of `npm start` (package.json; the Dockerfile's CMD has the same, a test checks),
+ * or BENCH_GATEWAY_NODE_FLAGS to compare others.
+ */
+export const PRODUCTION_NODE_FLAGS = process.env.BENCH_GATEWAY_NODE_FLAGS?.split(' ').filter(Boolean) ?? [...startCommand().nodeFlags];
+/**
+ * The environment `npm start` sets before node (the Dockerfile's ENV has the same, a test checks);
+ * the bench's own environment may override a value to compare (e.g. MALLOC_ARENA_MAX=8).
+ */
+export const PRODUCTION_ENV: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(startCommand().env).map(([k, v]) => [k, process.env[k] ?? v]));
 
-function startFlags(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { scripts: { start: string } };
-  // "node <flags> dist/server.js" → the flags
-  return pkg.scripts.start.replace(/^node\s+/, '').replace(/\s*dist\/server\.js.*$/, '');
-}
 const SECRET = 'bench-master-secret-not-for-production-0123456789';
 const TOKEN = 'bench-admin-token-0123456789';
 const APP_ID = '7a9c3e51-2f4b-4d8e-9c61-0b5d2e8f4a13';

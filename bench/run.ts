@@ -15,7 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { bridgeUnavailable, runBridgeScenario, startBridge, type Bridge } from './bridge.ts';
-import { GATEWAY_NOT_WIRED, gId, PRODUCTION_NODE_FLAGS, ratios, runGatewayScenario, startGateway, type GatewayResult, type Ratios } from './gateway.ts';
+import { GATEWAY_NOT_WIRED, gId, PRODUCTION_ENV, PRODUCTION_NODE_FLAGS, ratios, runGatewayScenario, startGateway, type GatewayResult, type Ratios } from './gateway.ts';
 import { DEFAULT_KAFKA_CLIENT, KAFKA_CLIENTS, type KafkaClientName } from '../src/kafka/api.ts';
 import { kId } from './lib/kafka.ts';
 import { HOOKS_PRODUCER, hooksVersions, runHooksScenarios } from './kafka-hooks.ts';
@@ -282,7 +282,7 @@ async function main(): Promise<void> {
         sizes,
         wallSeconds: wallS,
         // what G ran with, so a result file says which variant it measured
-        gateway: { nodeFlags: PRODUCTION_NODE_FLAGS, kafkaLingerMs: process.env.KAFKA_LINGER_MS ?? '(default)', kafkaSendIntervalMs: process.env.KAFKA_SEND_INTERVAL_MS ?? '(default)' },
+        gateway: { nodeFlags: PRODUCTION_NODE_FLAGS, env: PRODUCTION_ENV, kafkaLingerMs: process.env.KAFKA_LINGER_MS ?? '(default)', kafkaSendIntervalMs: process.env.KAFKA_SEND_INTERVAL_MS ?? '(default)' },
         kRecord: k ? { kind: k.record, bytes: results.K.map((r) => ({ size: r.size, recordBytes: r.recordBytes })) } : null,
         results,
         hooksWebhook,

@@ -1,9 +1,11 @@
 // The deploy/ manifests parsed and checked against the code: ports, probe paths, env names that
 // exist in the config schema, grace period above the drain time, selectors that match.
 import t from 'tap';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { CONFIG_SCHEMA, configDocs } from '../../src/config/index.ts';
+import { parseStartCommand, startCommand } from '../../support/start-command.ts';
 
 const dir = new URL('../../deploy/kubernetes/', import.meta.url);
 type Doc = { kind: string; metadata: { name: string }; [k: string]: any };
@@ -112,12 +114,23 @@ t.test('memory: one set of V8 heap flags, and the container memory fits them', a
     const f = flags.find((x) => x.startsWith(`--${name}=`));
     return f === undefined ? undefined : Number(f.slice(name.length + 3));
   };
-  const cmd = /^CMD (\[.*\])$/m.exec(readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8'));
+  const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
+  const cmd = /^CMD (\[.*\])$/m.exec(dockerfile);
   t.ok(cmd, 'the Dockerfile has an exec-form CMD');
   const imageFlags = (JSON.parse(cmd![1]!) as string[]).filter((a) => a.startsWith('--'));
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { scripts: Record<string, string> };
-  const startFlags = pkg.scripts.start!.split(/\s+/).filter((a) => a.startsWith('--'));
-  t.same(startFlags, imageFlags, 'npm start and the image pass the same node flags');
+  const start = startCommand();
+  t.same(start.nodeFlags, imageFlags, 'npm start and the image pass the same node flags');
+  // environment read before main() (glibc's MALLOC_ARENA_MAX): `npm start` sets it on the command
+  // line, the image with ENV — the same values
+  const imageEnv = Object.fromEntries(
+    [...dockerfile.matchAll(/^ENV (.+)$/gm)].flatMap((m) => m[1]!.trim().split(/\s+/)).map((a) => [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)]),
+  );
+  t.ok(Object.keys(start.env).length > 0, 'npm start sets the process environment it is measured with (MALLOC_ARENA_MAX)');
+  for (const [k, v] of Object.entries(start.env)) t.equal(imageEnv[k], v, `the image sets ${k}=${v} like npm start`);
+  // V8 flags are not a stable interface: a Node upgrade that drops one makes node refuse to start
+  // ("bad option"), so prove this Node accepts every flag of the start command
+  const run = spawnSync(process.execPath, [...start.nodeFlags, '-e', 'process.exit(0)'], { encoding: 'utf8', env: { ...process.env, ...start.env } });
+  t.equal(run.status, 0, `node ${start.nodeFlags.join(' ')} starts (stderr: ${run.stderr.trim() || 'none'})`);
   const semi = flag(imageFlags, 'max-semi-space-size');
   const old = flag(imageFlags, 'max-old-space-size');
   t.ok(semi !== undefined && semi > 0, 'the young generation is bounded (--max-semi-space-size)');
@@ -133,4 +146,15 @@ t.test('memory: one set of V8 heap flags, and the container memory fits them', a
   const worst = 3 * semi! + old! + 130;
   t.ok(limit >= worst, `the memory limit (${limit} Mi) is above the worst case of the heap flags (${worst} MB)`);
   t.ok(limit >= request, 'limit ≥ request');
+});
+
+t.test('the start command parser: environment, flags, one script; anything else is refused', async (t) => {
+  t.same(parseStartCommand('A_B=1 C=x=y node --f=1 --g dist/server.js'), { env: { A_B: '1', C: 'x=y' }, nodeFlags: ['--f=1', '--g'], script: 'dist/server.js' });
+  t.same(parseStartCommand('node dist/server.js'), { env: {}, nodeFlags: [], script: 'dist/server.js' });
+  t.throws(() => parseStartCommand('npx tsx src/server.ts'), /expected \[VAR=value …\] node/);
+  t.throws(() => parseStartCommand('node --f'), /exactly one script/);
+  t.throws(() => parseStartCommand('node --f a.js && echo'), /exactly one script/);
+  // the flag check above can fail: node refuses a V8 flag it does not know
+  const run = spawnSync(process.execPath, ['--no-such-v8-flag-hvg', '-e', 'process.exit(0)'], { encoding: 'utf8' });
+  t.not(run.status, 0, 'node refuses an unknown flag');
 });
