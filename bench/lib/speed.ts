@@ -6,6 +6,7 @@
 // this number makes it visible per run: its ms go up when the machine is slow. BENCH_SUT_CPUS
 // (run.sh sets it) names the core; BENCH_SPEED_PROBE=0 turns it off.
 import type { ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { startChild } from './proc.ts';
 
 const WORKLOAD = `
@@ -44,17 +45,10 @@ function start(cpus: string): Promise<Probe | null> {
   child.unref();
   const lines: string[] = [];
   const waiters: ((l: string) => void)[] = [];
-  let buf = '';
-  child.stdout!.setEncoding('utf8');
-  child.stdout!.on('data', (d: string) => {
-    buf += d;
-    for (let n = buf.indexOf('\n'); n !== -1; n = buf.indexOf('\n')) {
-      const line = buf.slice(0, n);
-      buf = buf.slice(n + 1);
-      const w = waiters.shift();
-      if (w) w(line);
-      else lines.push(line);
-    }
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    const w = waiters.shift();
+    if (w) w(line);
+    else lines.push(line);
   });
   (child.stdout as unknown as { unref?: () => void }).unref?.();
   const next = () => new Promise<string>((resolve, reject) => {
