@@ -8,6 +8,12 @@ import { kafkaSecurity } from '../kafka/connection.ts';
 import { allTopics } from '../kafka/routes.ts';
 import { gatewayPlugin } from './gateway.ts';
 
+// A module-level function on purpose: TypeScript 5.9 left this import() as '.ts' in dist/ when it
+// sat inside the plugin's async callback (test/deploy/dist-imports.test.ts checks every specifier).
+async function loadStage() {
+  return (await import('../enrichment/stage.ts')).EnrichmentStage;
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     enrichment: EnrichmentController;
@@ -32,7 +38,7 @@ export default gatewayPlugin<{ config: Config }>(
       // loaded on first use: the stage's consumer is kafkajs (not behind KAFKA_CLIENT yet), and
       // deployments without enrich load neither it nor kafkajs
       createStage: async () => {
-        const { EnrichmentStage } = await import('../enrichment/stage.ts');
+        const EnrichmentStage = await loadStage();
         return new EnrichmentStage({
           connection: { brokers: config.kafkaBrokers, clientId: config.kafkaClientId, security },
           kafkaLogLevel: config.kafkaLogLevel,
