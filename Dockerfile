@@ -29,13 +29,19 @@ EXPOSE 8080 9090
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||8080)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM
-# --max-semi-space-size=32: the young generation is bounded (V8's own cap would be 64 MB) but not
-# so small that requests in flight outlive two scavenges: with 16, at 256 sender connections the
-# gateway turned GC-bound at half its capacity (15–19 major GCs per 6 s, GC 10–16 % of the time,
-# latency p50 14–700 ms, 7 of 7 runs) and its p99 at 50 % load was 45 ms against 12–15 ms with 32
-# (1 KB and 2 KB, bench pairs of 2026-12-02); the price is ~30 MB of RSS (README "Performance").
+# --max-semi-space-size=16 --no-allocation-site-pretenuring: a 32 MB young generation (two 16 MB
+# semi-spaces) instead of 64. With 16 and V8's defaults, at 256 sender connections the gateway fell
+# into runs of full GCs (12-46 per 15 s in most runs, throughput halved). The cause is V8's
+# allocation-site pretenuring, not the semi-space size: --trace-pretenuring-statistics showed sites
+# whose objects all survived a scavenge (ratio 1.0) switched to "tenure", i.e. allocated straight
+# into the old generation, and they stayed so; in that state 3-4.6 MB survived each scavenge
+# instead of ~0.6, ~3 MB was promoted per scavenge and the old generation refilled within ~0.3 s
+# (--trace-gc-nvp). Without pretenuring, 16 MB semi-spaces ran 0-2 full GCs per 15 s at 256
+# connections in 7 of 7 runs (both Kafka clients, 1 and 2 KB), RSS 160-178 against 200-204 MB with
+# 32, same throughput and CPU per request; at 2 960/s (2 KB) p99 24-29 against 35-60 ms, RSS
+# 167-172 against 188-200 MB (pairs of 2026-12-02; README "Performance").
 # --max-old-space-size=160: an explicit old-generation cap that fits the container memory limit
-# (deploy/kubernetes: 3 × 32 + 160 MB of V8 heap + ~130 MB binary, native and buffers < 448 Mi).
+# (deploy/kubernetes: 3 × 16 + 160 MB of V8 heap + ~130 MB binary, native and buffers < 448 Mi).
 # --heap-growing-percent=50: after a full GC the old generation may grow by half its live size
 # before the next one. V8's own factor follows GC speed over allocation rate; for this process
 # (fast GC, slow old-generation growth) stays near its minimum, 1.1 (the limits that
@@ -43,6 +49,6 @@ STOPSIGNAL SIGTERM
 # growth, every ~10 s at half load, and each
 # one (marking on the same core, then a 9-15 ms pause) is the stall behind the p99. With 50: one
 # in 40 s instead of four, p99 at 2 960/s 39.6 -> 25.0 ms, RSS unchanged (README "Performance").
-# It is a V8 flag, not a Node one: test/deploy/manifests.test.ts proves this Node accepts it.
+# These are V8 flags, not Node ones: test/deploy/manifests.test.ts proves this Node accepts them.
 # Same flags as `npm start` (a test compares them).
-CMD ["node", "--disable-warning=TimeoutNegativeWarning", "--max-semi-space-size=32", "--max-old-space-size=160", "--heap-growing-percent=50", "dist/server.js"]
+CMD ["node", "--disable-warning=TimeoutNegativeWarning", "--max-semi-space-size=16", "--no-allocation-site-pretenuring", "--max-old-space-size=160", "--heap-growing-percent=50", "dist/server.js"]
