@@ -128,21 +128,14 @@ function tokenize(src: string, from: number, lim: XmlLimits): XmlElement {
     const next = src.charCodeAt(lt + 1);
     if (next === 47 /* / */) {
       const top = stack[stack.length - 1];
-      let p: number;
-      if (top !== undefined && src.startsWith(top.name, lt + 2) && isEndTagNameEnd(src.charCodeAt(lt + 2 + top.name.length))) {
-        // the usual case, the open element's name: compared in place, no string built
-        p = skipSpace(src, lt + 2 + top.name.length);
-        if (src.charCodeAt(p) !== 62 /* > */) malformed(`unterminated end tag </${top.name}> at offset ${lt}`);
-        stack.pop();
-      } else {
-        const name = qnameAt(src, lt + 2);
-        if (name === undefined) malformed(`invalid end tag at offset ${lt}`);
-        p = skipSpace(src, lt + 2 + name.length);
-        if (src.charCodeAt(p) !== 62 /* > */) malformed(`unterminated end tag </${name}> at offset ${lt}`);
-        if (top === undefined) malformed(`end tag </${name}> without a start tag at offset ${lt}`);
-        if (top.name !== name) malformed(`expected </${top.name}> but found </${name}> at offset ${lt}`);
-        stack.pop();
-      }
+      // the usual case, the open element's name, is compared in place (no string built)
+      const name = top !== undefined && src.startsWith(top.name, lt + 2) && isEndTagNameEnd(src.charCodeAt(lt + 2 + top.name.length)) ? top.name : qnameAt(src, lt + 2);
+      if (name === undefined) malformed(`invalid end tag at offset ${lt}`);
+      let p = skipSpace(src, lt + 2 + name.length);
+      if (src.charCodeAt(p) !== 62 /* > */) malformed(`unterminated end tag </${name}> at offset ${lt}`);
+      if (top === undefined) malformed(`end tag </${name}> without a start tag at offset ${lt}`);
+      if (top.name !== name) malformed(`expected </${top.name}> but found </${name}> at offset ${lt}`);
+      stack.pop();
       top.end = ++p;
       scope = scopes.pop() ?? BASE_SCOPE;
       pos = p;
