@@ -78,7 +78,7 @@ export async function startGateway(ctx: BenchContext, client: KafkaClientName = 
   const adminOrigin = `http://127.0.0.1:${adminPort}`;
   // started exactly as `npm start` does (same V8 flags and environment: see package.json), plus the bench's
   // in-process probe (bench/lib/loop-probe.ts, preloaded with --import)
-  const { child, probe } = await startProbedNodeOnSut(ctx, 'dist/server.js', [], {
+  const { child, probe } = await startProbedNodeOnSut(ctx, startCommand().script, [], {
     nodeFlags: PRODUCTION_NODE_FLAGS,
     logName: `gateway-${client}.log`,
     env: {

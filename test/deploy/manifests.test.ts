@@ -117,9 +117,11 @@ t.test('memory: one set of V8 heap flags, and the container memory fits them', a
   const dockerfile = readFileSync(new URL('../../Dockerfile', import.meta.url), 'utf8');
   const cmd = /^CMD (\[.*\])$/m.exec(dockerfile);
   t.ok(cmd, 'the Dockerfile has an exec-form CMD');
-  const imageFlags = (JSON.parse(cmd![1]!) as string[]).filter((a) => a.startsWith('--'));
+  const imageArgs = JSON.parse(cmd![1]!) as string[];
+  const imageFlags = imageArgs.filter((a) => a.startsWith('--'));
   const start = startCommand();
   t.same(start.nodeFlags, imageFlags, 'npm start and the image pass the same node flags');
+  t.equal(imageArgs.at(-1), start.script, 'npm start and the image run the same entry script');
   // environment read before main() (glibc's MALLOC_ARENA_MAX): `npm start` sets it on the command
   // line, the image with ENV — the same values
   const imageEnv = Object.fromEntries(
