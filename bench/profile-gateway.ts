@@ -11,6 +11,10 @@
 // PROFILE_SIZE=2048 the 2 KB bodies; PROFILE_CPU=0 no CPU profile (for memory comparisons);
 // PROFILE_NODE_FLAGS extra node flags; PROFILE_SUT_CPUS a taskset CPU list for the gateway;
 // glibc's MALLOC_* variables, KAFKA_LINGER_MS, KAFKA_SEND_INTERVAL_MS and KAFKA_CLIENT are passed through.
+// With PROFILE_RATE: PROFILE_REPEAT=<n> runs the bench's shape instead (n runs, each on fresh
+// connections, 0.5 s of warm-up, then `seconds` measured); PROFILE_TIMELINE=1 prints, per run, the
+// 100 ms bins that hold most of the tail with what happened in them (lib/timeline.ts) — the
+// broker's GC pauses too when KAFKA_GC_LOG names the log of a broker started with it (scripts/kafka.sh).
 import { spawn } from 'node:child_process';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +25,7 @@ import { startSimulator } from '../src/simulator/simulator.ts';
 import { KeyDeriver } from '../src/subscriptions/keys.ts';
 import { ask, probeClient, probeNodeFlags } from './lib/loop-stats.ts';
 import { rawOpenLoop } from './lib/open-loop.ts';
+import { worstBins, type LatencyTimeline, type ProbeTimeline } from './lib/timeline.ts';
 import { freePort, threadCpuMicros, waitHttpOk } from './lib/proc.ts';
 import { payloadPool, signatureHeader } from './payloads.ts';
 import { GLUCOSE } from '../support/fixtures.ts';
@@ -40,11 +45,12 @@ const origin = `http://127.0.0.1:${port}`;
 const extraFlags = (process.env.PROFILE_NODE_FLAGS ?? '').split(' ').filter(Boolean);
 const probePort = await freePort();
 const heapFile = join(dir, `gateway-${Date.now()}.heapprofile`);
+const timelineFile = process.env.PROFILE_TIMELINE === '1' ? join(dir, `timeline-${Date.now()}.json`) : undefined;
 const cpuProf = process.env.PROFILE_CPU === '0' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 // PROFILE_SUT_CPUS=0: the gateway pinned like the bench pins it (run this script with taskset -c 1)
 const pinned = process.env.PROFILE_SUT_CPUS ? ['-c', process.env.PROFILE_SUT_CPUS, process.execPath] : [];
 const child = spawn(pinned.length ? 'taskset' : process.execPath, [...pinned, ...cpuProf, '--disable-warning=TimeoutNegativeWarning', ...extraFlags, ...probeNodeFlags(root), join(root, 'dist/server.js')], {
-  env: { BENCH_PROBE_PORT: String(probePort), ...(process.env.PROFILE_HEAP === '1' || process.env.PROFILE_HEAP === 'live' ? { BENCH_PROBE_HEAP_PROFILE: heapFile, ...(process.env.PROFILE_HEAP === 'live' ? { BENCH_PROBE_HEAP_LIVE: '1' } : {}) } : {}), ...Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && (k.startsWith('MALLOC_') || ['KAFKA_LINGER_MS', 'KAFKA_SEND_INTERVAL_MS', 'KAFKA_CLIENT'].includes(k)))), PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), ADMIN_PORT: 'shared', KAFKA_BROKERS: brokers, KAFKA_TOPIC: `prof-${Date.now()}`, KAFKA_STATE_TOPIC: `prof-state-${Date.now()}`, KAFKA_TOPIC_REPLICATION: '1', KAFKA_STATE_REPLICATION: '1', PUBLIC_BASE_URL: 'https://gw.prof/hv', HV_MASTER_SECRET: SECRET, ADMIN_TOKENS: TOKEN, HV_APP_ID: APP_ID, HV_APP_CERT: fixture('test-app-cert.TEST-ONLY.pem'), HV_APP_PRIVATE_KEY: fixture('test-app-key.TEST-ONLY.pem'), HV_DISCOVERY_URL: sim.instances[0]!.platformUrl, NOTIFICATION_RATE_LIMIT: '10000000' },
+  env: { BENCH_PROBE_PORT: String(probePort), ...(timelineFile ? { BENCH_PROBE_TIMELINE: timelineFile } : {}), ...(process.env.PROFILE_HEAP === '1' || process.env.PROFILE_HEAP === 'live' ? { BENCH_PROBE_HEAP_PROFILE: heapFile, ...(process.env.PROFILE_HEAP === 'live' ? { BENCH_PROBE_HEAP_LIVE: '1' } : {}) } : {}), ...Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && (k.startsWith('MALLOC_') || ['KAFKA_LINGER_MS', 'KAFKA_SEND_INTERVAL_MS', 'KAFKA_CLIENT'].includes(k)))), PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), ADMIN_PORT: 'shared', KAFKA_BROKERS: brokers, KAFKA_TOPIC: `prof-${Date.now()}`, KAFKA_STATE_TOPIC: `prof-state-${Date.now()}`, KAFKA_TOPIC_REPLICATION: '1', KAFKA_STATE_REPLICATION: '1', PUBLIC_BASE_URL: 'https://gw.prof/hv', HV_MASTER_SECRET: SECRET, ADMIN_TOKENS: TOKEN, HV_APP_ID: APP_ID, HV_APP_CERT: fixture('test-app-cert.TEST-ONLY.pem'), HV_APP_PRIVATE_KEY: fixture('test-app-key.TEST-ONLY.pem'), HV_DISCOVERY_URL: sim.instances[0]!.platformUrl, NOTIFICATION_RATE_LIMIT: '10000000' },
   stdio: ['ignore', process.env.PROFILE_STDOUT ? 'inherit' : 'ignore', 'inherit'],
 });
 await waitHttpOk(`${origin}/readyz`, 60_000, child);
@@ -72,8 +78,23 @@ if (openRate > 0) await rawOpenLoop({ host: '127.0.0.1', port, requests, rate: o
 await probe.reset();
 const threads0 = threadCpuMicros(child.pid!);
 let answered: number;
-if (openRate > 0) {
-  const r = await rawOpenLoop({ host: '127.0.0.1', port, requests, rate: openRate, count: Math.round(openRate * seconds), connections });
+const repeat = Number(process.env.PROFILE_REPEAT ?? 0);
+let timelines: LatencyTimeline[] = [];
+if (openRate > 0 && repeat > 0) {
+  // the bench's shape: each run its own connections, 0.5 s of warm-up at the rate, then `seconds` measured
+  answered = 0;
+  const runs = [];
+  for (let k = 0; k < repeat; k++) {
+    await new Promise((r) => setTimeout(r, 300));
+    const r = await rawOpenLoop({ host: '127.0.0.1', port, requests, rate: openRate, count: Math.round(openRate * seconds), warmupCount: Math.round(openRate * 0.5), connections, timeline: !!timelineFile });
+    answered += r.ok2xx;
+    runs.push(r);
+    process.stdout.write(`run ${k + 1}: p50 ${r.latency.p50.toFixed(2)} p99 ${r.latency.p99.toFixed(2)} p99.9 ${r.latency['p99.9'].toFixed(2)} max ${r.latency.max.toFixed(2)} ms, ${r.queued} waited\n`);
+  }
+  timelines = runs.map((r) => r.timeline!);
+} else if (openRate > 0) {
+  const r = await rawOpenLoop({ host: '127.0.0.1', port, requests, rate: openRate, count: Math.round(openRate * seconds), connections, timeline: !!timelineFile });
+  timelines = [r.timeline!];
   answered = r.ok2xx;
   const f = (n: number) => n.toFixed(2);
   process.stdout.write(`open loop ${openRate}/s: ${Math.round(r.rate)} req/s, non-2xx ${r.non2xx}, errors ${r.errors}, max RSS ${maxRss.toFixed(0)} MB, latency p50 ${f(r.latency.p50)} p99 ${f(r.latency.p99)} p99.9 ${f(r.latency['p99.9'])} max ${f(r.latency.max)} ms; send lag p50 ${f(r.lag!.p50)} p99 ${f(r.lag!.p99)} ms, ${r.queued} waited for a connection\n`);
@@ -83,6 +104,10 @@ if (openRate > 0) {
   process.stdout.write(`${Math.round(result.requests.average)} req/s, non-2xx ${result.non2xx}, max RSS ${maxRss.toFixed(0)} MB, latency p50 ${result.latency.p50} p99 ${result.latency.p99} ms\n`);
 }
 const loop = await probe.read();
+if (timelineFile && timelines.length) {
+  const probed = JSON.parse(readFileSync(timelineFile, 'utf8')) as ProbeTimeline;
+  timelines.forEach((tl, k) => process.stdout.write(`${timelines.length > 1 ? `run ${k + 1}, ` : ''}${worstBins(tl, probed, process.env.KAFKA_GC_LOG).join('\n')}\n`));
+}
 const threads1 = threadCpuMicros(child.pid!);
 clearInterval(rssTimer);
 const spread = (n: string, s: typeof loop.http) => (s && s.count ? `${n} ${s.count}× p50 ${s.p50.toFixed(2)} p99 ${s.p99.toFixed(2)} p99.9 ${s['p99.9'].toFixed(2)} max ${s.max.toFixed(2)} ms` : `${n} —`);

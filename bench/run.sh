@@ -92,7 +92,9 @@ const net = require("node:net");
 const free = (p) => new Promise((r) => { const s = net.createServer(); s.once("error", () => r(false)); s.listen(p, "127.0.0.1", () => s.close(() => r(true))); });
 (async () => { for (let i = 0; i < 50; i++) { const p = 20000 + Math.floor(Math.random() * 20000); if ((await free(p)) && (await free(p + 1))) { console.log(p); return; } } process.exit(1); })();')
 log "starting Kafka on 127.0.0.1:$KAFKA_PORT (core $BENCH_LOAD_CPUS)"
-KAFKA_PORT=$KAFKA_PORT KAFKA_CPUS=$BENCH_LOAD_CPUS bash scripts/kafka.sh start > "$BENCH_RUN_DIR/kafka.log" 2>&1 \
+# the broker's GC pauses, lined up with every run (bench/lib/broker-gc.ts)
+export BENCH_BROKER_GC_LOG="$BENCH_RUN_DIR/broker-gc.log"
+KAFKA_GC_LOG=$BENCH_BROKER_GC_LOG KAFKA_PORT=$KAFKA_PORT KAFKA_CPUS=$BENCH_LOAD_CPUS bash scripts/kafka.sh start > "$BENCH_RUN_DIR/kafka.log" 2>&1 \
   || { cat "$BENCH_RUN_DIR/kafka.log" >&2; exit 1; }
 export KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
 BENCH_BROKER_PID=$(cat "${HVG_CACHE_DIR:-$ROOT/.cache}/kafka-run/$KAFKA_PORT/broker.pid" 2>/dev/null || echo 0)

@@ -11,6 +11,7 @@
 # Environment: KAFKA_VERSION (default 4.1.2; any 3.9.x switches to the 3.9 profile, e.g. 3.9.1),
 # KAFKA_PORT (9092; the controller listens on KAFKA_PORT+1), KAFKA_HEAP (512m),
 # KAFKA_CPUS (taskset CPU list, optional), KAFKA_KEEP_DATA=1 (reuse the data dir),
+# KAFKA_GC_LOG=<file> (the JVM's GC pauses with wall-clock times; the bench reads them),
 # HVG_CACHE_DIR (default <repo>/.cache). See docs/kafka-local.md for why each step is there.
 #
 # KAFKA_SASL_PORT=<port> adds a second listener, SASL_SSL on that port, to the same JVM: a CA and
@@ -174,6 +175,9 @@ start() {
   local cp="$LIBS/*"
   local jvm=(-Xms"$KAFKA_HEAP" -Xmx"$KAFKA_HEAP" -XX:+UseG1GC -XX:MaxGCPauseMillis=20
     -XX:InitiatingHeapOccupancyPercent=35 -XX:+ExplicitGCInvokesConcurrent -Djava.awt.headless=true)
+  # KAFKA_GC_LOG=<file>: the JVM's GC pauses, one line each with its wall-clock time (the bench
+  # lines them up with its runs: a broker pause holds every produce answer, the gateway's included)
+  [ -n "${KAFKA_GC_LOG:-}" ] && jvm+=("-Xlog:gc:file=$KAFKA_GC_LOG:time:filecount=0")
   if [ "${KAFKA_KEEP_DATA:-0}" != 1 ] || [ ! -f "$RUN/data/meta.properties" ]; then
     rm -rf "$RUN/data"
     # cluster id: 16 random bytes, base64url, no leading '-' (the CLI would read it as an option)

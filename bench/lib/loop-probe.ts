@@ -14,6 +14,7 @@ import { Session } from 'node:inspector/promises';
 import { createServer } from 'node:net';
 import { constants, createHistogram, monitorEventLoopDelay, performance, PerformanceObserver, type EventLoopUtilization, type RecordableHistogram } from 'node:perf_hooks';
 import type { LoopStats } from './loop-stats.ts';
+import type { ProbeTimeline } from './timeline.ts';
 
 const port = Number(process.env.BENCH_PROBE_PORT ?? 0);
 if (port > 0) {
@@ -21,9 +22,19 @@ if (port > 0) {
   const eld = monitorEventLoopDelay({ resolution: Number(process.env.BENCH_PROBE_RESOLUTION_MS ?? 2) });
   eld.enable();
   let gcs: { kind: number; ms: number }[] = [];
+  // developer aid (bench/profile-gateway.ts, PROFILE_TIMELINE=1): BENCH_PROBE_TIMELINE=<file> keeps
+  // every request, Produce and GC of the window with its epoch start time (lib/timeline.ts's
+  // ProbeTimeline), written to the file on "read"
+  const timelineFile = process.env.BENCH_PROBE_TIMELINE;
+  let timeline: ProbeTimeline = { http: [], produce: [], gc: [] };
+  const epoch = (t: number) => performance.timeOrigin + t;
   new PerformanceObserver((list) => {
-    // entries of type 'gc' carry `detail.kind` (Node ≥ 16); the base PerformanceEntry type does not say so
-    for (const e of list.getEntries()) gcs.push({ kind: ('detail' in e ? (e.detail as { kind?: number } | undefined)?.kind : undefined) ?? 0, ms: e.duration });
+    for (const e of list.getEntries()) {
+      // entries of type 'gc' carry `detail.kind` (Node ≥ 16); the base PerformanceEntry type does not say so
+      const kind = ('detail' in e ? (e.detail as { kind?: number } | undefined)?.kind : undefined) ?? 0;
+      gcs.push({ kind, ms: e.duration });
+      if (timelineFile) timeline.gc.push([epoch(e.startTime), e.duration, kind]);
+    }
   }).observe({ entryTypes: ['gc'] });
   // Where a request's time goes, seen from inside: `http` = request parsed → response finished
   // (diagnostics_channel http.server.*; what the client sees minus the time the request waited
@@ -34,7 +45,10 @@ if (port > 0) {
   const produce = createHistogram();
   const started = new WeakMap<object, number>();
   const since = (h: RecordableHistogram, t: number | undefined) => {
-    if (t !== undefined) h.record(Math.max(1, Math.round((performance.now() - t) * 1000)));
+    if (t === undefined) return;
+    const ms = performance.now() - t;
+    h.record(Math.max(1, Math.round(ms * 1000)));
+    if (timelineFile) (h === http ? timeline.http : timeline.produce).push([epoch(t), ms]);
   };
   subscribe('http.server.request.start', (m) => started.set((m as { request: object }).request, performance.now()));
   subscribe('http.server.response.finish', (m) => since(http, started.get((m as { request: object }).request)));
@@ -94,6 +108,7 @@ if (port > 0) {
     http.reset();
     produce.reset();
     gcs = [];
+    timeline = { http: [], produce: [], gc: [] };
     t0 = performance.now();
     elu0 = performance.eventLoopUtilization();
     peak = process.memoryUsage();
@@ -132,7 +147,10 @@ if (port > 0) {
       if (cmd === 'reset') {
         reset();
         void startHeap().then(() => socket.end('ok\n'), (e: unknown) => socket.end(`heap sampling: ${String(e)}\n`));
-      } else if (cmd === 'read') socket.end(JSON.stringify(read()) + '\n');
+      } else if (cmd === 'read') {
+        if (timelineFile) writeFileSync(timelineFile, JSON.stringify(timeline));
+        socket.end(JSON.stringify(read()) + '\n');
+      }
       else if (cmd === 'heap') void stopHeap().then((f) => socket.end(f + '\n'), (e: unknown) => socket.end(`heap: ${String(e)}\n`));
       else socket.end('unknown\n');
     });

@@ -9,6 +9,7 @@
 // (no coordinated omission). The scheduler wakes about every millisecond.
 import { connect, type Socket } from 'node:net';
 import type { LoadResult } from './results.ts';
+import type { LatencyTimeline } from './timeline.ts';
 import { percentiles } from './stats.ts';
 import type { HttpRequestSpec } from './load.ts';
 
@@ -52,9 +53,11 @@ export interface RawOpenLoopOptions {
   warmupCount?: number;
   connections?: number;
   timeoutMs?: number;
+  /** return every measured request's latency by intended send time (lib/timeline.ts) */
+  timeline?: boolean;
 }
 
-export async function rawOpenLoop(o: RawOpenLoopOptions): Promise<LoadResult> {
+export async function rawOpenLoop(o: RawOpenLoopOptions): Promise<LoadResult & { timeline?: LatencyTimeline }> {
   const nconn = o.connections ?? 64;
   const warm = o.warmupCount ?? 0;
   const total = warm + o.count;
@@ -179,6 +182,7 @@ export async function rawOpenLoop(o: RawOpenLoopOptions): Promise<LoadResult> {
   }
   const tStart = t0 + warm * interval;
   const wallMs = lastDone - tStart;
+  const byTime = o.timeline ? Float64Array.from(lat) : undefined; // percentiles() sorts in place
   const p = percentiles(lat);
   const q = percentiles(lag, [50, 99]);
   // rate over the measured part only: measured 2xx over its span (warm-up answers excluded)
@@ -199,5 +203,6 @@ export async function rawOpenLoop(o: RawOpenLoopOptions): Promise<LoadResult> {
     queued,
     loadgenCpuPct: (((cu.user + cu.system) / 1000) / (lastDone - t0)) * 100,
     statusCodes,
+    ...(o.timeline ? { timeline: { t0: performance.timeOrigin + tStart, intervalMs: interval, latMs: byTime! } } : {}),
   };
 }

@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { appendFileSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { brokerGcBetween, type BrokerGc } from './broker-gc.ts';
 
 /** clock ticks per second of /proc/<pid>/stat utime/stime (getconf CLK_TCK; 100 on Linux x86-64) */
 export const CLK_TCK = 100;
@@ -99,6 +100,8 @@ export interface ProcessWindow {
   coreBusyPct: number[];
   /** CPU µs per thread name over the window (threadCpuMicros) */
   threadCpuUs: Record<string, number>;
+  /** the broker's GC pauses during the window (bench/run.sh's broker only) */
+  brokerGc?: BrokerGc;
 }
 
 const cpuOr0 = (pid: number): number => {
@@ -119,6 +122,7 @@ export function measureProcess(pid: number, loadPids: readonly number[] = []): {
   const cores0 = coreTimes();
   const threads0 = threadCpuMicros(pid);
   const t0 = performance.now();
+  const epoch0 = Date.now();
   const rss = rssSampler(pid);
   return {
     stop() {
@@ -130,7 +134,8 @@ export function measureProcess(pid: number, loadPids: readonly number[] = []): {
       const loadPidsCpuUs = loadPids.reduce((a, p) => a + cpuOr0(p), 0) - load0;
       const threads1 = threadCpuMicros(pid);
       const threadCpuUs = Object.fromEntries(Object.entries(threads1).map(([k, v]) => [k, v - (threads0[k] ?? 0)]));
-      return { cpuUs: cpuMicros(pid) - cpu0, loadPidsCpuUs, rssMaxBytes: rss.stop(), wallMs: performance.now() - t0, coreBusyPct, threadCpuUs };
+      const brokerGc = brokerGcBetween(epoch0, Date.now());
+      return { cpuUs: cpuMicros(pid) - cpu0, loadPidsCpuUs, rssMaxBytes: rss.stop(), wallMs: performance.now() - t0, coreBusyPct, threadCpuUs, ...(brokerGc ? { brokerGc } : {}) };
     },
   };
 }

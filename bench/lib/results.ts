@@ -2,6 +2,7 @@
 // processes, which print them as JSON), and the median summary of repeated runs.
 import type { Gate } from './kafka.ts';
 import { summarizeLoop, type LoopStats, type LoopSummary } from './loop-stats.ts';
+import type { BrokerGc } from './broker-gc.ts';
 import type { Placement, ProcessWindow } from './proc.ts';
 import { machineSpeedMs } from './speed.ts';
 import { median } from './stats.ts';
@@ -73,6 +74,8 @@ export interface RunRecord {
   loop?: LoopStats;
   /** ms of the fixed calibration workload on the SUT core right before the run (lib/speed.ts; higher = slower machine) */
   calibMs?: number;
+  /** the broker's GC pauses during the run (lib/broker-gc.ts): no produce is answered while one lasts */
+  brokerGc?: BrokerGc;
 }
 
 export interface Summary {
@@ -105,6 +108,8 @@ export interface Summary {
   waitedPct?: number;
   /** median calibration ms of the runs (lib/speed.ts: the machine's speed; higher = slower) */
   calibMs?: number;
+  /** the longest broker GC pause in any of the runs, ms */
+  brokerGcMaxMs?: number;
 }
 
 export interface OpenPoint {
@@ -150,6 +155,7 @@ export function summarize(runs: readonly RunRecord[]): Summary {
     ...(loop ? { loop } : {}),
     ...(runs.some((r) => r.offMainPct !== undefined) ? { offMainPct: median(runs.map((r) => r.offMainPct ?? NaN)) } : {}),
     ...(runs.some((r) => r.calibMs !== undefined) ? { calibMs: median(runs.map((r) => r.calibMs ?? NaN)) } : {}),
+    ...(runs.some((r) => r.brokerGc !== undefined) ? { brokerGcMaxMs: Math.max(...runs.map((r) => r.brokerGc?.maxMs ?? 0)) } : {}),
     ...(runs.some((r) => r.load.queued !== undefined) ? { waitedPct: median(runs.map((r) => (100 * (r.load.queued ?? 0)) / Math.max(1, r.load.ok2xx + r.load.non2xx + r.load.errors))) } : {}),
   };
 }
@@ -159,6 +165,7 @@ export const describeRun = (r: RunRecord): string =>
   ` sut=${r.cpuPct.toFixed(0)}%${r.offMainPct !== undefined ? ` (off-main ${r.offMainPct.toFixed(0)}%)` : ''} other=${r.otherOnSutPct.toFixed(0)}%/${r.otherOnLoadPct.toFixed(0)}% non2xx=${r.load.non2xx} err=${r.load.errors} loadgen=${r.load.loadgenCpuPct.toFixed(0)}%` +
   (r.calibMs !== undefined ? ` cal=${r.calibMs.toFixed(1)}ms` : '') +
   (r.gate ? ` gate ${r.gate.acked}=${r.gate.appended} ${r.gate.ok ? 'ok' : 'FAIL'}` : '') +
+  (r.brokerGc ? ` broker gc ${r.brokerGc.count}× max=${r.brokerGc.maxMs.toFixed(1)}` : '') +
   (r.loop ? ` eld p99=${r.loop.eld.p99.toFixed(1)} max=${r.loop.eld.max.toFixed(1)} gc max=${r.loop.gc.maxMs.toFixed(1)} ${r.loop.gc.pct.toFixed(1)}% (${r.loop.gc.minor.n} minor, ${r.loop.gc.major.n} major)` : '');
 
 
@@ -190,6 +197,7 @@ export function runRecord(load: LoadResult, win: ProcessWindow, where: Placement
     ...offMain(win),
     ...(g ? { gate: g } : {}),
     ...(loop ? { loop } : {}),
+    ...(win.brokerGc ? { brokerGc: win.brokerGc } : {}),
   };
 }
 
