@@ -4,7 +4,8 @@
 // With the bench's in-process probe (bench/lib/loop-probe.ts) it also prints the event-loop delay
 // and GC pauses of the window and, with PROFILE_HEAP=1, the allocation sites of everything the
 // window allocated (garbage included) in bytes per request — where GC pressure comes from; with
-// PROFILE_HEAP=live only what is still alive at the end of the window (what in-flight work holds).
+// PROFILE_HEAP=live only what is still alive at the end of the window (what in-flight work holds),
+// PROFILE_HEAP=old what outlived the young generation (what fills the old one between major GCs).
 // PROFILE_RATE=<req/s> offers a fixed rate instead of the closed loop (the bench's open loop,
 // lib/open-loop.ts: latency from each request's intended send time), and prints where a request's
 // time went inside the gateway (the probe's http and Kafka produce spreads);
@@ -50,7 +51,7 @@ const cpuProf = process.env.PROFILE_CPU === '0' ? [] : ['--cpu-prof', `--cpu-pro
 // PROFILE_SUT_CPUS=0: the gateway pinned like the bench pins it (run this script with taskset -c 1)
 const pinned = process.env.PROFILE_SUT_CPUS ? ['-c', process.env.PROFILE_SUT_CPUS, process.execPath] : [];
 const child = spawn(pinned.length ? 'taskset' : process.execPath, [...pinned, ...cpuProf, '--disable-warning=TimeoutNegativeWarning', ...extraFlags, ...probeNodeFlags(root), join(root, 'dist/server.js')], {
-  env: { BENCH_PROBE_PORT: String(probePort), ...(timelineFile ? { BENCH_PROBE_TIMELINE: timelineFile } : {}), ...(process.env.PROFILE_HEAP === '1' || process.env.PROFILE_HEAP === 'live' ? { BENCH_PROBE_HEAP_PROFILE: heapFile, ...(process.env.PROFILE_HEAP === 'live' ? { BENCH_PROBE_HEAP_LIVE: '1' } : {}) } : {}), ...Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && (k.startsWith('MALLOC_') || ['KAFKA_LINGER_MS', 'KAFKA_SEND_INTERVAL_MS', 'KAFKA_CLIENT'].includes(k)))), PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), ADMIN_PORT: 'shared', KAFKA_BROKERS: brokers, KAFKA_TOPIC: `prof-${Date.now()}`, KAFKA_STATE_TOPIC: `prof-state-${Date.now()}`, KAFKA_TOPIC_REPLICATION: '1', KAFKA_STATE_REPLICATION: '1', PUBLIC_BASE_URL: 'https://gw.prof/hv', HV_MASTER_SECRET: SECRET, ADMIN_TOKENS: TOKEN, HV_APP_ID: APP_ID, HV_APP_CERT: fixture('test-app-cert.TEST-ONLY.pem'), HV_APP_PRIVATE_KEY: fixture('test-app-key.TEST-ONLY.pem'), HV_DISCOVERY_URL: sim.instances[0]!.platformUrl, NOTIFICATION_RATE_LIMIT: '10000000' },
+  env: { BENCH_PROBE_PORT: String(probePort), ...(timelineFile ? { BENCH_PROBE_TIMELINE: timelineFile } : {}), ...(['1', 'live', 'old'].includes(process.env.PROFILE_HEAP ?? '') ? { BENCH_PROBE_HEAP_PROFILE: heapFile, ...(process.env.PROFILE_HEAP === 'live' ? { BENCH_PROBE_HEAP_LIVE: '1' } : process.env.PROFILE_HEAP === 'old' ? { BENCH_PROBE_HEAP_LIVE: 'old' } : {}) } : {}), ...Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && (k.startsWith('MALLOC_') || ['KAFKA_LINGER_MS', 'KAFKA_SEND_INTERVAL_MS', 'KAFKA_CLIENT'].includes(k)))), PATH: process.env.PATH, HOST: '127.0.0.1', PORT: String(port), ADMIN_PORT: 'shared', KAFKA_BROKERS: brokers, KAFKA_TOPIC: `prof-${Date.now()}`, KAFKA_STATE_TOPIC: `prof-state-${Date.now()}`, KAFKA_TOPIC_REPLICATION: '1', KAFKA_STATE_REPLICATION: '1', PUBLIC_BASE_URL: 'https://gw.prof/hv', HV_MASTER_SECRET: SECRET, ADMIN_TOKENS: TOKEN, HV_APP_ID: APP_ID, HV_APP_CERT: fixture('test-app-cert.TEST-ONLY.pem'), HV_APP_PRIVATE_KEY: fixture('test-app-key.TEST-ONLY.pem'), HV_DISCOVERY_URL: sim.instances[0]!.platformUrl, NOTIFICATION_RATE_LIMIT: '10000000' },
   stdio: ['ignore', process.env.PROFILE_STDOUT ? 'inherit' : 'ignore', 'inherit'],
 });
 await waitHttpOk(`${origin}/readyz`, 60_000, child);
@@ -119,7 +120,7 @@ process.stdout.write(
 );
 const perThread = Object.entries(threads1).map(([k, v]) => [k, (v - (threads0[k] ?? 0)) / Math.max(1, answered)] as const).filter(([, v]) => v > 0);
 process.stdout.write(`CPU µs/req by thread: ${perThread.map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ')}\n`);
-if (process.env.PROFILE_HEAP === '1' || process.env.PROFILE_HEAP === 'live') {
+if (['1', 'live', 'old'].includes(process.env.PROFILE_HEAP ?? '')) {
   const file = await ask(probePort, 'heap');
   type HeapNode = { callFrame: { functionName: string; url: string; lineNumber: number }; selfSize: number; children: HeapNode[] };
   const { head } = JSON.parse(readFileSync(file, 'utf8')) as { head: HeapNode };

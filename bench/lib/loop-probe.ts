@@ -123,9 +123,11 @@ if (port > 0) {
     if (!heapFile) return;
     session ??= new Session();
     session.connect();
-    // BENCH_PROBE_HEAP_LIVE=1: only what is still alive when the window closes (what in-flight work retains)
-    const garbageToo = process.env.BENCH_PROBE_HEAP_LIVE !== '1';
-    await session.post('HeapProfiler.startSampling', { samplingInterval: 8192, includeObjectsCollectedByMinorGC: garbageToo, includeObjectsCollectedByMajorGC: garbageToo });
+    // BENCH_PROBE_HEAP_LIVE=1: only what is still alive when the window closes (what in-flight work
+    // retains); =old: what outlived the young generation (promoted, then dead or alive) — what
+    // fills the old generation and so decides how often a major GC comes
+    const mode = process.env.BENCH_PROBE_HEAP_LIVE;
+    await session.post('HeapProfiler.startSampling', { samplingInterval: 8192, includeObjectsCollectedByMinorGC: mode !== '1' && mode !== 'old', includeObjectsCollectedByMajorGC: mode !== '1' });
   };
   const stopHeap = async () => {
     if (!session) return 'no heap sampling (BENCH_PROBE_HEAP_PROFILE unset)';
