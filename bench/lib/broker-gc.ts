@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 
 export interface BrokerGc {
-  /** pauses that ended inside the window */
+  /** pauses that overlap the window */
   count: number;
   maxMs: number;
   totalMs: number;

@@ -1,6 +1,6 @@
 // Where a run's tail came from, bin by bin (bench/profile-gateway.ts, PROFILE_TIMELINE=1): the
 // open-loop latencies by intended send time next to what the gateway's probe saw in the same bin
-// (requests answered, the slowest Produce round trip, every GC that was not a short scavenge —
+// (requests the gateway answered in it, the slowest Produce round trip near it, every GC that was not a short scavenge —
 // loop-probe.ts, BENCH_PROBE_TIMELINE) and the broker's GC pauses (broker-gc.ts). All times are
 // epoch ms, so the three processes' clocks line up.
 import { parsePauses } from './broker-gc.ts';
@@ -49,7 +49,7 @@ export function worstBins(lat: LatencyTimeline, probe: ProbeTimeline, brokerGcLo
   const order = [...tail.keys()].filter((b) => tail[b]! > 0).sort((a, b) => tail[b]! - tail[a]!).slice(0, top);
   for (const b of order) {
     const at = (t: number) => `${(t - lat.t0 - b * binMs).toFixed(0)}`;
-    const answered = near(probe.http, b).length;
+    const answered = probe.http.filter(([t, ms]) => t + ms >= lat.t0 + b * binMs && t + ms < lat.t0 + (b + 1) * binMs).length;
     const slowest = near(probe.produce, b).reduce((m, p) => Math.max(m, p[1]), 0);
     const gcs = near(probe.gc, b).filter((g) => g[2] !== 1 || g[1] >= 3).map((g) => `${GC_KIND[g[2]] ?? g[2]} ${g[1].toFixed(1)} ms @${at(g[0])}`);
     const bgc = near(broker, b).map((g) => `${g[1].toFixed(1)} ms @${at(g[0])}`);
