@@ -140,10 +140,16 @@ export interface ReadRecord {
 const headerStrings = (h: IHeaders | undefined): Record<string, string> =>
   Object.fromEntries(Object.entries(h ?? {}).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString() : String(v)]));
 
-/** Read the topic from the beginning with a fresh consumer group until `count` records arrived (or the timeout). */
+/**
+ * Read the topic from the beginning with a fresh consumer group until `count` distinct records
+ * (partition, offset) arrived (or the timeout). A consumer may hand the same offsets over twice
+ * (kafkajs re-delivers from the last commit after a rebalance); counting those would stop the read
+ * early and make the log's last records look missing. Duplicates *in the log* (other offsets) stay.
+ */
 export async function readRecords(topic: string, count: number, timeoutMs = 30_000, list: string[] = brokers): Promise<ReadRecord[]> {
   const consumer = kafkaClient(list).consumer({ groupId: `hvg-test-${randomBytes(6).toString('hex')}`, sessionTimeout: 10_000 });
   const out: ReadRecord[] = [];
+  const seen = new Set<string>();
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -152,6 +158,9 @@ export async function readRecords(topic: string, count: number, timeoutMs = 30_0
       consumer
         .run({
           eachMessage: async ({ message, partition }: { message: KafkaMessage; partition: number }) => {
+            const at = `${partition}:${message.offset}`;
+            if (seen.has(at)) return;
+            seen.add(at);
             out.push({ key: message.key?.toString() ?? '', value: message.value?.toString() ?? '', headers: headerStrings(message.headers), partition, offset: message.offset });
             if (out.length >= count) {
               clearTimeout(timer);
