@@ -3,8 +3,9 @@
 // (requests the gateway answered in it, the slowest Produce round trip near it, every GC that was not a short scavenge —
 // loop-probe.ts, BENCH_PROBE_TIMELINE) and the broker's GC pauses (broker-gc.ts). All times are
 // epoch ms, so the three processes' clocks line up.
-import { parsePauses } from './broker-gc.ts';
 import { readFileSync } from 'node:fs';
+import { parsePauses } from './broker-gc.ts';
+import { percentiles } from './stats.ts';
 
 /** what loop-probe.ts writes: [start epoch ms, ms] per answered request and per Produce, [start, ms, kind] per GC */
 export interface ProbeTimeline {
@@ -27,7 +28,8 @@ const GC_KIND: Record<number, string> = { 1: 'scavenge', 2: 'minor-ms', 4: 'mark
 export function worstBins(lat: LatencyTimeline, probe: ProbeTimeline, brokerGcLog: string | undefined, binMs = 100, top = 8): string[] {
   const n = lat.latMs.length;
   if (!n) return [];
-  const p99 = Float64Array.from(lat.latMs).sort()[Math.min(n - 1, Math.floor(n * 0.99))]!;
+  // the run's own p99 (same nearest rank as the bench); percentiles() sorts, so on a copy
+  const p99 = percentiles(Float64Array.from(lat.latMs), [99]).p99!;
   const bins = Math.ceil((n * lat.intervalMs) / binMs) + 1;
   const tail = new Array<number>(bins).fill(0);
   const max = new Array<number>(bins).fill(0);
